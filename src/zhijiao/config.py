@@ -1,0 +1,72 @@
+"""Deployment settings, read from ``ZHIJIAO_*`` environment variables.
+
+A bureau's rule values (thresholds of the law marked configurable) live in the database
+settings table instead, so that changing them is audited.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "zhijiao-demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHIJIAO_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    secret_key: str = ""
+    demo_mode: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    jt808_port: int = 6808
+    jt808_enabled: bool = True
+    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883
+    event_stream: str = "memory"  # or nats://127.0.0.1:4222
+
+    # Sessions (GB/T 22239 level 3: idle lock and bounded lifetime).
+    session_idle_minutes: int = 10
+    session_absolute_hours: int = 12
+    # Field-level encryption key file (SM4 keys); created in demo mode when absent.
+    key_file: Path | None = None
+    max_upload_bytes: int = 5 * 1024 * 1024
+
+    bureau_name: str = Field(default="淄博市临淄区司法局")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'zhijiao.db').as_posix()}"
+        if self.key_file is None:
+            self.key_file = self.data_dir / "keys.json"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return str(self.database_url).startswith("sqlite")
+
+    def effective_secret(self) -> str:
+        """The secret key; outside demo mode a missing or default key is refused."""
+        if self.secret_key and self.secret_key != DEMO_SECRET:
+            return self.secret_key
+        if self.demo_mode:
+            return self.secret_key or DEMO_SECRET
+        raise RuntimeError(
+            "ZHIJIAO_SECRET_KEY 未设置或仍为默认值：生产环境拒绝启动。"
+            " Set ZHIJIAO_SECRET_KEY to a long random value (or ZHIJIAO_DEMO_MODE=true for a demo)."
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,8 @@
+"""Imports every ORM model so that metadata (and Alembic) sees all tables."""
+
+from zhijiao.org import models as _org  # noqa: F401
+from zhijiao.security import models as _security  # noqa: F401
+from zhijiao.subjects import models as _subjects  # noqa: F401
+from zhijiao.db.base import Base
+
+metadata = Base.metadata

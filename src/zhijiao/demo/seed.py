@@ -1,0 +1,266 @@
+"""A realistic synthetic 临淄区: the bureau, its 12 司法所, staff and ~300 subjects.
+
+Every identity is fake (valid-looking ID numbers with the 临淄区 area code 370305 and
+consistent birth dates and genders); nothing here describes a real person.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from zhijiao.core import clock
+from zhijiao.db.session import session_scope
+from zhijiao.org.models import Bureau, Office, Staff
+from zhijiao.security import passwords
+from zhijiao.security.actor import Actor
+from zhijiao.security.crypto import get_keyring
+from zhijiao.security.permissions import ROLE_LABELS, Role
+from zhijiao.subjects import idcard, rules
+from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
+
+DEMO_PASSWORD = "Zhijiao@2026"
+AREA_CODE = "370305"
+
+# (code, office name, area, pinyin slug). Codes follow the township code pattern; a bureau
+# loads its own list.
+OFFICES = [
+    ("370305001", "闻韶司法所", "闻韶街道", "wenshao"),
+    ("370305002", "雪宫司法所", "雪宫街道", "xuegong"),
+    ("370305003", "辛店司法所", "辛店街道", "xindian"),
+    ("370305004", "稷下司法所", "稷下街道", "jixia"),
+    ("370305005", "齐陵司法所", "齐陵街道", "qiling"),
+    ("370305100", "齐都司法所", "齐都镇", "qidu"),
+    ("370305101", "皇城司法所", "皇城镇", "huangcheng"),
+    ("370305102", "敬仲司法所", "敬仲镇", "jingzhong"),
+    ("370305103", "朱台司法所", "朱台镇", "zhutai"),
+    ("370305104", "凤凰司法所", "凤凰镇", "fenghuang"),
+    ("370305105", "金岭回族镇司法所", "金岭回族镇", "jinling"),
+    ("370305106", "金山司法所", "金山镇", "jinshan"),
+]
+
+SURNAMES = list("王李张刘陈杨赵孙周吴徐马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田董袁潘于蒋蔡杜程苏魏吕丁任崔姜孟秦边路翟")
+MALE_GIVEN = list("伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁建国志成东海峰龙浩宇航亮新春振")
+FEMALE_GIVEN = list("芳娜敏静丽艳娟霞秀英玲燕红梅萍洁琳雪莉倩颖慧晶蕾")
+ROADS = ["桓公路", "晏婴路", "齐兴路", "闻韶路", "雪宫路", "牛山路", "稷下路", "临淄大道", "齐园路", "遄台路", "太公路", "管仲路"]
+VILLAGES = ["东村", "西村", "南王村", "北刘村", "后李村", "前屯村", "河崖头村", "梧台村", "官道村", "大夫店村"]
+
+# (crime, correction type, weight, sentence template, term months range)
+CASES = [
+    ("危险驾驶罪", "probation", 30, "拘役{m}个月，缓刑{t}个月", (2, 6)),
+    ("盗窃罪", "probation", 12, "有期徒刑{y}年，缓刑{t}个月", (12, 36)),
+    ("诈骗罪", "probation", 8, "有期徒刑{y}年，缓刑{t}个月", (12, 48)),
+    ("帮助信息网络犯罪活动罪", "probation", 10, "有期徒刑{m}个月，缓刑{t}个月", (12, 24)),
+    ("故意伤害罪", "probation", 6, "有期徒刑{y}年，缓刑{t}个月", (12, 36)),
+    ("交通肇事罪", "probation", 6, "有期徒刑{y}年，缓刑{t}个月", (12, 36)),
+    ("开设赌场罪", "probation", 4, "有期徒刑{y}年，缓刑{t}个月", (12, 36)),
+    ("非法吸收公众存款罪", "probation", 3, "有期徒刑{y}年，缓刑{t}个月", (24, 48)),
+    ("寻衅滋事罪", "control", 3, "管制{t}个月", (6, 18)),
+    ("盗窃罪", "parole", 5, "有期徒刑{y}年，假释考验期{t}个月", (6, 24)),
+    ("抢劫罪", "parole", 3, "有期徒刑{y}年，假释考验期{t}个月", (12, 30)),
+    ("贩卖毒品罪", "parole", 2, "有期徒刑{y}年，假释考验期{t}个月", (6, 24)),
+    ("合同诈骗罪", "medical_parole", 3, "有期徒刑{y}年，暂予监外执行（保外就医）", (6, 12)),
+    ("职务侵占罪", "medical_parole", 2, "有期徒刑{y}年，暂予监外执行", (6, 12)),
+]
+
+ORGANS = {
+    "probation": ["淄博市临淄区人民法院"] * 6 + ["淄博市张店区人民法院", "淄博市中级人民法院"],
+    "control": ["淄博市临淄区人民法院"],
+    "parole": ["淄博市中级人民法院"],
+    "medical_parole": ["山东省淄博监狱", "山东省鲁中监狱", "淄博市临淄区人民法院"],
+}
+
+
+@dataclass
+class Seeded:
+    offices: int
+    staff: list[tuple[str, str, str]]  # username, role label, office
+    subjects: int
+    already: bool = False
+
+
+def _name(rng: random.Random, gender: str) -> str:
+    given = MALE_GIVEN if gender == "male" else FEMALE_GIVEN
+    return rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(["138", "139", "150", "151", "158", "186", "187", "135", "133", "177"]) + f"{rng.randrange(10**8):08d}"
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    local = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=clock.SHANGHAI)
+    return local.astimezone(UTC)
+
+
+def _staff_list() -> list[tuple[str, str, Role, str | None, str]]:
+    people = [
+        ("bureau", "孙建华", Role.bureau_officer, None, "male"),
+        ("operator", "高晓燕", Role.operator, None, "female"),
+        ("leader", "崔振国", Role.leader, None, "male"),
+        ("sysadmin", "系统管理员", Role.sysadmin, None, "male"),
+        ("secadmin", "安全管理员", Role.secadmin, None, "female"),
+        ("auditor", "审计管理员", Role.auditor, None, "female"),
+        ("kiosk1", "中心自助终端1", Role.kiosk, None, "male"),
+    ]
+    officer_names = ["王立新", "李秀梅", "张海涛", "刘静", "陈志强", "杨丽", "赵国庆", "孙娜", "周伟", "吴敏",
+                     "徐建军", "马红", "朱明", "胡燕", "郭峰", "何琳", "高磊", "林芳", "罗斌", "郑霞",
+                     "梁勇", "谢娟", "宋涛", "唐洁"]
+    for i, (code, _name_, _area, slug) in enumerate(OFFICES):
+        for j in range(2):
+            name = officer_names[(2 * i + j) % len(officer_names)]
+            people.append((f"{slug}{j + 1}", name, Role.office_officer, code, "male" if j == 0 else "female"))
+    return people
+
+
+def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
+    rng = random.Random(random_seed)
+    with session_scope(Actor.system("demo-seed")) as db:
+        if db.execute(select(Bureau.id)).first() is not None:
+            staff = [(s.username, ROLE_LABELS[Role(s.role)], s.office.name if s.office else "区局")
+                     for s in db.execute(select(Staff).order_by(Staff.id)).scalars()]
+            count = db.execute(select(Subject.id).execution_options(skip_scope=True)).all()
+            return Seeded(offices=len(OFFICES), staff=staff, subjects=len(count), already=True)
+        bureau = Bureau(code=AREA_CODE, name="淄博市临淄区司法局", short_name="临淄区司法局")
+        db.add(bureau)
+        db.flush()
+        offices: dict[str, Office] = {}
+        for code, name, area, _slug in OFFICES:
+            office = Office(bureau_id=bureau.id, code=code, name=name, area_name=area,
+                            address=f"山东省淄博市临淄区{area}政府院内", phone=f"0533-71{rng.randrange(10**5):05d}")
+            db.add(office)
+            offices[code] = office
+        db.flush()
+        pw_hash = passwords.hash_password(DEMO_PASSWORD)
+        now = clock.now()
+        staff_rows: list[tuple[str, str, str]] = []
+        officers_by_office: dict[int, list[Staff]] = {}
+        for username, display, role, office_code, gender in _staff_list():
+            office = offices.get(office_code) if office_code else None
+            member = Staff(username=username, display_name=display, role=role.value, gender=gender,
+                           office_id=office.id if office else None, bureau_id=bureau.id, password_hash=pw_hash,
+                           password_changed_at=now, password_history=[], active=True, phone=_phone(rng))
+            db.add(member)
+            staff_rows.append((username, ROLE_LABELS[role], office.name if office else "区局"))
+            if office is not None:
+                officers_by_office.setdefault(office.id, []).append(member)
+        db.flush()
+        for _ in range(subjects):
+            db.add(_subject(rng, list(offices.values()), officers_by_office))
+        db.flush()
+    return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects)
+
+
+def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list[Staff]]) -> Subject:
+    ring = get_keyring()
+    today = clock.today_local()
+    office = rng.choice(offices)
+    crime, ctype, _w, template, (lo, hi) = rng.choices(CASES, weights=[c[2] for c in CASES])[0]
+    gender = "female" if rng.random() < 0.14 else "male"
+    minor = rng.random() < 0.02
+    if minor:
+        birth = today - timedelta(days=rng.randint(16 * 365, 17 * 365 + 300))
+    else:
+        birth = today - timedelta(days=rng.randint(20 * 365, 68 * 365))
+    number = idcard.generate_id_number(AREA_CODE, birth, gender, rng.randrange(500))
+    term_months = rng.randint(lo, hi)
+    sentence = template.format(m=max(1, term_months // 2), y=max(1, term_months // 12), t=term_months)
+    # Roughly: a few awaiting reception, most under correction, some already released.
+    roll = rng.random()
+    if roll < 0.04:
+        judgment = today - timedelta(days=rng.randint(0, 14))  # some are overdue to report
+    elif roll < 0.14:
+        judgment = today - timedelta(days=rng.randint(term_months * 30 + 20, term_months * 30 + 400))
+    else:
+        judgment = today - timedelta(days=rng.randint(15, max(16, term_months * 30 - 5)))
+    start = judgment + timedelta(days=rng.randint(1, 9))
+    end = rules.correction_end(start, rules.Term(months=term_months))
+    area = office.area_name
+    if area.endswith("镇"):
+        address = f"山东省淄博市临淄区{area}{rng.choice(VILLAGES)}{rng.randint(1, 300)}号"
+    else:
+        address = f"山东省淄博市临淄区{area}{rng.choice(ROADS)}{rng.randint(1, 999)}号{rng.randint(1, 6)}单元"
+    phone = _phone(rng)
+    ethnicity = "回族" if office.area_name == "金岭回族镇" and rng.random() < 0.4 else "汉族"
+    subject = Subject(
+        office_id=office.id, name=_name(rng, gender), gender=gender, ethnicity=ethnicity, birth_date=birth,
+        id_number=number, id_number_index=ring.blind_index(number), id_number_masked=idcard.mask_id_number(number),
+        phone=phone, phone_masked=idcard.mask_phone(phone), residence_address=address, household_address=address,
+        correction_type=ctype, crime=crime, sentence=sentence, deciding_organ=rng.choice(ORGANS[ctype]),
+        judgment_effective_date=judgment, is_minor=minor,
+        supervision_level=rng.choices(["strict", "ordinary", "lenient"], weights=[15, 65, 20])[0],
+        prohibitions=rng.choice([None, None, None, "禁止进入夜总会、酒吧、迪厅等娱乐场所", "禁止接触被害人及其近亲属",
+                                 "禁止从事食品生产、销售等经营活动"]),
+        responsible_staff_id=rng.choice(officers[office.id]).id, status="pending_reception",
+    )
+    history = _history(rng, subject, judgment, start, end, today)
+    subject.transitions = history
+    subject.team = _team(rng, subject, officers[office.id])
+    return subject
+
+
+def _history(rng, subject: Subject, judgment: date, start: date, end: date, today: date) -> list[SubjectTransition]:
+    steps: list[SubjectTransition] = []
+
+    def step(to: str, day: date, reason: str | None = None) -> None:
+        basis = rules.check_transition(subject.status, to, correction_type=subject.correction_type, reason=reason)
+        steps.append(SubjectTransition(from_status=subject.status, to_status=to, at=_at(day, rng),
+                                       actor_name=subject.responsible_staff_id and "司法所工作人员" or "系统",
+                                       reason=reason, basis=basis))
+        subject.status = to
+
+    if start > today:
+        return steps
+    step("reported", start)
+    subject.reported_at = steps[-1].at
+    announce = start + timedelta(days=rng.randint(0, 2))
+    if announce > today:
+        return steps
+    step("under_correction", announce)
+    subject.correction_start_date = start
+    subject.correction_end_date = end
+    if end < today:
+        step("released", end + timedelta(days=1))
+        subject.ended_at = steps[-1].at
+    elif rng.random() < 0.01:
+        reason = {"probation": "revoked_probation", "parole": "revoked_parole",
+                  "medical_parole": "recommitted"}.get(subject.correction_type, "died")
+        step("terminated", today - timedelta(days=rng.randint(1, 30)), reason)
+        subject.ended_at = steps[-1].at
+        subject.termination_reason = reason
+    return steps
+
+
+def _team(rng, subject: Subject, officers: list[Staff]) -> list[CorrectionTeamMember]:
+    officer = next((o for o in officers if o.id == subject.responsible_staff_id), officers[0])
+    team = [CorrectionTeamMember(name=officer.display_name, role="司法所工作人员", gender=officer.gender)]
+    if subject.gender == "female" and officer.gender != "female":
+        # 社区矫正法 第二十五条: a female subject's team includes a woman.
+        female = next((o for o in officers if o.gender == "female"), None)
+        if female is not None:
+            team.append(CorrectionTeamMember(name=female.display_name, role="司法所工作人员", gender="female"))
+    team.append(CorrectionTeamMember(name=_name(rng, "male") , role="村（居）委会成员", gender="male", phone=_phone(rng)))
+    team.append(CorrectionTeamMember(name=subject.name[0] + rng.choice(FEMALE_GIVEN + MALE_GIVEN), role="家庭成员",
+                                     phone=_phone(rng)))
+    return team
+
+
+def banner(seeded: Seeded, host: str, port: int) -> str:
+    lines = [
+        "",
+        "=" * 64,
+        "  智矫 社区矫正智慧管理平台（演示）",
+        f"  地址 URL: http://{host}:{port}/",
+        f"  API 文档: http://{host}:{port}/docs   OpenAPI: /openapi.json",
+        f"  司法所 {seeded.offices} 个，社区矫正对象 {seeded.subjects} 名" + ("（沿用已有数据）" if seeded.already else ""),
+        f"  演示账号（密码均为 {DEMO_PASSWORD}）:",
+    ]
+    shown = [s for s in seeded.staff if not s[0][-1].isdigit() or s[0].endswith("1")]
+    for username, label, office in shown[:20]:
+        lines.append(f"    {username:<14} {label:<10} {office}")
+    lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2）")
+    lines.append("=" * 64)
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""Bureau, offices and staff accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhijiao.core import clock
+from zhijiao.core.errors import Conflict, InvalidInput, NotFound
+from zhijiao.org.models import Bureau, Office, Staff
+from zhijiao.org.schemas import StaffCreate
+from zhijiao.security import passwords
+from zhijiao.security.actor import get_actor
+from zhijiao.security.permissions import ADMIN_ROLES, Perm, Role, require
+
+
+def list_offices(*, db_session: Session) -> list[Office]:
+    return list(db_session.execute(select(Office).order_by(Office.code)).scalars())
+
+
+def get_office(*, db_session: Session, office_id: int) -> Office:
+    office = db_session.get(Office, office_id)
+    if office is None:
+        raise NotFound("司法所不存在", code="office_not_found", fields={"office_id": "不存在"})
+    return office
+
+
+def get_office_by_code(*, db_session: Session, code: str) -> Office:
+    office = db_session.execute(select(Office).where(Office.code == code)).scalar_one_or_none()
+    if office is None:
+        raise NotFound("司法所不存在", code="office_not_found", fields={"office": "不存在"})
+    return office
+
+
+def get_bureau(*, db_session: Session) -> Bureau | None:
+    return db_session.execute(select(Bureau).order_by(Bureau.id)).scalars().first()
+
+
+def find_staff(*, db_session: Session, staff_id: int) -> Staff | None:
+    return db_session.get(Staff, staff_id)
+
+
+def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bool = True) -> Staff:
+    """Create an account; only the system administrator may (三员: sysadmin manages accounts)."""
+    require(get_actor(db_session), Perm.staff_manage)
+    if db_session.execute(select(Staff.id).where(Staff.username == staff_in.username)).first():
+        raise Conflict("用户名已存在", code="username_taken", fields={"username": "已存在"})
+    office_id = None
+    if staff_in.role == Role.office_officer:
+        if not staff_in.office_code:
+            raise InvalidInput("司法所工作人员必须指定所属司法所", code="office_required",
+                               fields={"office_code": "必填"})
+        office_id = get_office_by_code(db_session=db_session, code=staff_in.office_code).id
+    elif staff_in.office_code:
+        office_id = get_office_by_code(db_session=db_session, code=staff_in.office_code).id
+    if check_policy:
+        passwords.check_policy(staff_in.password)
+    bureau = get_bureau(db_session=db_session)
+    staff = Staff(
+        username=staff_in.username, display_name=staff_in.display_name, role=staff_in.role.value,
+        office_id=office_id, bureau_id=bureau.id if bureau else None, gender=staff_in.gender,
+        password_hash=passwords.hash_password(staff_in.password), password_changed_at=clock.now(),
+        password_history=[], totp_secret=staff_in.totp_secret, active=True,
+    )
+    db_session.add(staff)
+    db_session.commit()
+    return staff
+
+
+def is_admin(role: str) -> bool:
+    return role in ADMIN_ROLES

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from zhijiao.api.deps import DbSession, ScopedDb, client_ip, oauth2, request_id
+from zhijiao.core.pagination import Page
+from zhijiao.security import auth
+from zhijiao.security import service as security_service
+from zhijiao.security.schemas import AuditEventRead, TokenRead
+
+router = APIRouter()
+
+
+@router.post("/auth/token", response_model=TokenRead, tags=["auth"], summary="登录获取令牌")
+def issue_token(
+    request: Request,
+    db_session: DbSession,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    otp: Annotated[str | None, Form(max_length=10, description="动态口令（TOTP）")] = None,
+) -> TokenRead:
+    result = auth.login(
+        db_session, username=form.username, password=form.password, otp=otp, kind="api",
+        client_ip=client_ip(request), request_id=request_id(request),
+    )
+    return TokenRead(access_token=result.token, expires_at=result.expires_at)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"], summary="退出登录")
+def logout(db_session: ScopedDb, token: Annotated[str | None, Depends(oauth2)]) -> None:
+    if token:
+        auth.logout(db_session, token)
+
+
+@router.get("/audit-events", response_model=Page[AuditEventRead], tags=["audit"], summary="审计日志（审计管理员）")
+def list_audit_events(
+    db_session: ScopedDb,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[AuditEventRead]:
+    return security_service.list_audit_events(
+        db_session=db_session, object_type=object_type, object_id=object_id, actor_name=actor,
+        action=action, page=page, size=size,
+    )

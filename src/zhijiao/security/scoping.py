@@ -1,0 +1,84 @@
+"""Jurisdiction scoping: the one mechanism that filters every query of people.
+
+Every ORM SELECT passes through :func:`_apply_scope`. For entities that belong to an
+office (:class:`OfficeScoped`) or hang off a subject (:class:`SubjectOwned`) it adds
+loader criteria from the session's actor, so no service, route or screen can forget the
+office filter. A query of scoped entities without an actor is an error: system jobs
+bind ``Actor.system(...)`` explicitly, which is visible in the code and in the audit log.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, false, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from zhijiao.security.actor import Actor
+from zhijiao.security.permissions import ALL_OFFICE_ROLES, Role
+
+
+class ScopeMissing(RuntimeError):
+    """A scoped query ran without an actor on the session."""
+
+
+class OfficeScoped:
+    """Marker: rows with an ``office_id`` column, visible to that office."""
+
+
+class SubjectOwned:
+    """Marker: rows with a ``subject_id`` column, visible with their subject."""
+
+
+def _subject_model():
+    from zhijiao.subjects.models import Subject
+
+    return Subject
+
+
+def _scoped_classes() -> tuple[list[type], list[type]]:
+    """Every mapped class under each marker (computed per call: cheap, and new modules register late)."""
+    from zhijiao.db.base import Base
+
+    office, owned = [], []
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, OfficeScoped):
+            office.append(cls)
+        elif issubclass(cls, SubjectOwned):
+            owned.append(cls)
+    return office, owned
+
+
+def _touches_scoped(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, (OfficeScoped, SubjectOwned)) for m in state.all_mappers)
+
+
+def _criteria(office_expr, owned_expr) -> list:
+    office, owned = _scoped_classes()
+    opts = [with_loader_criteria(cls, office_expr(cls), include_aliases=True) for cls in office]
+    opts += [with_loader_criteria(cls, owned_expr(cls), include_aliases=True) for cls in owned]
+    return opts
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state: ORMExecuteState) -> None:
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    if state.execution_options.get("skip_scope") or not _touches_scoped(state):
+        return
+    actor: Actor | None = state.session.info.get("actor")
+    if actor is None:
+        raise ScopeMissing("query of scoped data without an actor; bind Actor.system(job) for jobs")
+    if actor.is_system:
+        return
+    if actor.kind == "staff" and actor.role in ALL_OFFICE_ROLES:
+        return
+    if actor.kind == "staff" and actor.role == Role.office_officer and actor.office_id:
+        subject = _subject_model()
+        subject_ids = select(subject.id).where(subject.office_id == actor.office_id).scalar_subquery()
+        opts = _criteria(lambda cls: cls.office_id == actor.office_id, lambda cls: cls.subject_id.in_(subject_ids))
+    elif actor.kind == "subject" and actor.subject_id:
+        opts = _criteria(lambda cls: false(), lambda cls: cls.subject_id == actor.subject_id)
+    else:
+        # Administrators (三员), kiosks and anyone else see no case file.
+        opts = _criteria(lambda cls: false(), lambda cls: false())
+    state.statement = state.statement.options(*opts)

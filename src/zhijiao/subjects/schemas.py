@@ -1,0 +1,230 @@
+"""Pydantic schemas of the case file: Base / Create / Update / Read / ListItem."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from zhijiao.core.errors import InvalidInput
+from zhijiao.subjects import idcard
+
+
+class CorrectionType(enum.StrEnum):
+    control = "control"
+    probation = "probation"
+    parole = "parole"
+    medical_parole = "medical_parole"
+
+
+class Gender(enum.StrEnum):
+    male = "male"
+    female = "female"
+
+
+class SupervisionLevel(enum.StrEnum):
+    strict = "strict"
+    ordinary = "ordinary"
+    lenient = "lenient"
+
+
+class SubjectStatus(enum.StrEnum):
+    pending_reception = "pending_reception"
+    reported = "reported"
+    under_correction = "under_correction"
+    released = "released"
+    terminated = "terminated"
+
+
+class TerminationReason(enum.StrEnum):
+    revoked_probation = "revoked_probation"
+    revoked_parole = "revoked_parole"
+    recommitted = "recommitted"
+    died = "died"
+
+
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+Name = Annotated[str, Field(min_length=2, max_length=50, description="姓名")]
+
+
+def _check_phone(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip().replace(" ", "")
+    if not _PHONE.match(value):
+        raise PydanticCustomError("phone_format", "电话号码格式不正确（手机 11 位，或区号-号码）")
+    return value
+
+
+def _check_id(value: str) -> str:
+    try:
+        return idcard.parse_id_number(value).number
+    except InvalidInput as exc:
+        raise PydanticCustomError(exc.code, exc.message) from None
+
+
+Phone = Annotated[str | None, AfterValidator(_check_phone), Field(description="联系电话")]
+IdNumber = Annotated[str, AfterValidator(_check_id), Field(description="18 位公民身份号码")]
+
+
+class TeamMember(BaseModel):
+    name: Name
+    role: str = Field(min_length=2, max_length=32, description="身份：司法所工作人员、村（居）委会、家庭成员等")
+    gender: Gender | None = None
+    phone: Phone = None
+
+
+class SubjectBase(BaseModel):
+    name: Name
+    gender: Gender
+    ethnicity: str = Field(default="汉族", min_length=2, max_length=16)
+    phone: Phone = None
+    residence_address: str | None = Field(default=None, max_length=200)
+    household_address: str | None = Field(default=None, max_length=200)
+    correction_type: CorrectionType
+    crime: str = Field(min_length=2, max_length=128, description="罪名")
+    sentence: str = Field(min_length=2, max_length=128, description="刑期/原判刑罚")
+    deciding_organ: str = Field(min_length=2, max_length=128, description="决定机关")
+    judgment_effective_date: date
+    correction_start_date: date | None = None
+    correction_end_date: date | None = None
+    prohibitions: str | None = Field(default=None, max_length=2000, description="禁止令内容")
+    supervision_level: SupervisionLevel = SupervisionLevel.ordinary
+    is_minor: bool = False
+    responsible_staff_id: int | None = None
+    team: list[TeamMember] = Field(default_factory=list, max_length=20)
+
+
+def _check_dates(start: date | None, end: date | None, judgment: date | None) -> None:
+    if start and end and end <= start:
+        raise PydanticCustomError("date_order", "矫正结束日期必须晚于开始日期")
+    if judgment and start and start < judgment:
+        raise PydanticCustomError("date_order", "矫正开始日期不能早于判决生效日期")
+
+
+class SubjectCreate(SubjectBase):
+    id_number: IdNumber
+    office_id: int | None = Field(default=None, description="所属司法所；司法所工作人员可省略")
+
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SubjectCreate:
+        info = idcard.parse_id_number(self.id_number)
+        if info.gender != self.gender.value:
+            raise PydanticCustomError("gender_mismatch", "性别与身份证号码第 17 位不一致")
+        _check_dates(self.correction_start_date, self.correction_end_date, self.judgment_effective_date)
+        return self
+
+
+class SubjectUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    ethnicity: str | None = Field(default=None, min_length=2, max_length=16)
+    phone: Phone = None
+    residence_address: str | None = Field(default=None, max_length=200)
+    household_address: str | None = Field(default=None, max_length=200)
+    crime: str | None = Field(default=None, min_length=2, max_length=128)
+    sentence: str | None = Field(default=None, min_length=2, max_length=128)
+    deciding_organ: str | None = Field(default=None, min_length=2, max_length=128)
+    judgment_effective_date: date | None = None
+    correction_start_date: date | None = None
+    correction_end_date: date | None = None
+    prohibitions: str | None = Field(default=None, max_length=2000)
+    supervision_level: SupervisionLevel | None = None
+    is_minor: bool | None = None
+    responsible_staff_id: int | None = None
+    office_id: int | None = None
+    team: list[TeamMember] | None = Field(default=None, max_length=20)
+    version: int | None = Field(default=None, description="乐观锁版本号；提供时若已被他人修改则返回 409")
+
+    @model_validator(mode="after")
+    def _dates(self) -> SubjectUpdate:
+        _check_dates(self.correction_start_date, self.correction_end_date, self.judgment_effective_date)
+        return self
+
+
+class TransitionIn(BaseModel):
+    to: SubjectStatus
+    reason: str | None = Field(
+        default=None, max_length=32,
+        description="终止原因（revoked_probation / revoked_parole / recommitted / died）或解除原因",
+    )
+    basis: str | None = Field(default=None, max_length=256, description="法律依据；省略时按规则填入")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class TransitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    from_status: str
+    to_status: str
+    at: datetime
+    actor_name: str
+    reason: str | None
+    basis: str
+    note: str | None
+
+
+class TeamMemberRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    role: str
+    gender: str | None
+    phone: str | None
+
+
+class Derived(BaseModel):
+    reporting_deadline: date
+    report_overdue: bool
+    days_served: int | None
+    days_remaining: int | None
+
+
+class SubjectListItem(BaseModel):
+    id: int
+    name: str
+    gender: str
+    id_number_masked: str
+    phone_masked: str | None
+    office_id: int
+    office_name: str
+    correction_type: str
+    supervision_level: str
+    status: str
+    is_minor: bool
+    correction_start_date: date | None
+    correction_end_date: date | None
+    responsible_staff_name: str | None
+    report_overdue: bool
+
+
+class SubjectRead(SubjectListItem):
+    id_number: str
+    birth_date: date
+    ethnicity: str
+    phone: str | None
+    residence_address: str | None
+    household_address: str | None
+    crime: str
+    sentence: str
+    deciding_organ: str
+    judgment_effective_date: date
+    prohibitions: str | None
+    responsible_staff_id: int | None
+    reported_at: datetime | None
+    ended_at: datetime | None
+    termination_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    derived: Derived
+    team: list[TeamMemberRead]
+    transitions: list[TransitionRead]
