@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -139,10 +140,13 @@ def search(
             # Exact search through the keyed blind index: no plaintext ID in the database.
             stmt = stmt.where(Subject.id_number_index == get_keyring().blind_index(q))
         else:
-            conds = [Subject.name.contains(q, autoescape=True)]
+            # Prefix match on the name index (officers type a surname or a full name); wildcards
+            # are stripped so the LIKE stays index-friendly on SQLite and PostgreSQL.
+            prefix = re.sub(r"[%_\\]", "", q)
+            conds = [Subject.name.like(prefix + "%")] if prefix else []
             if q.isdigit() and len(q) == 4:
                 conds.append(Subject.id_number_masked.endswith(q))
-            stmt = stmt.where(or_(*conds))
+            stmt = stmt.where(or_(*conds) if conds else false())
     total = db_session.execute(stmt.with_only_columns(func.count(Subject.id)).order_by(None)).scalar_one()
     rows = db_session.execute(
         stmt.order_by(Subject.id.desc()).offset(offset(page, size)).limit(size)

@@ -200,6 +200,9 @@ def upgrade() -> None:
     op.bulk_insert(sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("mac")),
                    [{"id": 1, "seq": 0, "mac": ""}])
     _append_only_audit()
+    if op.get_bind().dialect.name == "postgresql":
+        # Prefix search on names whatever the database collation (LIKE 'x%').
+        op.execute("CREATE INDEX ix_subjects_name_prefix ON subjects (name varchar_pattern_ops)")
 
 
 RETENTION_DAYS = 183  # 网络安全法 第二十一条: keep network logs at least six months
