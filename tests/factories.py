@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+import pyotp
+
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock
@@ -18,6 +20,8 @@ from zhijiao.subjects.models import Subject
 PASSWORD = "Zhijiao@2026"
 _HASH = passwords.hash_password(PASSWORD)
 _seq = itertools.count(1)
+TOTP_SECRETS: dict[str, str] = {}  # username -> base32 secret, for logging in
+_TOKENS: dict[tuple[int, str], dict[str, str]] = {}
 
 SYSTEM = Actor.system("tests")
 
@@ -49,14 +53,24 @@ def office(db: Session, name: str | None = None, code: str | None = None) -> Off
 def staff(db: Session, role: str, office_: Office | None = None, username: str | None = None, **kw) -> Staff:
     b = bureau(db)
     n = next(_seq)
+    username = username or f"{role}{n}"
+    # Every staff account has a second factor, as production requires (GB/T 22239 双因素).
+    secret = kw.pop("totp_secret", pyotp.random_base32())
     s = Staff(
-        username=username or f"{role}{n}", display_name=kw.pop("display_name", f"测试人员{n}"), role=role,
+        username=username, display_name=kw.pop("display_name", f"测试人员{n}"), role=role,
         office_id=office_.id if office_ else None, bureau_id=b.id, password_hash=_HASH,
-        password_changed_at=clock.now(), password_history=[], active=True, **kw,
+        password_changed_at=kw.pop("password_changed_at", clock.now()), password_history=[], active=True,
+        totp_secret=secret, **kw,
     )
+    if secret:
+        TOTP_SECRETS[username] = secret
     db.add(s)
     db.commit()
     return s
+
+
+def otp(username: str) -> str:
+    return pyotp.TOTP(TOTP_SECRETS[username]).at(clock.now())
 
 
 def id_number(birth: date = date(1985, 6, 15), gender: str = "male", area: str = "370305") -> str:
@@ -103,10 +117,15 @@ def subject(db: Session, office_: Office, **kw) -> Subject:
     return s
 
 
-def login(client, username: str, password: str = PASSWORD, otp: str | None = None) -> dict[str, str]:
-    data = {"username": username, "password": password}
-    if otp:
-        data["otp"] = otp
-    r = client.post("/api/v1/auth/token", data=data)
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+def login(client, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Bearer headers for a staff member; one login per user and client, since a TOTP code
+    cannot be used twice (a second login in the same 30 s would be refused as a replay)."""
+    key = (id(client), username)
+    if key not in _TOKENS:
+        data = {"username": username, "password": password}
+        if username in TOTP_SECRETS:
+            data["otp"] = otp(username)
+        r = client.post("/api/v1/auth/token", data=data)
+        assert r.status_code == 200, r.text
+        _TOKENS[key] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return _TOKENS[key]

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Sessions (GB/T 22239 level 3: idle lock and bounded lifetime).
     session_idle_minutes: int = 10
     session_absolute_hours: int = 12
+    # Second factor: "all" staff (GB/T 22239 双因素), or "admins" (三员 only; the demo uses it).
+    totp_required: str = "all"
+    # Days before a password must change; 0 turns forced rotation off (ASVS 2.1.10).
+    password_max_age_days: int = 90
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
     max_upload_bytes: int = 5 * 1024 * 1024

@@ -50,6 +50,18 @@ def current_actor(request: Request, session: DbSession, token: Annotated[str | N
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
+def restricted_actor(request: Request, session: DbSession, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    """For the routes a restricted login may use: enrol a second factor, change the password."""
+    actor = auth.resolve(session, token, request_id=request_id(request), client_ip=client_ip(request),
+                         allow_restricted=True)
+    session.info["actor"] = actor
+    return actor
+
+
+RestrictedActor = Annotated[Actor, Depends(restricted_actor)]
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
 def scoped_db(session: DbSession, _actor: CurrentActor) -> Session:
     """The request's session, with the authenticated actor bound for scoping and audit."""
     return session

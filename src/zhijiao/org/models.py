@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhijiao.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from zhijiao.security.crypto import Encrypted
 
 
 class Bureau(IdMixin, TimestampMixin, Base):
@@ -48,7 +49,8 @@ class Staff(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256), nullable=False, info={"sensitive": True})
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_history: Mapped[list | None] = mapped_column(JSON, info={"sensitive": True})
-    totp_secret: Mapped[str | None] = mapped_column(String(64), info={"sensitive": True})
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted)
+    totp_pending: Mapped[str | None] = mapped_column(Encrypted)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

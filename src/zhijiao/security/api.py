@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from zhijiao.api.deps import DbSession, ScopedDb, client_ip, oauth2, request_id
+from zhijiao.api.deps import BearerToken, DbSession, RestrictedActor, ScopedDb, client_ip, oauth2, request_id
 from zhijiao.core.pagination import Page
 from zhijiao.security import auth
 from zhijiao.security import service as security_service
-from zhijiao.security.schemas import AuditEventRead, TokenRead
+from zhijiao.security.schemas import AuditEventRead, PasswordChange, TokenRead, TotpConfirm, TotpEnrolmentRead
 
 router = APIRouter()
 
@@ -25,7 +25,23 @@ def issue_token(
         db_session, username=form.username, password=form.password, otp=otp, kind="api",
         client_ip=client_ip(request), request_id=request_id(request),
     )
-    return TokenRead(access_token=result.token, expires_at=result.expires_at)
+    return TokenRead(access_token=result.token, expires_at=result.expires_at, restriction=result.restriction)
+
+
+@router.post("/auth/totp/enrol", response_model=TotpEnrolmentRead, tags=["auth"], summary="开始绑定动态口令")
+def totp_enrol(db_session: DbSession, actor: RestrictedActor) -> TotpEnrolmentRead:
+    secret, uri = auth.begin_totp_enrolment(db_session, actor)
+    return TotpEnrolmentRead(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/auth/totp/confirm", status_code=204, tags=["auth"], summary="确认绑定动态口令")
+def totp_confirm(db_session: DbSession, actor: RestrictedActor, token: BearerToken, body: TotpConfirm) -> None:
+    auth.confirm_totp_enrolment(db_session, actor, token or "", body.code)
+
+
+@router.post("/auth/password", status_code=204, tags=["auth"], summary="修改密码")
+def change_password(db_session: DbSession, actor: RestrictedActor, token: BearerToken, body: PasswordChange) -> None:
+    auth.change_password(db_session, actor, token or "", current=body.current_password, new=body.new_password)
 
 
 @router.post("/auth/logout", status_code=204, tags=["auth"], summary="退出登录")

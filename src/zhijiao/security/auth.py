@@ -16,11 +16,19 @@ from sqlalchemy.orm import Session
 
 from zhijiao.config import get_settings
 from zhijiao.core import clock
-from zhijiao.core.errors import DomainError, Unauthorized
+from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from zhijiao.org.models import Staff
 from zhijiao.security import audit, passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.models import AuthSession
+from zhijiao.security.permissions import ADMIN_ROLES
+
+TOTP_ENROLMENT = "totp_enrolment"
+PASSWORD_EXPIRED = "password_expired"
+_RESTRICTION_MESSAGES = {
+    TOTP_ENROLMENT: "首次登录须先绑定动态口令（双因素认证）",
+    PASSWORD_EXPIRED: "密码已过期，请先修改密码",
+}
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
@@ -74,6 +82,21 @@ class LoginResult:
     token: str
     expires_at: datetime
     staff: Staff
+    restriction: str | None = None
+
+
+def totp_required(staff: Staff) -> bool:
+    """The three administrators always need a second factor; other staff by setting."""
+    return staff.role in ADMIN_ROLES or get_settings().totp_required == "all"
+
+
+def _restriction(staff: Staff, now: datetime) -> str | None:
+    if totp_required(staff) and not staff.totp_secret:
+        return TOTP_ENROLMENT
+    max_age = get_settings().password_max_age_days
+    if max_age and staff.password_changed_at and now - staff.password_changed_at > timedelta(days=max_age):
+        return PASSWORD_EXPIRED
+    return None
 
 
 def _staff_actor(staff: Staff, *, request_id: str | None = None, client_ip: str | None = None) -> Actor:
@@ -134,15 +157,16 @@ def login(
     staff.locked_until = None
     staff.last_login_at = now
     db.info["actor"] = _staff_actor(staff, request_id=request_id, client_ip=client_ip)
+    restriction = _restriction(staff, now)
     db.add(AuthSession(token_hash=token_hash(token), staff_id=staff.id, kind=kind, created_at=now,
-                       last_seen_at=now, expires_at=expires, client_ip=client_ip))
-    audit.record(db, object_type="login", object_id=staff.username, action="login")
+                       last_seen_at=now, expires_at=expires, client_ip=client_ip, restriction=restriction))
+    audit.record(db, object_type="login", object_id=staff.username, action="login",
+                 detail={"restriction": restriction} if restriction else None)
     db.commit()
-    return LoginResult(token=token, expires_at=expires, staff=staff)
+    return LoginResult(token=token, expires_at=expires, staff=staff, restriction=restriction)
 
 
-def resolve(db: Session, token: str | None, *, request_id: str | None = None, client_ip: str | None = None) -> Actor:
-    """The actor behind a token, enforcing idle and absolute timeouts on the server."""
+def _session_row(db: Session, token: str | None) -> tuple[AuthSession, Staff]:
     if not token:
         raise Unauthorized()
     row = db.execute(
@@ -151,7 +175,19 @@ def resolve(db: Session, token: str | None, *, request_id: str | None = None, cl
     ).first()
     if row is None:
         raise Unauthorized()
-    sess, staff = row
+    return row[0], row[1]
+
+
+def resolve(
+    db: Session, token: str | None, *, request_id: str | None = None, client_ip: str | None = None,
+    allow_restricted: bool = False,
+) -> Actor:
+    """The actor behind a token, enforcing idle and absolute timeouts on the server.
+
+    Disabling an account, revoking the session or changing the role takes effect here, on the
+    next request, because nothing about the staff member is cached in the token.
+    """
+    sess, staff = _session_row(db, token)
     now = clock.now()
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if sess.revoked_at is not None or not staff.active:
@@ -160,10 +196,68 @@ def resolve(db: Session, token: str | None, *, request_id: str | None = None, cl
         raise Unauthorized("会话已超过最长时限，请重新登录", code="session_expired")
     if now - sess.last_seen_at > idle:
         raise Unauthorized("长时间未操作，会话已超时，请重新登录", code="session_idle")
+    if sess.restriction and not allow_restricted:
+        raise Forbidden(_RESTRICTION_MESSAGES[sess.restriction], code=sess.restriction)
     if now - sess.last_seen_at > _TOUCH_EVERY:
         sess.last_seen_at = now
         db.commit()
     return _staff_actor(staff, request_id=request_id, client_ip=client_ip)
+
+
+def _own_staff(db: Session, actor: Actor) -> Staff:
+    staff = db.get(Staff, actor.staff_id)
+    if staff is None:
+        raise Unauthorized()
+    return staff
+
+
+def _lift(db: Session, token: str, restriction: str) -> None:
+    sess, _staff = _session_row(db, token)
+    if sess.restriction == restriction:
+        sess.restriction = None
+
+
+def begin_totp_enrolment(db: Session, actor: Actor) -> tuple[str, str]:
+    """A fresh secret (kept pending until confirmed) and its otpauth:// URI for the authenticator app."""
+    staff = _own_staff(db, actor)
+    if staff.totp_secret:
+        raise DomainError("已绑定动态口令；如需重置请联系安全管理员", code="totp_already_enrolled", status=409)
+    secret = pyotp.random_base32()
+    db.info["actor"] = actor
+    staff.totp_pending = secret
+    db.commit()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=staff.username, issuer_name="智矫")
+    return secret, uri
+
+
+def confirm_totp_enrolment(db: Session, actor: Actor, token: str, code: str) -> None:
+    staff = _own_staff(db, actor)
+    if not staff.totp_pending:
+        raise DomainError("请先获取动态口令密钥", code="totp_not_started", status=409)
+    staff.totp_secret = staff.totp_pending
+    if not _check_totp(staff, code):
+        staff.totp_secret = None
+        raise InvalidInput("动态口令不正确", code="totp_invalid", fields={"code": "动态口令不正确"})
+    staff.totp_pending = None
+    db.info["actor"] = actor
+    _lift(db, token, TOTP_ENROLMENT)
+    audit.record(db, object_type="staff", object_id=staff.id, action="totp_enrolled")
+    db.commit()
+
+
+def change_password(db: Session, actor: Actor, token: str, *, current: str, new: str) -> None:
+    staff = _own_staff(db, actor)
+    if not passwords.verify_password(staff.password_hash, current):
+        raise InvalidInput("当前密码不正确", code="wrong_password", fields={"current_password": "不正确"})
+    history = list(staff.password_history or [])
+    passwords.check_policy(new, history + [staff.password_hash])
+    db.info["actor"] = actor
+    staff.password_history = (history + [staff.password_hash])[-passwords.HISTORY:]
+    staff.password_hash = passwords.hash_password(new)
+    staff.password_changed_at = clock.now()
+    _lift(db, token, PASSWORD_EXPIRED)
+    audit.record(db, object_type="staff", object_id=staff.id, action="password_changed")
+    db.commit()
 
 
 def logout(db: Session, token: str) -> None:

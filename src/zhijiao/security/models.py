@@ -63,3 +63,5 @@ class AuthSession(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client_ip: Mapped[str | None] = mapped_column(String(64))
+    # Set while the login may only enrol a second factor or change an expired password.
+    restriction: Mapped[str | None] = mapped_column(String(32))
