@@ -17,6 +17,8 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_users_create(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from zhijiao.core.errors import DomainError
     from zhijiao.db.session import session_scope
     from zhijiao.org import service as org_service
@@ -40,9 +42,34 @@ def _cmd_users_create(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"错误 [{exc.code}]: {exc.message}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # pydantic validation
-        print(f"错误 [validation_error]: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        from zhijiao.api.errors import translate
+
+        fields, _ = translate(list(exc.errors()))
+        detail = "；".join(f"{k}: {v}" for k, v in fields.items())
+        print(f"错误 [validation_error]: {detail}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _cmd_users_otp(args: argparse.Namespace) -> int:
+    """Print an account's current TOTP code — demo mode only, for trying the admin accounts."""
+    import pyotp
+    from sqlalchemy import select
+
+    from zhijiao.config import get_settings
+    from zhijiao.db.session import session_scope
+    from zhijiao.org.models import Staff
+
+    if not get_settings().demo_mode:
+        print("仅演示模式可用 (demo mode only)", file=sys.stderr)
+        return 2
+    with session_scope(None) as session:
+        staff = session.execute(select(Staff).where(Staff.username == args.username)).scalar_one_or_none()
+        if staff is None or not staff.totp_secret:
+            print("账号不存在或未绑定动态口令", file=sys.stderr)
+            return 2
+        print(pyotp.TOTP(staff.totp_secret).now())
     return 0
 
 
@@ -130,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_create.add_argument("--password-stdin", action="store_true")
     p_create.add_argument("--totp-secret", default=None, help="BASE32 动态口令密钥（离线下发）")
     p_create.set_defaults(func=_cmd_users_create)
+
+    p_otp = users_sub.add_parser("otp", help="打印当前动态口令（仅演示模式）")
+    p_otp.add_argument("--username", required=True)
+    p_otp.set_defaults(func=_cmd_users_otp)
 
     p_keys = sub.add_parser("keys", help="字段加密密钥")
     keys_sub = p_keys.add_subparsers(dest="keys_cmd", required=True)

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 10
     session_absolute_hours: int = 12
     # Second factor: "all" staff (GB/T 22239 双因素), or "admins" (三员 only; the demo uses it).
-    totp_required: str = "all"
+    totp_required: str | None = None  # default: "all", or "admins" in demo mode
     # Days before a password must change; 0 turns forced rotation off (ASVS 2.1.10).
     password_max_age_days: int = 90
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'zhijiao.db').as_posix()}"
+        if self.totp_required is None:
+            self.totp_required = "admins" if self.demo_mode else "all"
         if self.key_file is None:
             self.key_file = self.data_dir / "keys.json"
         return self

@@ -18,7 +18,7 @@ from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.security import passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import ROLE_LABELS, Role
+from zhijiao.security.permissions import ADMIN_ROLES, ROLE_LABELS, Role
 from zhijiao.subjects import idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
 
@@ -82,6 +82,10 @@ class Seeded:
     already: bool = False
 
 
+def _base32(rng: random.Random) -> str:
+    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(32))
+
+
 def _name(rng: random.Random, gender: str) -> str:
     given = MALE_GIVEN if gender == "male" else FEMALE_GIVEN
     return rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
@@ -140,9 +144,12 @@ def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
         officers_by_office: dict[int, list[Staff]] = {}
         for username, display, role, office_code, gender in _staff_list():
             office = offices.get(office_code) if office_code else None
+            # The three administrators always need a second factor; their demo secrets are printed.
+            totp = _base32(rng) if role in ADMIN_ROLES else None
             member = Staff(username=username, display_name=display, role=role.value, gender=gender,
                            office_id=office.id if office else None, bureau_id=bureau.id, password_hash=pw_hash,
-                           password_changed_at=now, password_history=[], active=True, phone=_phone(rng))
+                           password_changed_at=now, password_history=[], active=True, phone=_phone(rng),
+                           totp_secret=totp)
             db.add(member)
             staff_rows.append((username, ROLE_LABELS[role], office.name if office else "区局"))
             if office is not None:
@@ -262,5 +269,6 @@ def banner(seeded: Seeded, host: str, port: int) -> str:
     for username, label, office in shown[:20]:
         lines.append(f"    {username:<14} {label:<10} {office}")
     lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2）")
+    lines.append("  三员账号须输入动态口令：ZHIJIAO_DEMO_MODE=true .venv/bin/zhijiao users otp --username auditor")
     lines.append("=" * 64)
     return "\n".join(lines)
