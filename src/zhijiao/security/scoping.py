@@ -9,7 +9,7 @@ bind ``Actor.system(...)`` explicitly, which is visible in the code and in the a
 
 from __future__ import annotations
 
-from sqlalchemy import event, false, select
+from sqlalchemy import event, false, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from zhijiao.security.actor import Actor
@@ -52,6 +52,13 @@ def _touches_scoped(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, (OfficeScoped, SubjectOwned)) for m in state.all_mappers)
 
 
+def _owned(cls: type, subject_ids):
+    """Rows of the office's subjects; classes marked ``__scope_shared__`` add rows for everyone."""
+    if getattr(cls, "__scope_shared__", False):
+        return or_(cls.subject_id.in_(subject_ids), cls.subject_id.is_(None))
+    return cls.subject_id.in_(subject_ids)
+
+
 def _criteria(office_expr, owned_expr) -> list:
     office, owned = _scoped_classes()
     opts = [with_loader_criteria(cls, office_expr(cls), include_aliases=True) for cls in office]
@@ -75,7 +82,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
     if actor.kind == "staff" and actor.role == Role.office_officer and actor.office_id:
         subject = _subject_model()
         subject_ids = select(subject.id).where(subject.office_id == actor.office_id).scalar_subquery()
-        opts = _criteria(lambda cls: cls.office_id == actor.office_id, lambda cls: cls.subject_id.in_(subject_ids))
+        opts = _criteria(lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids))
     elif actor.kind == "subject" and actor.subject_id:
         opts = _criteria(lambda cls: false(), lambda cls: cls.subject_id == actor.subject_id)
     else:
