@@ -311,7 +311,11 @@ def test_search_with_raw_matrix_and_edge_cases() -> None:
         search(matrix[0], matrix, top_k=0)
 
 
-def test_gallery_is_read_only() -> None:
-    gallery = Gallery(unit_rows(4), list("abcd"))
+def test_gallery_keeps_its_own_copy() -> None:
+    matrix = unit_rows(4)
+    gallery = Gallery(matrix, list("abcd"))
+    probe = matrix[2].copy()
+    matrix[2] = 0  # the caller's array stays writable and edits do not leak in
+    assert gallery.search(probe, top_k=1)[0].id == "c"
     with pytest.raises(ValueError):
         gallery._matrix[0, 0] = 1.0

@@ -29,7 +29,6 @@ from zhijiao.core.errors import InvalidInput
 
 CHIP_SIZE = 150  # what dlib's ResNet expects
 CHIP_PADDING = 0.25  # dlib's default for that model
-EMBEDDING_DIM = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Box:
     height: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # holds arrays
 class FoundFace:
     """A detection in working-image coordinates (see :class:`DecodedImage`)."""
 
@@ -64,7 +63,7 @@ class FaceRejected(InvalidInput):
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # holds arrays
 class FaceAnalysis:
     embedding: np.ndarray | None  # float32[128], only when the quality gate passed
     quality: FaceQuality

@@ -23,7 +23,9 @@ _SCORE_SCALE = 0.05  # distance units per e-fold of the logistic score
 def as_embedding(vector: np.ndarray | Sequence[float], *, name: str = "embedding") -> np.ndarray:
     arr = np.asarray(vector, dtype=np.float32).reshape(-1)
     if arr.shape != (EMBEDDING_DIM,) or not np.isfinite(arr).all():
-        raise InvalidInput(f"人脸特征数据无效（需要 {EMBEDDING_DIM} 维有限数值）", code="bad_embedding", fields={name: "invalid"})
+        raise InvalidInput(
+            f"人脸特征数据无效（需要 {EMBEDDING_DIM} 维有限数值）", code="bad_embedding", fields={name: "invalid"}
+        )
     return arr
 
 
@@ -89,7 +91,8 @@ class Gallery:
     __slots__ = ("_ids", "_matrix", "_sq_norms")
 
     def __init__(self, matrix: np.ndarray, ids: Sequence[Hashable]) -> None:
-        m = np.ascontiguousarray(matrix, dtype=np.float32)
+        # A private copy: later edits to the caller's array cannot desynchronise the norms.
+        m = np.array(matrix, dtype=np.float32, order="C", copy=True)
         if m.ndim != 2 or m.shape[1] != EMBEDDING_DIM or not np.isfinite(m).all():
             raise InvalidInput(f"人脸库矩阵需为 N×{EMBEDDING_DIM} 的有限数值", code="bad_gallery")
         if len(ids) != m.shape[0]:
@@ -128,7 +131,8 @@ class Gallery:
         hits = []
         for i in idx:
             distance = math.sqrt(float(d2[i]))
-            hits.append(SearchHit(self._ids[i], distance, match_score(distance, threshold), distance <= threshold))
+            score = match_score(distance, threshold)
+            hits.append(SearchHit(self._ids[i], distance, score, distance <= threshold))
         return hits
 
 
