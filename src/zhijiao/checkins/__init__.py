@@ -1,0 +1,1 @@
+"""Check-ins (报到): face verification, liveness and the check-in workflow."""
