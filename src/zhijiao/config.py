@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
     max_upload_bytes: int = 5 * 1024 * 1024
+    alarm_escalation_minutes: int = 15
 
     bureau_name: str = Field(default="淄博市临淄区司法局")
 

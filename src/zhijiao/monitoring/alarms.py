@@ -1,0 +1,181 @@
+"""Alarm service: raising (one open alarm per subject and type) and handling.
+
+Every module that detects a broken rule — the fix pipeline, check-ins, roll calls — raises
+through :func:`raise_alarm`, so deduplication, escalation and the event stream are one
+mechanism.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhijiao.config import get_settings
+from zhijiao.core import clock, events
+from zhijiao.core.errors import Forbidden, NotFound
+from zhijiao.core.pagination import Page, offset
+from zhijiao.monitoring import lifecycle
+from zhijiao.monitoring.models import Alarm, AlarmAction
+from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, require
+
+# Types from shared/glossary.md; severity 1 is the most urgent.
+ALARM_TYPES: dict[str, tuple[str, int]] = {
+    "left_permitted_area": ("越界", 1),
+    "entered_exclusion_zone": ("进入禁区", 1),
+    "night_absence": ("夜不归宿", 2),
+    "lost_contact": ("失联", 1),
+    "power_off": ("关机", 2),
+    "tamper": ("防拆/断带", 1),
+    "strap_cut": ("断带", 1),
+    "separated_from_phone": ("人机分离", 2),
+    "low_battery": ("低电量", 3),
+    "sos": ("SOS 求助", 1),
+    "compliance": ("无有效定位审批", 3),
+    "missed_checkin": ("未按时签到", 2),
+    "missed_rollcall": ("未按时应答点名", 2),
+    "gathering": ("聚集", 2),
+}
+TOPIC = "alarms"
+
+
+def label(alarm_type: str) -> str:
+    return ALARM_TYPES.get(alarm_type, (alarm_type, 2))[0]
+
+
+def _event(alarm: Alarm, change: str) -> dict[str, Any]:
+    return {
+        "change": change, "id": alarm.id, "subject_id": alarm.subject_id, "type": alarm.type,
+        "label": label(alarm.type), "severity": alarm.severity, "status": alarm.status,
+        "retrospective": alarm.retrospective, "opened_at": alarm.opened_at.isoformat(),
+        "last_at": alarm.last_at.isoformat(), "lat": alarm.lat, "lon": alarm.lon,
+    }
+
+
+def raise_alarm(
+    *, db_session: Session, subject_id: int, type: str, at: datetime, details: dict[str, Any] | None = None,
+    device_id: int | None = None, retrospective: bool = False, lat: float | None = None, lon: float | None = None,
+    zone_id: int | None = None, commit: bool = True,
+) -> Alarm:
+    """Open an alarm, or update the open one of the same subject and type (no storms)."""
+    existing = db_session.execute(
+        select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
+    ).scalar_one_or_none()
+    if existing is not None:
+        existing.last_at = max(existing.last_at, at)
+        existing.occurrences += 1
+        if lat is not None:
+            existing.lat, existing.lon = lat, lon
+        if details:
+            existing.details = {**(existing.details or {}), **details}
+        alarm, change = existing, "updated"
+    else:
+        alarm = Alarm(
+            subject_id=subject_id, device_id=device_id, type=type, severity=ALARM_TYPES.get(type, ("", 2))[1],
+            status="open", retrospective=retrospective, episode_start=at, last_at=at, opened_at=clock.now(),
+            occurrences=1, details=details, lat=lat, lon=lon, zone_id=zone_id,
+        )
+        db_session.add(alarm)
+        change = "opened"
+    if commit:
+        try:
+            db_session.commit()
+        except IntegrityError:  # another writer opened it first: update that one instead
+            db_session.rollback()
+            return raise_alarm(db_session=db_session, subject_id=subject_id, type=type, at=at, details=details,
+                               device_id=device_id, retrospective=retrospective, lat=lat, lon=lon, commit=commit)
+        events.publish(TOPIC, _event(alarm, change))
+    return alarm
+
+
+def end_episode(*, db_session: Session, subject_id: int, type: str, at: datetime) -> Alarm | None:
+    """The subject is compliant again: note it on the open alarm (handling still closes it)."""
+    alarm = db_session.execute(
+        select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
+    ).scalar_one_or_none()
+    if alarm is not None and alarm.episode_end is None:
+        alarm.episode_end = at
+    return alarm
+
+
+def get(*, db_session: Session, alarm_id: int) -> Alarm:
+    require(get_actor(db_session), Perm.subjects_read)
+    alarm = db_session.execute(select(Alarm).where(Alarm.id == alarm_id)).scalar_one_or_none()
+    if alarm is None:
+        raise NotFound("告警不存在或不在您的管辖范围内", code="alarm_not_found")
+    return alarm
+
+
+def search(
+    *, db_session: Session, subject_id: int | None = None, type: str | None = None, status: str | None = None,
+    open_only: bool = False, page: int = 1, size: int = 50,
+) -> Page[Alarm]:
+    require(get_actor(db_session), Perm.subjects_read)
+    stmt = select(Alarm)
+    if subject_id is not None:
+        stmt = stmt.where(Alarm.subject_id == subject_id)
+    if type:
+        stmt = stmt.where(Alarm.type == type)
+    if status:
+        stmt = stmt.where(Alarm.status == status)
+    if open_only:
+        stmt = stmt.where(Alarm.status != "closed")
+    total = db_session.execute(stmt.with_only_columns(func.count(Alarm.id)).order_by(None)).scalar_one()
+    rows = db_session.execute(
+        stmt.order_by(Alarm.severity, Alarm.opened_at.desc()).offset(offset(page, size)).limit(size)
+    ).scalars().all()
+    return Page(items=list(rows), total=total, page=page, size=size)
+
+
+def act(
+    *, db_session: Session, alarm_id: int, action: str, verdict: str | None = None, note: str | None = None,
+    dispatch_to: int | None = None,
+) -> Alarm:
+    """Acknowledge, dispatch, verify, close or annotate an alarm; every step is audited and timed."""
+    actor: Actor = require(get_actor(db_session), Perm.alarms_handle)
+    alarm = get(db_session=db_session, alarm_id=alarm_id)
+    status = lifecycle.apply(alarm.status, action, verdict=verdict, note=note)
+    now = clock.now()
+    if action == lifecycle.Action.acknowledge:
+        alarm.acknowledged_at, alarm.acknowledged_by = now, actor.username
+        alarm.response_seconds = int((now - alarm.opened_at).total_seconds())
+    elif action == lifecycle.Action.verify:
+        alarm.verified_at, alarm.verified_by, alarm.verdict = now, actor.username, verdict
+        alarm.note = note
+    elif action == lifecycle.Action.close:
+        alarm.closed_at, alarm.closed_by = now, actor.username
+    elif action == lifecycle.Action.dispatch:
+        if dispatch_to is None:
+            from zhijiao.core.errors import InvalidInput
+
+            raise InvalidInput("请选择派发对象", code="dispatch_to_required", fields={"dispatch_to": "必填"})
+        if actor.role not in ALL_OFFICE_ROLES and not actor.is_system:
+            raise Forbidden("只有指挥中心或区局可以派发告警", code="dispatch_forbidden")
+        alarm.dispatched_to_id = dispatch_to
+    alarm.status = status
+    alarm.actions.append(AlarmAction(action=action, at=now, actor_name=actor.username,
+                                     note=note if action != "verify" else f"{lifecycle.VERDICT_LABELS[lifecycle.Verdict(verdict)]}：{note}"))
+    db_session.commit()
+    events.publish(TOPIC, _event(alarm, action))
+    return alarm
+
+
+def escalate_overdue(*, db_session: Session, now: datetime | None = None) -> list[Alarm]:
+    """Escalate to the bureau every alarm not acknowledged within the configured time."""
+    now = now or clock.now()
+    limit = timedelta(minutes=get_settings().alarm_escalation_minutes)
+    rows = db_session.execute(
+        select(Alarm).where(Alarm.status == "open", Alarm.escalated_at.is_(None), Alarm.opened_at <= now - limit)
+    ).scalars().all()
+    for alarm in rows:
+        alarm.escalated_at = now
+        alarm.actions.append(AlarmAction(action="escalate", at=now, actor_name="system",
+                                         note=f"超过 {limit.seconds // 60} 分钟未接警，已上报区局"))
+    db_session.commit()
+    for alarm in rows:
+        events.publish(TOPIC, _event(alarm, "escalated"))
+    return list(rows)
