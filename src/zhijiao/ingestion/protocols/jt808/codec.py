@@ -765,8 +765,9 @@ def _battery(report: LocationReport, profile: DeviceProfile) -> int | None:
     return pct if pct <= 100 else None
 
 
-def _extras(report: LocationReport, profile: DeviceProfile, version: Version) -> dict[str, object]:
-    known = {ITEM_MILEAGE, ITEM_SIGNAL, ITEM_SATELLITES, profile.battery_item_id}
+def _extras(
+    report: LocationReport, profile: DeviceProfile, version: Version, battery: int | None
+) -> dict[str, object]:
     extras: dict[str, object] = {
         "protocol": f"jt808/{version.value}",
         "profile": profile.name,
@@ -776,15 +777,20 @@ def _extras(report: LocationReport, profile: DeviceProfile, version: Version) ->
     types = alarm_types(report.alarm, profile)
     if types:
         extras["alarm_types"] = sorted(types)
-    for key, value in (
-        ("mileage_km", report.mileage_km),
-        ("signal_strength", report.signal_strength),
-        ("satellites", report.satellites),
-    ):
+    typed = {
+        ITEM_MILEAGE: ("mileage_km", report.mileage_km),
+        ITEM_SIGNAL: ("signal_strength", report.signal_strength),
+        ITEM_SATELLITES: ("satellites", report.satellites),
+    }
+    decoded = {item_id for item_id, (_, value) in typed.items() if value is not None}
+    for key, value in typed.values():
         if value is not None:
             extras[key] = value
-    # Unknown (vendor) items stay raw, as hex, so they survive JSON storage for later analysis.
-    raw = {f"{it.id:#04x}": it.value.hex() for it in report.items if it.id not in known}
+    if battery is not None and profile.battery_item_id is not None:
+        decoded.add(profile.battery_item_id)
+    # Everything not decoded above (vendor items, standard ids with odd lengths) stays raw, as
+    # hex, so it survives JSON storage for later analysis.
+    raw = {f"{it.id:#04x}": it.value.hex() for it in report.items if it.id not in decoded}
     if raw:
         extras["items"] = raw
     if report.items_truncated:
@@ -803,6 +809,7 @@ def location_to_fix(
 ) -> Fix:
     """One report → one :class:`Fix`. An unpositioned report keeps ``extras['positioned'] = False``
     for the pipeline to drop or use; the decoder does not filter."""
+    battery = _battery(report, profile)
     return Fix(
         device_ident=device_ident,
         fix_time=report.time,
@@ -813,11 +820,11 @@ def location_to_fix(
         speed_kmh=report.speed_kmh,
         course_deg=float(report.course_deg),
         altitude_m=float(report.altitude_m),
-        battery_pct=_battery(report, profile),
+        battery_pct=battery,
         alarm_bits=report.alarm,
         backfill=backfill,
         received_at=received_at if received_at is not None else clock.now(),
-        extras=_extras(report, profile, version),
+        extras=_extras(report, profile, version, battery),
     )
 
 
