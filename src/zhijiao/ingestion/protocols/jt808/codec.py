@@ -97,11 +97,11 @@ class _Reader:
         return len(self._data) - self._pos
 
     def take(self, n: int) -> bytes:
-        if n > self.remaining:
+        start, end = self._pos, self._pos + n
+        if end > len(self._data):
             raise ProtocolError(Reason.truncated, f"need {n} bytes, have {self.remaining}")
-        chunk = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return chunk
+        self._pos = end
+        return self._data[start:end]
 
     def unpack(self, fmt: struct.Struct) -> tuple[int, ...]:
         return fmt.unpack(self.take(fmt.size))
@@ -553,20 +553,23 @@ class LocationReport:
             raise ProtocolError(Reason.bad_coordinate, f"{lat_raw}, {lon_raw}")
         lat = lat_raw / 1_000_000 * (-1 if status & STATUS_SOUTH else 1)
         lon = lon_raw / 1_000_000 * (-1 if status & STATUS_WEST else 1)
-        items, truncated = _decode_items(r)
+        items, truncated = _decode_items(r.rest())
         return cls(alarm, status, lat, lon, altitude, speed / 10, course, time, items, truncated)
 
 
-def _decode_items(r: _Reader) -> tuple[tuple[LocationItem, ...], bool]:
+def _decode_items(data: bytes) -> tuple[tuple[LocationItem, ...], bool]:
     """Additional items until the body ends; a cut-off last item is flagged, not fatal."""
     items: list[LocationItem] = []
-    while r.remaining:
-        if r.remaining < 2:
+    pos, end = 0, len(data)
+    while pos < end:
+        if pos + 2 > end:
             return tuple(items), True
-        item_id, length = r.u8(), r.u8()
-        if length > r.remaining:
+        item_id, length = data[pos], data[pos + 1]
+        pos += 2
+        if pos + length > end:
             return tuple(items), True
-        items.append(LocationItem(item_id, r.take(length)))
+        items.append(LocationItem(item_id, data[pos : pos + length]))
+        pos += length
     return tuple(items), False
 
 
