@@ -59,11 +59,16 @@ def derived(subject: Subject, today: date | None = None) -> Derived:
     )
 
 
+def display_name(subject: Subject) -> str:
+    """The name as lists and screens show it: a minor's is masked (社区矫正法 第五十四条)."""
+    return idcard.mask_minor_name(subject.name) if subject.is_minor else subject.name
+
+
 def to_list_item(subject: Subject, today: date | None = None) -> SubjectListItem:
     today = today or clock.today_local()
     return SubjectListItem(
         id=subject.id,
-        name=idcard.mask_minor_name(subject.name) if subject.is_minor else subject.name,
+        name=display_name(subject),
         gender=subject.gender,
         id_number_masked=subject.id_number_masked,
         phone_masked=subject.phone_masked,

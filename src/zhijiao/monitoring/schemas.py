@@ -1,0 +1,177 @@
+"""API schemas of electronic positioning."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhijiao.monitoring.positioning import Trigger
+
+
+class DeviceKind(enum.StrEnum):
+    bracelet = "bracelet"
+    phone = "phone"
+
+
+class DeviceProtocol(enum.StrEnum):
+    jt808 = "jt808"
+    mqtt = "mqtt"
+    http = "http"
+
+
+class DeviceCreate(BaseModel):
+    kind: DeviceKind
+    protocol: DeviceProtocol
+    ident: str = Field(min_length=3, max_length=32, pattern=r"^[0-9A-Za-z_.:-]+$",
+                       description="JT/T 808 终端手机号，或 MQTT/HTTP 设备编号")
+    model_profile: str = Field(default="default_bracelet", max_length=32)
+    secret: str | None = Field(default=None, min_length=6, max_length=64,
+                               description="鉴权码/设备令牌；省略时自动生成并只返回一次")
+    note: str | None = Field(default=None, max_length=200)
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    protocol: str
+    ident: str
+    model_profile: str
+    active: bool
+    last_seen_at: datetime | None
+    last_fix_at: datetime | None
+    battery_pct: int | None
+
+
+class DeviceCreated(DeviceRead):
+    secret: str | None = Field(default=None, description="仅在创建时返回一次")
+
+
+class BindingCreate(BaseModel):
+    device_id: int | None = Field(default=None, ge=1, le=2**53)
+    ident: str | None = Field(default=None, max_length=32)
+
+
+class BindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    device_id: int
+    subject_id: int
+    start_at: datetime
+    end_at: datetime | None
+    bound_by: str
+    device: DeviceRead
+
+
+class OrderCreate(BaseModel):
+    trigger: Trigger = Field(description="社区矫正法第二十九条所列五种情形之一")
+    start_date: date
+    end_date: date
+    reason: str = Field(min_length=4, max_length=2000, description="事实与理由")
+    extends_id: int | None = Field(default=None, ge=1, le=2**53, description="延长时填写原审批编号")
+
+
+class OrderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subject_id: int
+    trigger: str
+    kind: str
+    extends_id: int | None
+    start_date: date
+    end_date: date
+    approved_by_name: str
+    approved_at: datetime
+    reason: str
+    revoked_at: datetime | None
+
+
+class ExpiringOrder(BaseModel):
+    subject_id: int
+    subject_name: str
+    office_name: str
+    end_date: date
+    days_left: int
+
+
+class ZoneCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=64)
+    kind: Literal["permitted", "exclusion"]
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="省略表示适用于全体")
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon/MultiPolygon，或 Point 加 radius_m 的圆")
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    datum: Literal["wgs84", "gcj02"] = "wgs84"
+    schedule: list[dict[str, Any]] | None = Field(
+        default=None, max_length=20,
+        description='生效时段，如 [{"weekdays":[0,1,2,3,4],"start":"08:00","end":"18:00"}]（北京时间）',
+    )
+    source: str | None = Field(default=None, max_length=64, description="来源，如 禁止令")
+
+
+class FixRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    fix_time: datetime
+    received_at: datetime
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    source: str
+    speed_kmh: float | None
+    battery_pct: int | None
+    flags: int
+
+
+class HttpFixIn(BaseModel):
+    """A position from the subject's phone page (POST /api/v1/fixes)."""
+
+    device: str = Field(min_length=3, max_length=32)
+    fix_time: datetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    source: Literal["gnss", "cell", "wifi"] = "gnss"
+    speed_kmh: float | None = Field(default=None, ge=0, le=1000)
+    battery_pct: int | None = Field(default=None, ge=0, le=100)
+
+
+class AlarmRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subject_id: int
+    type: str
+    label: str = ""
+    severity: int
+    status: str
+    verdict: str | None
+    retrospective: bool
+    episode_start: datetime
+    episode_end: datetime | None
+    last_at: datetime
+    opened_at: datetime
+    occurrences: int
+    lat: float | None
+    lon: float | None
+    details: dict[str, Any] | None
+    escalated_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    verified_at: datetime | None
+    verified_by: str | None
+    closed_at: datetime | None
+    note: str | None
+    response_seconds: int | None
+
+
+class AlarmActionIn(BaseModel):
+    action: Literal["acknowledge", "verify", "close", "dispatch", "note"]
+    verdict: Literal["confirmed", "false_alarm"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    dispatch_to: int | None = Field(default=None, ge=1, le=2**53)

@@ -1,0 +1,175 @@
+"""Devices, positioning orders (Law Art. 29), zones and alarms through the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import factories as f
+from zhijiao.core import clock
+
+
+@pytest.fixture
+def world(db):
+    a, b = f.office(db, code="A1"), f.office(db, code="B1")
+    return {
+        "a": a, "b": b,
+        "officer": f.staff(db, "office_officer", a),
+        "other": f.staff(db, "office_officer", b),
+        "leader": f.staff(db, "leader"),
+        "operator": f.staff(db, "operator"),
+        "subject": f.subject(db, a, status="under_correction", correction_start_date=clock.today_local()),
+        "foreign": f.subject(db, b, status="under_correction"),
+    }
+
+
+def test_device_register_and_bind(client, world):
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/devices", json={"kind": "bracelet", "protocol": "jt808", "ident": "13800138000"}, headers=h)
+    assert r.status_code == 201, r.text
+    device = r.json()
+    assert device["secret"]  # generated once
+    assert client.post("/api/v1/devices", json={"kind": "bracelet", "protocol": "jt808", "ident": "13800138000"},
+                       headers=h).json()["code"] == "device_exists"
+    sid = world["subject"].id
+    r = client.post(f"/api/v1/subjects/{sid}/devices", json={"device_id": device["id"]}, headers=h)
+    assert r.status_code == 201 and r.json()["device"]["ident"] == "13800138000"
+    # one active binding per device, even across offices
+    ho = f.login(client, world["other"].username)
+    r = client.post(f"/api/v1/subjects/{world['foreign'].id}/devices", json={"device_id": device["id"]}, headers=ho)
+    assert r.status_code == 409 and r.json()["code"] == "device_in_use"
+    assert client.post(f"/api/v1/subjects/{sid}/devices", json={"device_id": device["id"]}, headers=ho).status_code == 404
+    r = client.delete(f"/api/v1/subjects/{sid}/devices/{device['id']}", headers=h)
+    assert r.status_code == 200 and r.json()["end_at"]
+    r = client.post(f"/api/v1/subjects/{world['foreign'].id}/devices", json={"ident": "13800138000"}, headers=ho)
+    assert r.status_code == 201
+    assert len(client.get(f"/api/v1/subjects/{sid}/devices", headers=h).json()) == 1  # history kept
+
+
+def test_positioning_orders_follow_article_29(client, world):
+    sid = world["subject"].id
+    today = clock.today_local()
+    body = {"trigger": "violated_prohibition", "start_date": today.isoformat(),
+            "end_date": (today + timedelta(days=60)).isoformat(), "reason": "违反禁止令进入娱乐场所"}
+    r = client.post(f"/api/v1/subjects/{sid}/positioning-orders", json=body, headers=f.login(client, world["officer"].username))
+    assert r.status_code == 403 and r.json()["code"] == "positioning_approver"
+    hl = f.login(client, world["leader"].username)
+    long = {**body, "end_date": (today + timedelta(days=120)).isoformat()}
+    r = client.post(f"/api/v1/subjects/{sid}/positioning-orders", json=long, headers=hl)
+    assert r.status_code == 422 and r.json()["code"] == "positioning_too_long"
+    bad = {**body, "trigger": "because"}
+    assert client.post(f"/api/v1/subjects/{sid}/positioning-orders", json=bad, headers=hl).status_code == 422
+    r = client.post(f"/api/v1/subjects/{sid}/positioning-orders", json={**body, "end_date": (today + timedelta(days=5)).isoformat()},
+                    headers=hl)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    expiring = client.get("/api/v1/positioning-orders/expiring", headers=hl).json()
+    assert [e["subject_id"] for e in expiring] == [sid]
+    ext = {**body, "extends_id": first["id"], "start_date": (today + timedelta(days=6)).isoformat(),
+           "end_date": (today + timedelta(days=80)).isoformat()}
+    r = client.post(f"/api/v1/subjects/{sid}/positioning-orders", json=ext, headers=hl)
+    assert r.status_code == 201 and r.json()["kind"] == "extension"
+    assert client.get("/api/v1/positioning-orders/expiring", headers=hl).json() == []
+    gap = {**ext, "start_date": (today + timedelta(days=9)).isoformat()}
+    assert client.post(f"/api/v1/subjects/{sid}/positioning-orders", json=gap, headers=hl).json()["code"] == \
+        "positioning_extension_start"
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[118.30, 36.80], [118.32, 36.80], [118.32, 36.82], [118.30, 36.82],
+                                              [118.30, 36.80]]]}
+
+
+def test_zones_geojson_in_and_out(client, world):
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", json={"name": "某小学", "kind": "exclusion", "subject_id": world["subject"].id,
+                                           "geometry": SQUARE, "source": "禁止令"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["geometry"]["type"] == "Polygon"
+    r = client.post("/api/v1/zones", json={"name": "被害人住所", "kind": "exclusion", "subject_id": world["subject"].id,
+                                           "geometry": {"type": "Point", "coordinates": [118.31, 36.81]},
+                                           "radius_m": 200}, headers=h)
+    assert r.status_code == 201 and r.json()["properties"]["radius_m"] == 200
+    hb = f.login(client, world["leader"].username)
+    r = client.post("/api/v1/zones", json={"name": "临淄区", "kind": "permitted", "geometry": SQUARE}, headers=h)
+    assert r.status_code == 201  # a shared zone
+    fc = client.get("/api/v1/zones", headers=h).json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3
+    other = client.get("/api/v1/zones", headers=f.login(client, world["other"].username)).json()
+    assert [z["properties"]["name"] for z in other["features"]] == ["临淄区"]  # shared only
+    assert len(client.get("/api/v1/zones", headers=hb).json()["features"]) == 3
+
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "Polygon", "coordinates": [[[118.3, 36.8], [118.32, 36.82], [118.32, 36.8], [118.3, 36.82], [118.3, 36.8]]]},
+    {"type": "Polygon", "coordinates": "nonsense"},
+    {"type": "LineString", "coordinates": [[118.3, 36.8], [118.4, 36.9]]},
+    {"type": "Point", "coordinates": [118.3, 36.8]},
+    {},
+])
+def test_bad_zone_geometry_is_422(client, world, geometry):
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", json={"name": "坏围栏", "kind": "permitted", "geometry": geometry}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] in ("invalid_zone", "validation_error")
+
+
+def test_alarm_lifecycle(client, db, world):
+    from zhijiao.monitoring import alarms
+    from zhijiao.security.actor import Actor
+
+    db.info["actor"] = Actor.system("test")
+    now = clock.now()
+    a1 = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="left_permitted_area", at=now)
+    a2 = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="left_permitted_area",
+                            at=now + timedelta(minutes=1))
+    assert a1.id == a2.id and a2.occurrences == 2  # one open alarm per subject and type
+    h = f.login(client, world["operator"].username)
+    listed = client.get("/api/v1/alarms", params={"status": "open"}, headers=h).json()
+    assert listed["total"] == 1 and listed["items"][0]["label"] == "越界"
+    url = f"/api/v1/alarms/{a1.id}/actions"
+    assert client.post(url, json={"action": "close"}, headers=h).json()["code"] == "alarm_state"
+    r = client.post(url, json={"action": "acknowledge"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged" and r.json()["response_seconds"] is not None
+    assert client.post(url, json={"action": "verify", "verdict": "confirmed"}, headers=h).json()["code"] == "note_required"
+    r = client.post(url, json={"action": "verify", "verdict": "false_alarm", "note": "GPS 漂移，电话核实在家"}, headers=h)
+    assert r.json()["status"] == "verified" and r.json()["verdict"] == "false_alarm"
+    r = client.post(url, json={"action": "close"}, headers=h)
+    assert r.json()["status"] == "closed"
+    assert client.post(url, json={"action": "acknowledge"}, headers=h).json()["code"] == "alarm_closed"
+    # after closing, a new violation opens a new alarm
+    a3 = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="left_permitted_area", at=now)
+    assert a3.id != a1.id
+    # scoped: the other office sees none of it
+    ho = f.login(client, world["other"].username)
+    assert client.get("/api/v1/alarms", headers=ho).json()["total"] == 0
+    assert client.get(f"/api/v1/alarms/{a1.id}", headers=ho).status_code == 404
+    ha = f.login(client, f.staff(db, "auditor").username)
+    trail = client.get("/api/v1/audit-events", params={"object_type": "alarms", "object_id": str(a1.id)}, headers=ha).json()
+    assert {e["action"] for e in trail["items"]} >= {"create", "update"}
+
+
+def test_escalation(db, world):
+    from zhijiao.monitoring import alarms
+    from zhijiao.security.actor import Actor
+
+    db.info["actor"] = Actor.system("test")
+    alarm = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="sos", at=clock.now())
+    assert alarms.escalate_overdue(db_session=db, now=clock.now() + timedelta(minutes=5)) == []
+    assert [a.id for a in alarms.escalate_overdue(db_session=db, now=clock.now() + timedelta(minutes=16))] == [alarm.id]
+    assert alarms.escalate_overdue(db_session=db, now=clock.now() + timedelta(minutes=30)) == []
+
+
+def test_track_query_is_scoped_and_audited(client, db, world):
+    start = (clock.now() - timedelta(hours=1)).isoformat()
+    end = clock.now().isoformat()
+    h = f.login(client, world["officer"].username)
+    r = client.get(f"/api/v1/subjects/{world['subject'].id}/fixes", params={"start": start, "end": end}, headers=h)
+    assert r.status_code == 200 and r.json() == []
+    r = client.get(f"/api/v1/subjects/{world['foreign'].id}/fixes", params={"start": start, "end": end}, headers=h)
+    assert r.status_code == 404
+    r = client.get(f"/api/v1/subjects/{world['subject'].id}/fixes", params={"start": end, "end": start}, headers=h)
+    assert r.status_code == 422
+    ha = f.login(client, f.staff(db, "auditor").username)
+    trail = client.get("/api/v1/audit-events", params={"action": "view_track"}, headers=ha).json()
+    assert trail["total"] == 1
