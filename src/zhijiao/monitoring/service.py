@@ -47,10 +47,13 @@ def _actor(db: Session, perm: Perm) -> Actor:
 
 def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCreated:
     _actor(db_session, Perm.subjects_write)
-    generated = device_in.secret is None
-    secret = device_in.secret or secrets.token_urlsafe(12)
+    # A JT/T 808 terminal without a preset code gets one when it first registers (0x0100 → 0x8100);
+    # MQTT and HTTP devices get a token now, shown once.
+    generated = device_in.secret is None and device_in.protocol.value != "jt808"
+    secret = device_in.secret or (secrets.token_urlsafe(12) if generated else None)
     device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value, ident=device_in.ident,
-                    model_profile=device_in.model_profile, secret_hash=secret_hash(secret), note=device_in.note)
+                    model_profile=device_in.model_profile, secret_hash=secret_hash(secret) if secret else None,
+                    note=device_in.note)
     db_session.add(device)
     try:
         db_session.commit()

@@ -1,0 +1,90 @@
+"""Who is behind each device identifier: device, subject, profile, order in force.
+
+The ingestion hot path asks this in-memory map, never the database, for every fix. It is
+reloaded from the database when devices, bindings, orders or zones change (the
+``devices.changed`` event) and at least every ``max_age`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhijiao.core import clock, events
+from zhijiao.db import session as dbsession
+from zhijiao.monitoring import positioning
+from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder
+from zhijiao.security.actor import Actor
+
+DIRECTORY_TOPIC = "devices.changed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEntry:
+    device_id: int
+    ident: str
+    protocol: str
+    profile: str
+    secret_hash: str | None
+    active: bool
+    subject_id: int | None
+    order_in_force: bool
+
+
+class Directory:
+    def __init__(self, max_age: float = 60.0) -> None:
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._entries: dict[str, DeviceEntry] = {}
+        self._loaded_at = 0.0
+        self._dirty = True
+        self._off = events.on(DIRECTORY_TOPIC, self._mark_dirty)
+
+    def _mark_dirty(self, _payload: dict) -> None:
+        self._dirty = True
+
+    def close(self) -> None:
+        self._off()
+
+    def get(self, ident: str) -> DeviceEntry | None:
+        if self._dirty or time.monotonic() - self._loaded_at > self.max_age:
+            self.reload()
+        return self._entries.get(ident)
+
+    def reload(self) -> None:
+        with self._lock:
+            self._dirty = False
+            with dbsession.session_scope(Actor.system("ingestion-directory")) as db:
+                self._entries = load(db)
+            self._loaded_at = time.monotonic()
+
+
+def load(db: Session) -> dict[str, DeviceEntry]:
+    today = clock.today_local()
+    bindings = {b.device_id: b.subject_id for b in db.execute(
+        select(DeviceBinding).where(DeviceBinding.end_at.is_(None))).scalars()}
+    orders: dict[int, list[positioning.OrderPeriod]] = {}
+    for o in db.execute(select(PositioningOrder).where(PositioningOrder.end_date >= today)).scalars():
+        revoked = clock.to_local(o.revoked_at).date() if o.revoked_at else None
+        orders.setdefault(o.subject_id, []).append(positioning.OrderPeriod(o.start_date, o.end_date, revoked))
+    out = {}
+    for d in db.execute(select(Device)).scalars():
+        subject_id = bindings.get(d.id)
+        out[d.ident] = DeviceEntry(
+            device_id=d.id, ident=d.ident, protocol=d.protocol, profile=d.model_profile,
+            secret_hash=d.secret_hash, active=d.active, subject_id=subject_id,
+            order_in_force=subject_id is not None and positioning.in_force(orders.get(subject_id, ()), today),
+        )
+    return out
+
+
+def check_secret(entry: DeviceEntry | None, secret: str) -> bool:
+    if entry is None or not entry.active or entry.secret_hash is None:
+        return False
+    return secrets.compare_digest(entry.secret_hash, hashlib.sha256(secret.encode()).hexdigest())
