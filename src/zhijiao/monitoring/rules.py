@@ -1,0 +1,591 @@
+"""Alarm rules of electronic positioning: one pure state machine per subject, no I/O.
+
+Law Art. 29 allows electronic positioning (电子定位) only while a positioning order is in force
+and the data may be used only for corrections; Art. 27 makes leaving the city or county, and
+staying away, subject to an approved leave (外出请假).  The rules below turn a subject's fixes,
+in fix-time order, into alarm episodes (告警): each episode opens once, may be updated, and
+closes once, so an officer sees one alarm per real event, not one per fix.
+
+Alarm types (glossary names):
+
+- ``left_permitted_area`` 越界: outside every applicable permitted zone by more than the fix's
+  accuracy radius for ``dwell_s``; suspended while an approved leave covers the time and the
+  destination (Art. 27).
+- ``entered_exclusion_zone`` 进入禁区: deeper than the accuracy radius inside an exclusion zone
+  (a court's 禁止令) for ``dwell_s``.
+- ``night_absence`` 夜不归宿: farther than ``night_radius_m`` (plus accuracy) from home during
+  the night window, for ``dwell_s``; suspended by a covering leave (Art. 27).
+- ``lost_contact`` 失联: no data for ``lost_contact_s`` from an active device; only
+  :meth:`SubjectRuleState.tick` can notice silence (Art. 30: search at once).
+- ``power_off`` 关机, ``tamper`` 防拆, ``sos``, ``low_battery`` 低电量: from the device's alarm
+  types (``Fix.extras["alarm_types"]``, decoded from the JT/T 808 alarm bits), and low battery
+  also from ``battery_pct``.
+- ``compliance``: a fix arrived while no positioning order is in force (Art. 29).  Then only
+  this fires; the supervision rules do not look at data the bureau may not use.
+
+Noise: a fix less accurate than ``max_accuracy_m``, or one that would need more than
+``max_speed_kmh`` from the last accepted fix, is kept (the caller stores every fix) but neither
+starts nor ends a position-based episode.  Hysteresis: an episode closes only after the subject
+has been back in order for ``hysteresis_s``.
+
+Late data: a fix is *late* when it was backfilled (JT/T 808 0x0704 补传) or received more than
+``late_after_s`` after its fix time.  An episode opened by a late fix is ``retrospective``.  A
+batch of late fixes goes through :func:`evaluate_window`, which replays the subject's window in
+fix-time order from the state before it and returns one event per episode, never one per fix.
+Events are idempotent upserts: the alarm service keys an episode by subject, alarm type and
+``started_at`` and merges an event into an overlapping episode of the same subject and type
+(a replay may find that a known excursion started earlier than the live fixes showed).
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from functools import cached_property
+from typing import Any, NamedTuple
+
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhijiao.core import clock, geo
+from zhijiao.ingestion.fix import Fix
+from zhijiao.monitoring.geofence import FixZones
+
+
+class AlarmType(enum.StrEnum):
+    left_permitted_area = "left_permitted_area"
+    entered_exclusion_zone = "entered_exclusion_zone"
+    night_absence = "night_absence"
+    lost_contact = "lost_contact"
+    power_off = "power_off"
+    tamper = "tamper"
+    low_battery = "low_battery"
+    sos = "sos"
+    compliance = "compliance"
+
+
+# Alarm types a device can report; other decoded types (e.g. GNSS antenna faults) are not alarms
+# about the subject and are left to the device screens.
+DEVICE_ALARMS = (AlarmType.sos, AlarmType.tamper, AlarmType.power_off, AlarmType.low_battery)
+
+
+class EventKind(enum.StrEnum):
+    open = "open"
+    update = "update"
+    close = "close"
+
+
+class RuleSettings(BaseModel):
+    """Every threshold of the rules; a bureau may change them (settings table, audited)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dwell_s: float = Field(120.0, ge=0, description="how long a violation must last before it alarms")
+    hysteresis_s: float = Field(60.0, ge=0, description="how long back in order before it closes")
+    night_start: time = time(22, 0)  # Asia/Shanghai; the window may cross midnight
+    night_end: time = time(6, 0)
+    night_radius_m: float = Field(500.0, gt=0, description="distance from home that counts as away")
+    lost_contact_s: float = Field(1800.0, gt=0, description="silence of an active device")
+    low_battery_pct: int = Field(15, ge=0, le=100)
+    low_battery_clear_pct: int = Field(20, ge=0, le=100, description="battery that ends the alarm")
+    max_accuracy_m: float = Field(1000.0, gt=0, description="less accurate fixes do not trigger")
+    max_speed_kmh: float = Field(200.0, gt=0, description="faster implied jumps do not trigger")
+    late_after_s: float = Field(300.0, ge=0, description="received this late: retrospective")
+    update_every_s: float = Field(600.0, gt=0, description="at most one update per episode per this")
+    compliance_quiet_s: float = Field(3600.0, gt=0, description="silence that ends a compliance alarm")
+
+    @cached_property
+    def dwell(self) -> timedelta:
+        return timedelta(seconds=self.dwell_s)
+
+    @cached_property
+    def hysteresis(self) -> timedelta:
+        return timedelta(seconds=self.hysteresis_s)
+
+    @cached_property
+    def lost_contact(self) -> timedelta:
+        return timedelta(seconds=self.lost_contact_s)
+
+    @cached_property
+    def late_after(self) -> timedelta:
+        return timedelta(seconds=self.late_after_s)
+
+    @cached_property
+    def update_every(self) -> timedelta:
+        return timedelta(seconds=self.update_every_s)
+
+    @cached_property
+    def compliance_quiet(self) -> timedelta:
+        return timedelta(seconds=self.compliance_quiet_s)
+
+    @cached_property
+    def night_minutes(self) -> tuple[int, int]:
+        return self.night_start.hour * 60 + self.night_start.minute, self.night_end.hour * 60 + self.night_end.minute
+
+
+DEFAULT_SETTINGS = RuleSettings()
+
+
+# --- subject context ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """An approved leave (外出请假, Art. 27): from ``start`` to ``end`` (aware), to ``destination``.
+
+    ``destination`` None covers any place; otherwise a fix must lie in it, or within its
+    accuracy radius of it, to be covered.
+    """
+
+    start: datetime
+    end: datetime
+    destination: shapely.Polygon | shapely.MultiPolygon | None = None
+    _frame: geo.LocalProjection | None = field(default=None, init=False, repr=False, compare=False)
+    _destination_m: shapely.Geometry | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.destination is not None:
+            shapely.prepare(self.destination)
+            frame = geo.LocalProjection.around(self.destination)
+            object.__setattr__(self, "_frame", frame)
+            object.__setattr__(self, "_destination_m", frame.project(self.destination))
+
+    def covers(self, fix: Fix, accuracy_m: float) -> bool:
+        if not self.start <= fix.fix_time <= self.end:
+            return False
+        if self.destination is None or shapely.contains_xy(self.destination, fix.lon, fix.lat):
+            return True
+        # Only fixes that already break a rule get here, so one shapely call each is cheap.
+        assert self._frame is not None
+        x, y = self._frame.to_xy(fix.lat, fix.lon)
+        return bool(shapely.distance(self._destination_m, shapely.Point(float(x), float(y))) <= accuracy_m)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectContext:
+    """What the rules need to know about a subject besides the fixes; replaced when it changes."""
+
+    subject_id: int
+    positioning_order_in_force: bool = True  # Art. 29: no order, no supervision by position
+    device_active: bool = True  # a device bound and expected to report
+    home: tuple[float, float] | None = None  # (lat, lon) WGS-84, for night absence
+    leaves: tuple[Leave, ...] = ()
+    monitoring_since: datetime | None = None  # counts silence before the first fix
+
+    def leave_covers(self, fix: Fix, accuracy_m: float) -> bool:
+        return any(leave.covers(fix, accuracy_m) for leave in self.leaves)
+
+
+# --- events and episodes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvent:
+    kind: EventKind
+    alarm_type: AlarmType
+    subject_id: int
+    started_at: datetime
+    last_at: datetime  # the last time the violation was seen
+    fix_time: datetime | None  # the fix that caused this event; None for tick
+    details: Mapping[str, Any]
+    retrospective: bool = False
+    ended_at: datetime | None = None  # when it was over (close only)
+
+    @property
+    def key(self) -> tuple[int, AlarmType, datetime]:
+        return self.subject_id, self.alarm_type, self.started_at
+
+
+@dataclass(slots=True)
+class Episode:
+    alarm_type: AlarmType
+    started_at: datetime
+    last_at: datetime
+    retrospective: bool
+    emitted_at: datetime  # for throttling updates
+    details: dict[str, Any]
+    peak_m: float = -math.inf  # the worst distance seen (outside, depth, from home)
+
+
+class _Verdict(enum.IntEnum):
+    violating = 1
+    clear = 2
+    unsure = 3  # noise, or within the accuracy radius of the line: changes nothing
+    off = 4  # the rule does not apply now (no zone, day time, covered by leave): closes
+
+
+_PEAK_KEY = {
+    AlarmType.left_permitted_area: "max_outside_m",
+    AlarmType.entered_exclusion_zone: "max_depth_m",
+    AlarmType.night_absence: "max_from_home_m",
+}
+
+
+@dataclass(slots=True)
+class _Machine:
+    """Dwell before opening, hysteresis before closing: shared by every fix-driven rule."""
+
+    alarm_type: AlarmType
+    dwell: timedelta
+    since: datetime | None = None  # first violating fix of the current run
+    last_bad: datetime | None = None
+    clear_since: datetime | None = None
+    episode: Episode | None = None
+
+    def step(
+        self, state: SubjectRuleState, verdict: _Verdict, fix: Fix, late: bool, measure: float, info: Any
+    ) -> RuleEvent | None:
+        t = fix.fix_time
+        ep = self.episode
+        if verdict is _Verdict.violating:
+            self.clear_since = None
+            if ep is not None:
+                ep.last_at, ep.peak_m = t, max(ep.peak_m, measure)
+                if t - ep.emitted_at >= state.settings.update_every:
+                    ep.emitted_at = t
+                    return state._event(EventKind.update, ep, t)
+                return None
+            # A long silence between two bad fixes does not make one long violation.
+            if self.since is None or self.last_bad is None or t - self.last_bad > state.settings.lost_contact:
+                self.since = t
+            self.last_bad = t
+            if t - self.since < self.dwell:
+                return None
+            details = info() if callable(info) else dict(info or {})
+            self.episode = Episode(self.alarm_type, self.since, t, late, t, details, measure)
+            self.since = None
+            return state._event(EventKind.open, self.episode, t)
+        if verdict is _Verdict.clear:
+            self.since = None
+            if ep is None:
+                return None
+            if self.clear_since is None:
+                self.clear_since = t
+            if t - self.clear_since >= state.settings.hysteresis:
+                return self.close(state, t, ended_at=self.clear_since)
+            return None
+        if verdict is _Verdict.off:
+            self.since = self.clear_since = None
+            return self.close(state, t, ended_at=t) if ep is not None else None
+        return None
+
+    def close(self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any) -> RuleEvent:
+        ep = self.episode
+        assert ep is not None
+        self.episode = None
+        self.clear_since = None
+        ep.details.update(extra)
+        return state._event(EventKind.close, ep, t, ended_at=ended_at)
+
+
+class _Anchor(NamedTuple):
+    lat: float
+    lon: float
+    at: datetime
+    accuracy_m: float
+
+
+# --- the state machine --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SubjectRuleState:
+    """All rule state of one subject.  Feed it fixes in fix-time order; call tick() regularly."""
+
+    context: SubjectContext
+    settings: RuleSettings = DEFAULT_SETTINGS
+    high_water: datetime | None = None  # latest fix time fed
+    last_contact_at: datetime | None = None  # latest time data reached us
+    replay_from: datetime | None = None  # set when an out-of-order fix needs evaluate_window
+    _anchor: _Anchor | None = field(default=None, init=False, repr=False)  # last accepted fix
+    _pending: _Anchor | None = field(default=None, init=False, repr=False)  # last rejected jump
+    _machines: dict[AlarmType, _Machine] = field(init=False, repr=False)
+    _lost: Episode | None = field(default=None, init=False, repr=False)
+    _compliance: Episode | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._machines = {alarm: _Machine(alarm, self.settings.dwell) for alarm in _PEAK_KEY}
+        # device alarms open at once: the device has already decided
+        self._machines.update({alarm: _Machine(alarm, timedelta(0)) for alarm in DEVICE_ALARMS})
+
+    @property
+    def subject_id(self) -> int:
+        return self.context.subject_id
+
+    def open_episodes(self) -> list[Episode]:
+        found = [m.episode for m in self._machines.values() if m.episode is not None]
+        return found + [e for e in (self._lost, self._compliance) if e is not None]
+
+    def copy(self) -> SubjectRuleState:
+        """An independent copy (context and settings are immutable and shared)."""
+        return copy.deepcopy(self, {id(self.context): self.context, id(self.settings): self.settings})
+
+    # input -------------------------------------------------------------------------------------
+
+    def feed(self, fix: Fix, zones: FixZones | None = None) -> list[RuleEvent]:
+        """One fix, with what the fences say about it (None: unknown, position rules wait).
+
+        A fix older than one already fed cannot be placed here: it is recorded in
+        ``replay_from`` and the caller re-evaluates the window with :func:`evaluate_window`.
+        """
+        if self.high_water is not None and fix.fix_time < self.high_water:
+            self.replay_from = fix.fix_time if self.replay_from is None else min(self.replay_from, fix.fix_time)
+            return []
+        self.high_water = fix.fix_time
+        events: list[RuleEvent] = []
+        received = fix.received_at or fix.fix_time
+        if self._lost is not None:  # any data ends a loss of contact
+            events.append(self._close_lost(fix.fix_time, received))
+        if self.last_contact_at is None or received > self.last_contact_at:
+            self.last_contact_at = received
+        late = fix.backfill or (fix.received_at is not None and fix.received_at - fix.fix_time > self.settings.late_after)
+        if not self.context.positioning_order_in_force:
+            return events + self._no_order(fix, late)
+        if self._compliance is not None:
+            events.append(self._close_compliance(fix.fix_time, fix.fix_time))
+        self._device_alarms(fix, late, events)
+        accuracy = fix.effective_accuracy_m
+        usable = self._accept(fix, accuracy)
+        self._position_rules(fix, zones, accuracy, usable, late, events)
+        return events
+
+    def tick(self, now: datetime) -> list[RuleEvent]:
+        """Time passing without data: lost contact opens, a quiet compliance alarm closes."""
+        events: list[RuleEvent] = []
+        ctx = self.context
+        since = self.last_contact_at or ctx.monitoring_since
+        if since is None:
+            return events
+        silent = now - since
+        if self._compliance is not None and silent >= self.settings.compliance_quiet:
+            events.append(self._close_compliance(None, since))
+        if (
+            self._lost is None
+            and ctx.positioning_order_in_force
+            and ctx.device_active
+            and silent >= self.settings.lost_contact
+            # a device that reported its own shutdown is not "lost": the power_off alarm says why
+            and self._machines[AlarmType.power_off].episode is None
+        ):
+            self._lost = Episode(AlarmType.lost_contact, since, since, False, now, {"silent_since": since.isoformat()})
+            events.append(self._event(EventKind.open, self._lost, None))
+        return events
+
+    # rules -------------------------------------------------------------------------------------
+
+    def _no_order(self, fix: Fix, late: bool) -> list[RuleEvent]:
+        """Art. 29: data without an order in force is a compliance problem, nothing else."""
+        t = fix.fix_time
+        events = [m.close(self, t, ended_at=t, reason="positioning_order_ended") for m in self._machines.values() if m.episode is not None]
+        for m in self._machines.values():
+            m.since = m.clear_since = None
+        ep = self._compliance
+        if ep is None:
+            details = {"reason": "no_positioning_order", "device": fix.device_ident}
+            self._compliance = Episode(AlarmType.compliance, t, t, late, t, details)
+            events.append(self._event(EventKind.open, self._compliance, t))
+        else:
+            ep.last_at = t
+            if t - ep.emitted_at >= self.settings.update_every:
+                ep.emitted_at = t
+                events.append(self._event(EventKind.update, ep, t))
+        return events
+
+    def _device_alarms(self, fix: Fix, late: bool, events: list[RuleEvent]) -> None:
+        """SOS, tamper, power off and low battery as the device reports them (no position needed)."""
+        reported = fix.extras.get("alarm_types") or ()
+        battery = fix.battery_pct
+        settings = self.settings
+        for alarm in DEVICE_ALARMS:
+            present = alarm in reported
+            if alarm is AlarmType.low_battery and battery is not None:
+                if battery < settings.low_battery_pct:
+                    present = True
+                elif not present and battery < settings.low_battery_clear_pct:
+                    continue  # between the two thresholds: neither starts nor ends (hysteresis)
+            machine = self._machines[alarm]
+            if not present and machine.episode is None:
+                continue
+            verdict = _Verdict.violating if present else _Verdict.clear
+            info = {"battery_pct": battery} if alarm is AlarmType.low_battery else {}
+            event = machine.step(self, verdict, fix, late, math.nan, info)
+            if event is not None:
+                events.append(event)
+
+    def _position_rules(
+        self, fix: Fix, zones: FixZones | None, accuracy: float, usable: bool, late: bool, events: list[RuleEvent]
+    ) -> None:
+        machines = self._machines
+        unsure = _Verdict.unsure
+        if zones is None or not usable:
+            left = excl = (unsure, math.nan)
+        else:
+            left = self._left_verdict(fix, zones.permitted_margin_m, accuracy)
+            excl = self._exclusion_verdict(zones.exclusion_depth_m, accuracy)
+        night = self._night_verdict(fix, accuracy, usable)
+        for alarm, (verdict, measure), info in (
+            (AlarmType.left_permitted_area, left, lambda: {"zones": list(zones.permitted_outside)} if zones else {}),
+            (AlarmType.entered_exclusion_zone, excl, lambda: {"zones": list(zones.exclusion_inside)} if zones else {}),
+            (AlarmType.night_absence, night, None),
+        ):
+            machine = machines[alarm]
+            if verdict is unsure or (verdict is not _Verdict.violating and machine.episode is None and machine.since is None):
+                continue  # nothing to change: the common case costs one comparison
+            event = machine.step(self, verdict, fix, late, measure, info)
+            if event is not None:
+                events.append(event)
+
+    def _left_verdict(self, fix: Fix, margin_m: float, accuracy: float) -> tuple[_Verdict, float]:
+        if math.isnan(margin_m):
+            return _Verdict.off, math.nan  # no permitted zone applies now
+        if margin_m >= 0.0:
+            return _Verdict.clear, margin_m
+        if -margin_m <= accuracy:
+            return _Verdict.unsure, margin_m
+        if self.context.leaves and self.context.leave_covers(fix, accuracy):
+            return _Verdict.off, margin_m  # Art. 27: an approved leave covers time and place
+        return _Verdict.violating, -margin_m
+
+    @staticmethod
+    def _exclusion_verdict(depth_m: float, accuracy: float) -> tuple[_Verdict, float]:
+        if math.isnan(depth_m):
+            return _Verdict.clear, math.nan
+        return (_Verdict.violating if depth_m > accuracy else _Verdict.unsure), depth_m
+
+    def _night_verdict(self, fix: Fix, accuracy: float, usable: bool) -> tuple[_Verdict, float]:
+        home = self.context.home
+        if home is None:
+            return _Verdict.off, math.nan
+        local = clock.to_local(fix.fix_time)
+        minute = local.hour * 60 + local.minute
+        start, end = self.settings.night_minutes
+        at_night = start <= minute or minute < end if start > end else start <= minute < end
+        if not at_night:
+            return _Verdict.off, math.nan  # the night is over: the episode ends
+        if not usable:
+            return _Verdict.unsure, math.nan
+        away = geo.haversine_m(home[0], home[1], fix.lat, fix.lon)
+        if away <= self.settings.night_radius_m:
+            return _Verdict.clear, away
+        if away - accuracy <= self.settings.night_radius_m:
+            return _Verdict.unsure, away
+        if self.context.leaves and self.context.leave_covers(fix, accuracy):
+            return _Verdict.off, away  # Art. 27: away on an approved leave
+        return _Verdict.violating, away
+
+    # noise ---------------------------------------------------------------------------------------
+
+    def _accept(self, fix: Fix, accuracy: float) -> bool:
+        """Whether a fix may trigger: accurate enough, and not an impossible jump.
+
+        Two consecutive fixes that agree with each other but not with the anchor move the
+        anchor: otherwise one bad accepted fix would make every good one look impossible.
+        """
+        if accuracy > self.settings.max_accuracy_m:
+            return False
+        here = _Anchor(fix.lat, fix.lon, fix.fix_time, accuracy)
+        anchor = self._anchor
+        if anchor is None or self._plausible(anchor, here):
+            self._anchor, self._pending = here, None
+            return True
+        if self._pending is not None and self._plausible(self._pending, here):
+            # The anchor was the odd one out: whatever dwell it started is not evidence.
+            for alarm in _PEAK_KEY:
+                self._machines[alarm].since = None
+            self._anchor, self._pending = here, None
+            return True
+        self._pending = here
+        return False
+
+    def _plausible(self, a: _Anchor, b: _Anchor) -> bool:
+        # The jump must be impossible even after granting both fixes their accuracy radii.
+        slack = geo.haversine_m(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
+        if slack <= 0.0:
+            return True
+        seconds = (b.at - a.at).total_seconds()
+        return seconds > 0 and slack / seconds * 3.6 <= self.settings.max_speed_kmh
+
+    # events ------------------------------------------------------------------------------------
+
+    def _event(self, kind: EventKind, ep: Episode, fix_time: datetime | None, ended_at: datetime | None = None) -> RuleEvent:
+        details = dict(ep.details)
+        peak_key = _PEAK_KEY.get(ep.alarm_type)
+        if peak_key is not None:
+            details[peak_key] = None if math.isinf(ep.peak_m) else round(ep.peak_m, 1)
+        return RuleEvent(kind, ep.alarm_type, self.subject_id, ep.started_at, ep.last_at, fix_time, details, ep.retrospective, ended_at)
+
+    def _close_lost(self, fix_time: datetime, received: datetime) -> RuleEvent:
+        ep = self._lost
+        assert ep is not None
+        self._lost = None
+        return self._event(EventKind.close, ep, fix_time, ended_at=received)
+
+    def _close_compliance(self, fix_time: datetime | None, ended_at: datetime) -> RuleEvent:
+        ep = self._compliance
+        assert ep is not None
+        self._compliance = None
+        return self._event(EventKind.close, ep, fix_time, ended_at=ended_at)
+
+
+# --- windows of late data -----------------------------------------------------------------------
+
+
+class WindowResult(NamedTuple):
+    events: list[RuleEvent]  # one per episode touched by the window
+    state: SubjectRuleState  # the state after the window, to continue feeding
+
+
+def evaluate_window(
+    context: SubjectContext,
+    fixes_sorted: Sequence[Fix],
+    prior_state: SubjectRuleState,
+    zones: Sequence[FixZones | None] | None = None,
+) -> WindowResult:
+    """Replay a subject's window of fixes (fix-time order) from the state before the window.
+
+    Used for a late batch (backfill after a dead zone) and after ``feed`` reported an
+    out-of-order fix.  ``prior_state`` is not changed.  ``zones[i]`` classifies ``fixes_sorted[i]``
+    (one :meth:`ZoneIndex.classify` call for the batch).  Silence is not judged here: lost contact
+    is about when data reaches us, which only :meth:`SubjectRuleState.tick` knows.
+    """
+    if zones is not None and len(zones) != len(fixes_sorted):
+        raise ValueError("zones must classify every fix of the window")
+    state = prior_state.copy()
+    state.context = context
+    state.replay_from = None
+    events: list[RuleEvent] = []
+    for i, fix in enumerate(fixes_sorted):
+        if state.high_water is not None and fix.fix_time < state.high_water:
+            raise ValueError("evaluate_window needs fixes in fix-time order, after prior_state")
+        events.extend(state.feed(fix, None if zones is None else zones[i]))
+    return WindowResult(coalesce(events), state)
+
+
+def coalesce(events: Sequence[RuleEvent]) -> list[RuleEvent]:
+    """One event per episode: the latest, as close if it closed, else open if it opened here."""
+    groups: dict[tuple[int, AlarmType, datetime], list[RuleEvent]] = {}
+    for event in events:
+        groups.setdefault(event.key, []).append(event)
+    out = []
+    for group in groups.values():
+        last = group[-1]
+        kinds = {e.kind for e in group}
+        kind = EventKind.close if EventKind.close in kinds else EventKind.open if EventKind.open in kinds else EventKind.update
+        out.append(
+            RuleEvent(
+                kind,
+                last.alarm_type,
+                last.subject_id,
+                last.started_at,
+                last.last_at,
+                last.fix_time,
+                last.details,
+                any(e.retrospective for e in group),
+                last.ended_at if kind is EventKind.close else None,
+            )
+        )
+    return out

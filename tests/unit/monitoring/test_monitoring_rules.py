@@ -1,0 +1,189 @@
+"""Position rules: dwell, accuracy radius, noise, leave, schedules, night, hysteresis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from monitoring_helpers import (
+    HOME,
+    T0,
+    default_index,
+    east,
+    fix,
+    run,
+    state,
+    walk,
+)
+
+from zhijiao.core import geo
+from zhijiao.ingestion.fix import FixSource
+from zhijiao.monitoring.geofence import Circle, FixZones, Zone, ZoneKind
+from zhijiao.monitoring.rules import (
+    AlarmType,
+    EventKind,
+    Leave,
+    RuleSettings,
+    SubjectRuleState,
+)
+
+LEFT = AlarmType.left_permitted_area
+OUT = 1500.0  # metres east of home: 500 m outside the 1 km permitted circle
+
+
+def test_settings_defaults_are_the_documented_ones() -> None:
+    s = RuleSettings()
+    assert (s.dwell_s, s.night_radius_m, s.lost_contact_s, s.low_battery_pct) == (120, 500, 1800, 15)
+    assert (s.night_start, s.night_end) == (time(22), time(6))
+    assert (s.max_accuracy_m, s.max_speed_kmh) == (1000, 200)
+
+
+def test_short_excursion_does_not_alarm() -> None:
+    fixes = walk(0, 300, 30, 0) + walk(300, 390, 30, OUT) + walk(390, 900, 30, 0)
+    assert run(state(), fixes) == []
+
+
+def test_long_excursion_alarms_at_the_dwell_time() -> None:
+    events = run(state(), walk(0, 300, 30, 0) + walk(300, 900, 30, OUT))
+    assert [(e.kind, e.alarm_type) for e in events] == [(EventKind.open, LEFT)]
+    opened = events[0]
+    assert opened.started_at == T0 + timedelta(seconds=300)
+    assert opened.fix_time == T0 + timedelta(seconds=420)  # exactly dwell_s later
+    assert opened.details["max_outside_m"] == pytest.approx(500, abs=1)
+    assert opened.details["zones"] == ["area"] and not opened.retrospective
+
+
+def test_noisy_cell_fix_just_outside_does_not_alarm() -> None:
+    """A 200 m cell fix 150 m outside may well be inside: it never counts as outside."""
+    cell = walk(0, 3600, 60, 1150, accuracy=None, source=FixSource.cell)
+    assert cell[0].effective_accuracy_m == 200.0
+    assert run(state(), cell) == []
+    # the same place from GNSS is clearly outside
+    assert [e.kind for e in run(state(), walk(0, 600, 60, 1150))] == [EventKind.open]
+
+
+def test_fixes_worse_than_the_accuracy_limit_do_not_trigger() -> None:
+    assert run(state(), walk(0, 3600, 60, 5000, accuracy=1500.0)) == []
+
+
+def test_impossible_jump_is_ignored() -> None:
+    # inside, then a multipath jump 3 km away 10 s later (over 1,000 km/h): not counted
+    fixes = [fix(0, 0), fix(10, 4000), fix(140, 4000)]
+    assert run(state(), fixes) == []
+    # without the speed check the jump would have started the dwell and alarmed at 140 s
+    lax = SubjectRuleState(state().context, RuleSettings(max_speed_kmh=100_000))
+    assert [e.kind for e in run(lax, fixes)] == [EventKind.open]
+
+
+def test_a_wrong_first_fix_does_not_block_good_ones() -> None:
+    st = state()
+    run(st, [fix(0, 20_000)])  # accepted: nothing to compare with
+    events = run(st, walk(10, 400, 10, OUT))  # two agreeing fixes re-anchor
+    assert [e.kind for e in events] == [EventKind.open]
+    assert events[0].started_at == T0 + timedelta(seconds=20)  # from the re-anchored fix
+
+
+def test_hysteresis_closes_only_after_being_back_for_a_while() -> None:
+    st = state()
+    assert len(run(st, walk(0, 300, 30, OUT))) == 1
+    # back for 30 s, then out again: still the same episode
+    assert run(st, [fix(300, 0), fix(330, 0), fix(360, OUT)]) == []
+    events = run(st, walk(390, 600, 30, 0))
+    assert [e.kind for e in events] == [EventKind.close]
+    assert events[0].ended_at == T0 + timedelta(seconds=390)
+    assert events[0].fix_time == T0 + timedelta(seconds=450)
+    assert events[0].started_at == T0
+
+
+def test_updates_are_throttled() -> None:
+    events = run(state(), walk(0, 1800, 30, OUT))
+    kinds = [e.kind for e in events]
+    assert kinds == [EventKind.open, EventKind.update, EventKind.update]
+
+
+def test_leave_with_destination_suspends_only_at_the_destination() -> None:
+    destination = geo.circle_polygon(*east(5000), 800.0)
+    leave = Leave(T0, T0 + timedelta(days=2), destination)
+    # at the destination: suspended
+    at_destination = walk(0, 1200, 60, 5000)
+    assert run(state(leaves=(leave,)), at_destination) == []
+    # somewhere else on the same day: an alarm
+    elsewhere = walk(0, 1200, 60, -5000)
+    assert [e.kind for e in run(state(leaves=(leave,)), elsewhere)][:1] == [EventKind.open]
+    # a fix 100 m outside the destination with 200 m accuracy still counts as there
+    fuzzy = walk(0, 1200, 60, 5900, accuracy=200.0)
+    assert run(state(leaves=(leave,)), fuzzy) == []
+
+
+def test_leave_without_destination_covers_time_only() -> None:
+    leave = Leave(T0, T0 + timedelta(minutes=10))
+    events = run(state(leaves=(leave,)), walk(0, 1200, 60, OUT))
+    assert [e.kind for e in events] == [EventKind.open]
+    assert events[0].started_at > leave.end  # the dwell only starts after the leave
+
+
+def test_exclusion_zone_needs_depth_beyond_accuracy() -> None:
+    bar = Zone("bar", ZoneKind.exclusion, Circle(*east(500), 300.0), subject_id=1)
+    index = default_index(bar)
+    # 100 m inside with a 200 m cell fix: not enough
+    assert run(state(), walk(0, 1800, 60, 300, accuracy=200.0), index) == []
+    events = run(state(), walk(0, 1800, 60, 500), index)
+    assert [(e.kind, e.alarm_type) for e in events][:1] == [(EventKind.open, AlarmType.entered_exclusion_zone)]
+    assert events[0].details["zones"] == ["bar"]
+    assert events[0].details["max_depth_m"] == pytest.approx(300, abs=1)
+
+
+def test_schedule_limited_zone_only_alarms_in_its_hours() -> None:
+    nights = ((frozenset(range(7)), time(22, 0), time(6, 0)),)
+    bars = Zone("bars", ZoneKind.exclusion, Circle(*east(500), 300.0), 1, schedule=nights)
+    index = default_index(bars)
+    assert run(state(), walk(0, 3600, 60, 500), index) == []  # noon
+    evening = datetime(2026, 3, 2, 21, 50, tzinfo=geo_tz())
+    fixes = walk(0, 3600, 60, 500, start=evening)
+    events = run(state(), fixes, index)
+    assert [e.kind for e in events if e.kind is not EventKind.update] == [EventKind.open]
+    assert events[0].started_at.astimezone(geo_tz()).time() == time(22, 0)
+
+
+def test_night_absence_across_midnight_and_closing_at_dawn() -> None:
+    evening = datetime(2026, 3, 2, 21, 0, tzinfo=geo_tz())
+    st = state(home=HOME)
+    # away 2 km from 21:00 to 06:30 the next morning, a fix every 5 min
+    fixes = walk(0, 9.5 * 3600, 300, 800, north_m=2000, start=evening)
+    events = [e for e in run(st, fixes) if e.alarm_type is AlarmType.night_absence]
+    assert [e.kind for e in events if e.kind is not EventKind.update] == [EventKind.open, EventKind.close]
+    local = [e.fix_time.astimezone(geo_tz()) for e in events if e.kind is not EventKind.update]
+    assert (local[0].hour, local[0].minute) == (22, 5)  # 22:00 + dwell, at the next fix
+    assert (local[1].hour, local[1].minute) == (6, 0)  # dawn ends it
+    assert local[1].date() > local[0].date()
+
+
+def test_night_at_home_with_noise_is_quiet() -> None:
+    evening = datetime(2026, 3, 2, 22, 0, tzinfo=geo_tz())
+    fixes = walk(0, 8 * 3600, 300, 300, accuracy=300.0, start=evening)  # 300 m off, 300 m accuracy
+    assert run(state(home=HOME), fixes) == []
+
+
+def test_night_absence_suspended_by_leave() -> None:
+    evening = datetime(2026, 3, 2, 21, 0, tzinfo=geo_tz())
+    leave = Leave(evening, evening + timedelta(days=1))
+    fixes = walk(0, 4 * 3600, 300, 800, north_m=2000, start=evening)
+    events = run(state(home=HOME, leaves=(leave,)), fixes)
+    assert [e for e in events if e.alarm_type is AlarmType.night_absence] == []
+
+
+def test_fix_without_fence_information_changes_nothing() -> None:
+    st = state()
+    events = run(st, walk(0, 300, 30, OUT))
+    assert len(events) == 1
+    assert st.feed(fix(400, 0), None) == []  # unknown: the episode stays open
+    assert [m.alarm_type for m in st.open_episodes()] == [AlarmType.left_permitted_area]
+    assert st.feed(fix(430, 0), FixZones(permitted_margin_m=float("nan"))) != []  # no zone applies: closes
+
+
+def geo_tz():  # type: ignore[no-untyped-def]
+    from zhijiao.core.clock import SHANGHAI
+
+    return SHANGHAI
+
+
