@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     jt808_port: int = 6808
+    jt808_host: str = "127.0.0.1"  # 0.0.0.0 to accept terminals from the network
     jt808_enabled: bool = True
     mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883
     event_stream: str = "memory"  # or nats://127.0.0.1:4222

@@ -80,8 +80,26 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
     db.get_engine()
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        ingestion = None
+        simulator = None
+        if settings.jt808_enabled:
+            from zhijiao.ingestion.runtime import Ingestion
+
+            ingestion = Ingestion(host=settings.jt808_host)
+            await ingestion.start()
+            app_.state.ingestion = ingestion
+            if getattr(app_.state, "run_simulator", False):
+                from zhijiao.demo import simulator as sim
+
+                simulator = sim.start_demo(port=ingestion.gateway.port)
+        try:
+            yield
+        finally:
+            if simulator is not None:
+                await simulator.stop()
+            if ingestion is not None:
+                await ingestion.stop()
 
     app = FastAPI(
         title="智矫 Zhijiao 社区矫正智慧管理平台 API",

@@ -27,6 +27,15 @@ AREA_CODE = "370305"
 
 # (code, office name, area, pinyin slug). Codes follow the township code pattern; a bureau
 # loads its own list.
+# Approximate town centres (WGS-84) for homes and simulated movement.
+TOWN_CENTRES = {
+    "闻韶街道": (36.822, 118.305), "雪宫街道": (36.806, 118.318), "辛店街道": (36.798, 118.285),
+    "稷下街道": (36.835, 118.262), "齐陵街道": (36.770, 118.360), "齐都镇": (36.860, 118.345),
+    "皇城镇": (36.895, 118.410), "敬仲镇": (36.930, 118.420), "朱台镇": (36.930, 118.285),
+    "凤凰镇": (36.885, 118.215), "金岭回族镇": (36.800, 118.190), "金山镇": (36.735, 118.290),
+}
+BRACELETS = 60  # subjects under electronic positioning in the demo (社区矫正法 第二十九条)
+
 OFFICES = [
     ("370305001", "闻韶司法所", "闻韶街道", "wenshao"),
     ("370305002", "雪宫司法所", "雪宫街道", "xuegong"),
@@ -155,10 +164,67 @@ def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
             if office is not None:
                 officers_by_office.setdefault(office.id, []).append(member)
         db.flush()
-        for _ in range(subjects):
-            db.add(_subject(rng, list(offices.values()), officers_by_office))
+        people = [_subject(rng, list(offices.values()), officers_by_office) for _ in range(subjects)]
+        db.add_all(people)
         db.flush()
+        leader = next(s for s in db.execute(select(Staff).where(Staff.role == Role.leader.value)).scalars())
+        _positioning(db, rng, people, leader)
     return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects)
+
+
+_BOUNDARY = None
+
+
+def _inside_district(lat: float, lon: float) -> tuple[float, float]:
+    """Pull a point towards the district's centre until it lies inside the boundary."""
+    global _BOUNDARY
+    import shapely
+
+    from zhijiao.monitoring import geofence
+
+    if _BOUNDARY is None:
+        _BOUNDARY = geofence.linzi_boundary().geometry.buffer(-0.003)
+    c = _BOUNDARY.representative_point()
+    while not shapely.contains_xy(_BOUNDARY, lon, lat):
+        lat, lon = lat + 0.3 * (c.y - lat), lon + 0.3 * (c.x - lon)
+    return lat, lon
+
+
+def device_ident(n: int) -> str:
+    """Demo bracelets are 13900000001…: the simulator uses the same numbers."""
+    return f"139{n:08d}"
+
+
+def _positioning(db, rng: random.Random, people: list[Subject], leader: Staff) -> None:
+    """The district boundary as everyone's permitted area, and bracelets for some subjects."""
+    from zhijiao.monitoring import geofence
+    from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder, Zone
+    from zhijiao.monitoring.positioning import Trigger, add_months
+
+    boundary = geofence.linzi_boundary()
+    feature = geofence.zone_to_geojson(boundary)
+    db.add(Zone(name="临淄区行政区域", kind="permitted", subject_id=None, source="区界",
+                geojson={"type": "Feature", "geometry": feature["geometry"], "properties": {}}))
+    today = clock.today_local()
+    now = clock.now()
+    chosen = [p for p in people if p.status == "under_correction"][:BRACELETS]
+    for n, subject in enumerate(chosen, start=1):
+        device = Device(kind="bracelet", protocol="jt808", ident=device_ident(n), model_profile="default_bracelet")
+        db.add(device)
+        db.flush()
+        db.add(DeviceBinding(device_id=device.id, subject_id=subject.id, start_at=now - timedelta(days=rng.randint(1, 40)),
+                             bound_by=leader.username))
+        start = today - timedelta(days=rng.randint(0, 80))
+        end = min(add_months(start, 3) - timedelta(days=1), today + timedelta(days=rng.randint(3, 80)))
+        db.add(PositioningOrder(subject_id=subject.id, trigger=rng.choice(list(Trigger)).value, kind="initial",
+                                start_date=start, end_date=max(end, today + timedelta(days=2)),
+                                approved_by_id=leader.id, approved_by_name=leader.display_name,
+                                approved_at=_at(start, rng), reason="经审批对其使用电子定位装置"))
+        if subject.prohibitions and "娱乐场所" in subject.prohibitions:
+            lat, lon = subject.home_lat + 0.01, subject.home_lon + 0.012
+            db.add(Zone(name="某娱乐场所（禁止令）", kind="exclusion", subject_id=subject.id, source="禁止令",
+                        geojson={"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                                 "properties": {"radius_m": 150}}))
 
 
 def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list[Staff]]) -> Subject:
@@ -191,6 +257,8 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
     else:
         address = f"山东省淄博市临淄区{area}{rng.choice(ROADS)}{rng.randint(1, 999)}号{rng.randint(1, 6)}单元"
     phone = _phone(rng)
+    centre = TOWN_CENTRES[office.area_name]
+    home = _inside_district(centre[0] + rng.uniform(-0.012, 0.012), centre[1] + rng.uniform(-0.015, 0.015))
     ethnicity = "回族" if office.area_name == "金岭回族镇" and rng.random() < 0.4 else "汉族"
     subject = Subject(
         office_id=office.id, name=_name(rng, gender), gender=gender, ethnicity=ethnicity, birth_date=birth,
@@ -202,6 +270,7 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
         prohibitions=rng.choice([None, None, None, "禁止进入夜总会、酒吧、迪厅等娱乐场所", "禁止接触被害人及其近亲属",
                                  "禁止从事食品生产、销售等经营活动"]),
         responsible_staff_id=rng.choice(officers[office.id]).id, status="pending_reception",
+        home_lat=round(home[0], 6), home_lon=round(home[1], 6),
     )
     history = _history(rng, subject, judgment, start, end, today)
     subject.transitions = history

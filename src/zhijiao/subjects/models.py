@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhijiao.db.base import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
@@ -35,6 +35,9 @@ class Subject(IdMixin, TimestampMixin, OfficeScoped, Base):
     residence_address: Mapped[str | None] = mapped_column(Encrypted, deferred=True, deferred_group="identity")
     household_address: Mapped[str | None] = mapped_column(Encrypted, deferred=True, deferred_group="identity")
     photo: Mapped[bytes | None] = mapped_column(EncryptedBytes, deferred=True)
+    # Home position (WGS-84) for the night-absence rule; set at reception from the home visit.
+    home_lat: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="identity")
+    home_lon: Mapped[float | None] = mapped_column(Float, deferred=True, deferred_group="identity")
 
     correction_type: Mapped[str] = mapped_column(String(16), nullable=False)
     crime: Mapped[str] = mapped_column(String(128), nullable=False)

@@ -139,6 +139,8 @@ def upgrade() -> None:
     sa.Column('residence_address', zhijiao.security.crypto.Encrypted(), nullable=True),
     sa.Column('household_address', zhijiao.security.crypto.Encrypted(), nullable=True),
     sa.Column('photo', zhijiao.security.crypto.EncryptedBytes(), nullable=True),
+    sa.Column('home_lat', sa.Float(), nullable=True),
+    sa.Column('home_lon', sa.Float(), nullable=True),
     sa.Column('correction_type', sa.String(length=16), nullable=False),
     sa.Column('crime', sa.String(length=128), nullable=False),
     sa.Column('sentence', sa.String(length=128), nullable=False),

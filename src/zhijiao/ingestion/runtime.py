@@ -1,0 +1,96 @@
+"""Wiring the device inputs to the pipeline inside one process (``serve``, ``gateway``)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+
+from sqlalchemy import update
+
+from zhijiao.config import get_settings
+from zhijiao.core import events
+from zhijiao.db import session as dbsession
+from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory, check_secret
+from zhijiao.ingestion.pipeline import Pipeline
+from zhijiao.ingestion.protocols.jt808.codec import RegisterResult, TerminalRegister, Version
+from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, get_profile
+from zhijiao.ingestion.server import Jt808Gateway
+from zhijiao.monitoring.models import Device
+
+log = logging.getLogger(__name__)
+
+
+class DeviceAuthenticator:
+    """JT/T 808 register and auth against the device registry (GB/T 22239 设备鉴别)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    async def register(self, phone: str, reg_msg: TerminalRegister, version: Version) -> tuple[int, str | None]:
+        entry = await asyncio.to_thread(self.directory.get, phone)
+        if entry is None or not entry.active or entry.protocol != "jt808":
+            return int(RegisterResult.no_such_terminal), None
+        if entry.secret_hash is not None:
+            # Already holds a code (preset or from an earlier registration): re-registering
+            # must not hand a new one to whoever knows the phone number.
+            return int(RegisterResult.terminal_registered), None
+        code = secrets.token_hex(8)
+        claimed = await asyncio.to_thread(_claim_code, entry.device_id, code)
+        if not claimed:
+            return int(RegisterResult.terminal_registered), None
+        events.publish(DIRECTORY_TOPIC, {"device_id": entry.device_id})
+        return int(RegisterResult.ok), code
+
+    async def authenticate(self, phone: str, auth_code: str) -> bool:
+        entry = await asyncio.to_thread(self.directory.get, phone)
+        return check_secret(entry, auth_code)
+
+
+def _claim_code(device_id: int, code: str) -> bool:
+    with dbsession.get_engine().begin() as conn:
+        result = conn.execute(
+            update(Device.__table__).where(Device.__table__.c.id == device_id, Device.__table__.c.secret_hash.is_(None))
+            .values(secret_hash=hashlib.sha256(code.encode()).hexdigest())
+        )
+        return result.rowcount == 1
+
+
+class Ingestion:
+    """The pipeline and the enabled device inputs of this process."""
+
+    def __init__(self, *, jt808_port: int | None = None, host: str = "0.0.0.0") -> None:
+        settings = get_settings()
+        self.directory = Directory()
+        self.pipeline = Pipeline(self.directory)
+        port = settings.jt808_port if jt808_port is None else jt808_port
+        self.gateway = Jt808Gateway(host, port, sink=self.pipeline, authenticator=DeviceAuthenticator(self.directory),
+                                    profile_for=self._profile)
+        self.mqtt = None
+
+    def _profile(self, phone: str) -> DeviceProfile:
+        entry = self.directory.get(phone)
+        if entry is None:
+            return DEFAULT_BRACELET
+        try:
+            return get_profile(entry.profile)
+        except KeyError:
+            return DEFAULT_BRACELET
+
+    async def start(self) -> None:
+        await self.pipeline.start()
+        await self.gateway.start()
+        settings = get_settings()
+        if settings.mqtt_url:
+            from zhijiao.ingestion.mqtt import MqttInput
+
+            self.mqtt = MqttInput(settings.mqtt_url, self.pipeline, self.directory)
+            await self.mqtt.start()
+        log.info("JT/T 808 gateway listening on %s:%s", self.gateway.host, self.gateway.port)
+
+    async def stop(self) -> None:
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        await self.gateway.stop()
+        await self.pipeline.stop()
