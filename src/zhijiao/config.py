@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     password_max_age_days: int = 90
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
-    max_upload_bytes: int = 5 * 1024 * 1024
+    max_upload_bytes: int = 5 * 1024 * 1024  # one image or document
+    max_request_bytes: int = 32 * 1024 * 1024  # a whole request (a burst of frames)
+    hsts: bool = False  # set when served over HTTPS (directly or behind a TLS terminator)
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
     alarm_escalation_minutes: int = 15
 
     bureau_name: str = Field(default="淄博市临淄区司法局")

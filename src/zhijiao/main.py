@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -17,39 +18,88 @@ from zhijiao.db import session as db
 from zhijiao.security import audit
 
 
-class RequestContextMiddleware:
-    """Request id for the audit trail, and the security headers of every answer."""
+# NiceGUI compiles Vue templates in the browser, hence 'unsafe-eval'; everything is served
+# from this origin (no CDN on an offline intranet), so nothing else is allowed.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+    "media-src 'self' blob: mediastream:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'; object-src 'none'"
+)
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestContextMiddleware:
+    """Request id for the audit trail, body size limit, and the security headers of every answer."""
+
+    def __init__(self, app: ASGIApp, max_body: int, hsts: bool) -> None:
         self.app = app
+        self.max_body = max_body
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         rid = None
+        length = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
                 rid = value.decode("latin-1")[:64]
+            elif name == b"content-length":
+                length = int(value) if value.isdigit() else None
         rid = rid or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         path: str = scope.get("path", "")
+        if length is not None and length > self.max_body:
+            await _too_large(send, rid)
+            return
+        received = 0
+        overflow = False
+
+        async def receive_limited() -> Message:
+            nonlocal received, overflow
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    # Stop reading; whatever the app answers is replaced by a 413 below.
+                    overflow = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
 
         async def send_with_headers(message: Message) -> None:
+            if overflow:
+                if message["type"] == "http.response.start":
+                    await _too_large(send, rid)
+                return
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                content_type = next((v for k, v in headers if k == b"content-type"), b"")
                 headers += [
                     (b"x-request-id", rid.encode("latin-1")),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", CSP.encode()),
+                    (b"permissions-policy", b"camera=(self), geolocation=(self), microphone=()"),
                 ]
-                if path.startswith("/api/"):
+                if self.hsts or scope.get("scheme") == "https":
+                    headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                # Personal data must not stay in browser or proxy caches (pages and API answers).
+                if path.startswith("/api/") or content_type.startswith(b"text/html"):
+                    headers = [h for h in headers if h[0] != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive_limited, send_with_headers)
+
+
+async def _too_large(send: Send, rid: str) -> None:
+    body = json.dumps({"code": "too_large", "message": "请求内容过大", "fields": {}}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/json; charset=utf-8"), (b"x-request-id", rid.encode("latin-1"))]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def api_router() -> APIRouter:
@@ -107,7 +157,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, max_body=settings.max_request_bytes, hsts=settings.hsts)
     errors.install(app)
     app.include_router(api_router())
     if with_ui:

@@ -14,5 +14,9 @@ def serve(host: str | None = None, port: int | None = None, simulate: bool = Fal
     settings.effective_secret()
     app = create_app(with_ui=True)
     app.state.run_simulator = simulate
+    tls = {}
+    if settings.tls_certfile and settings.tls_keyfile:
+        # The server can terminate TLS itself; a bureau usually puts its gateway/nginx in front.
+        tls = {"ssl_certfile": str(settings.tls_certfile), "ssl_keyfile": str(settings.tls_keyfile)}
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info",
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False, **tls)
