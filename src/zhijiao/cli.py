@@ -98,6 +98,20 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_audit_purge(args: argparse.Namespace) -> int:
+    from zhijiao.db.session import session_scope
+    from zhijiao.security import audit
+
+    try:
+        with session_scope(None) as session:
+            count = audit.purge(session, args.days)
+    except ValueError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 2
+    print(f"已清理 {count} 条超期审计记录")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from zhijiao.server import serve
 
@@ -172,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_audit = sub.add_parser("audit", help="审计")
     audit_sub = p_audit.add_subparsers(dest="audit_cmd", required=True)
     audit_sub.add_parser("verify", help="校验审计链").set_defaults(func=_cmd_audit_verify)
+    p_purge = audit_sub.add_parser("purge", help="清理超过保存期限的审计记录（至少 183 天）")
+    p_purge.add_argument("--days", type=int, default=183)
+    p_purge.set_defaults(func=_cmd_audit_purge)
     return parser
 
 

@@ -112,3 +112,16 @@ def test_reporting_overdue_is_derived(client, db):
     body = client.get(f"/api/v1/subjects/{s.id}", headers=h).json()
     assert body["derived"]["report_overdue"] is True
     assert body["report_overdue"] is True
+
+
+def test_masking_in_lists(client, db):
+    a, _, officer_a, _, _ = _setup(db)
+    h = f.login(client, officer_a.username)
+    payload = f.subject_payload(name="欧阳小明", phone="13812345678", is_minor=True)
+    sid = client.post("/api/v1/subjects", json=payload, headers=h).json()["id"]
+    item = client.get("/api/v1/subjects", headers=h).json()["items"][0]
+    number = payload["id_number"]
+    assert item == {**item, "name": "欧阳某", "phone_masked": "138****5678",
+                    "id_number_masked": number[:6] + "********" + number[-4:]}
+    full = client.get(f"/api/v1/subjects/{sid}", headers=h).json()
+    assert full["name"] == "欧阳小明" and full["id_number"] == number  # the file itself, audited

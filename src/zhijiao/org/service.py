@@ -11,7 +11,7 @@ from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
 from zhijiao.security import passwords
 from zhijiao.security.actor import get_actor
-from zhijiao.security.permissions import ADMIN_ROLES, Perm, Role, require
+from zhijiao.security.permissions import ADMIN_ROLES, Perm, Role, has_perm, require
 
 
 def list_offices(*, db_session: Session) -> list[Office]:
@@ -69,3 +69,56 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
 
 def is_admin(role: str) -> bool:
     return role in ADMIN_ROLES
+
+
+def list_staff(*, db_session: Session) -> list[Staff]:
+    """Accounts, for the system and security administrators (no case data here)."""
+    actor = get_actor(db_session)
+    if not (has_perm(actor, Perm.staff_manage) or has_perm(actor, Perm.roles_grant)):
+        require(actor, Perm.staff_manage)
+    return list(db_session.execute(select(Staff).order_by(Staff.id)).scalars())
+
+
+def _staff(db_session: Session, staff_id: int) -> Staff:
+    staff = db_session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound("账号不存在", code="staff_not_found")
+    return staff
+
+
+def set_active(*, db_session: Session, staff_id: int, active: bool) -> Staff:
+    """Disable or enable an account (sysadmin); takes effect on the account's next request."""
+    actor = require(get_actor(db_session), Perm.staff_manage)
+    staff = _staff(db_session, staff_id)
+    if staff.id == actor.staff_id:
+        raise Conflict("不能停用自己的账号", code="self_disable")
+    staff.active = active
+    db_session.commit()
+    return staff
+
+
+def grant_role(*, db_session: Session, staff_id: int, role: Role, office_code: str | None = None) -> Staff:
+    """Change an account's role (secadmin). One role per account, so no one holds two of 三员."""
+    actor = require(get_actor(db_session), Perm.roles_grant)
+    staff = _staff(db_session, staff_id)
+    if staff.id == actor.staff_id:
+        raise Conflict("不能修改自己的角色", code="self_grant")
+    office_id = None
+    if role == Role.office_officer:
+        if not office_code:
+            raise InvalidInput("司法所工作人员必须指定所属司法所", code="office_required", fields={"office_code": "必填"})
+        office_id = get_office_by_code(db_session=db_session, code=office_code).id
+    staff.role, staff.office_id = role.value, office_id
+    db_session.commit()
+    return staff
+
+
+def reset_totp(*, db_session: Session, staff_id: int) -> Staff:
+    """Clear a lost second factor (secadmin); the account enrols again at its next login."""
+    require(get_actor(db_session), Perm.roles_grant)
+    staff = _staff(db_session, staff_id)
+    staff.totp_secret = None
+    staff.totp_pending = None
+    staff.totp_last_step = None
+    db_session.commit()
+    return staff

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from zhijiao.api.deps import BearerToken, DbSession, RestrictedActor, ScopedDb, client_ip, oauth2, request_id
@@ -64,3 +67,17 @@ def list_audit_events(
         db_session=db_session, object_type=object_type, object_id=object_id, actor_name=actor,
         action=action, page=page, size=size,
     )
+
+
+@router.get("/audit-events/export", tags=["audit"], summary="导出审计日志 CSV（审计管理员）",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_audit_events(
+    db_session: ScopedDb,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    body = security_service.export_audit_events(db_session=db_session, object_type=object_type, since=since,
+                                                until=until)
+    return Response(body.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": "attachment; filename=audit-events.csv"})

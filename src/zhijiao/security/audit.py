@@ -213,3 +213,29 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainBreak | None:
     if head is not None and (head.seq != expected_seq - 1 or head.mac != prev):
         return ChainBreak(head.seq, "审计链末端与链头不一致（末尾记录被删除）")
     return None
+
+
+RETENTION_DAYS = 183  # 网络安全法 第二十一条: network logs are kept at least six months
+
+
+def purge(session: Session, retention_days: int = RETENTION_DAYS) -> int:
+    """Delete audit rows older than the retention period (never younger: the database refuses).
+
+    Only a prefix of the chain goes, so :func:`verify_chain` still verifies what remains.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    if retention_days < RETENTION_DAYS:
+        raise ValueError(f"audit rows must be kept at least {RETENTION_DAYS} days")
+    cutoff = clock.now() - timedelta(days=retention_days)
+    first_young = session.execute(
+        select(AuditEvent.seq).where(AuditEvent.at >= cutoff).order_by(AuditEvent.seq).limit(1)
+    ).scalar_one_or_none()
+    stmt = delete(AuditEvent).where(AuditEvent.at < cutoff)
+    if first_young is not None:
+        stmt = stmt.where(AuditEvent.seq < first_young)
+    result = session.execute(stmt)
+    session.commit()
+    return result.rowcount or 0

@@ -29,3 +29,35 @@ def list_audit_events(
     total = db_session.execute(stmt.with_only_columns(func.count(AuditEvent.id))).scalar_one()
     rows = db_session.execute(stmt.order_by(AuditEvent.seq.desc()).offset(offset(page, size)).limit(size)).scalars()
     return Page(items=[AuditEventRead.model_validate(r) for r in rows], total=total, page=page, size=size)
+
+
+def export_audit_events(*, db_session: Session, object_type: str | None = None, since=None, until=None) -> str:
+    """CSV of the audit log for the auditor; the export itself is audited."""
+    import csv
+    import io
+    import json as _json
+
+    require(get_actor(db_session), Perm.audit_read)
+    stmt = select(AuditEvent).order_by(AuditEvent.seq)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.at < until)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["seq", "at", "actor", "role", "client_ip", "request_id", "object_type", "object_id", "action",
+                     "changes", "mac"])
+    count = 0
+    for ev in db_session.execute(stmt).scalars():
+        writer.writerow([ev.seq, ev.at.isoformat(), ev.actor_name, ev.role or "", ev.client_ip or "", ev.request_id or "",
+                         ev.object_type, ev.object_id or "", ev.action,
+                         _json.dumps(ev.changes, ensure_ascii=False) if ev.changes else "", ev.mac])
+        count += 1
+    from zhijiao.security import audit
+
+    audit.access(db_session, object_type="audit_events", object_id=None, action="export",
+                 detail={"rows": count, "object_type": object_type})
+    db_session.commit()
+    return out.getvalue()
