@@ -105,6 +105,9 @@ def database_url(backend: str, request, tmp_path: Path) -> str:
 @pytest.fixture
 def engine(database_url: str, backend: str):
     eng = dbsession.configure(database_url)
+    from zhijiao.settings import service as settings_service
+
+    settings_service.invalidate()
     if backend == "postgres":
         _truncate_postgres(eng)
     yield eng

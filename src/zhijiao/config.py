@@ -31,13 +31,8 @@ class Settings(BaseSettings):
     mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883
     event_stream: str = "memory"  # or nats://127.0.0.1:4222
 
-    # Sessions (GB/T 22239 level 3: idle lock and bounded lifetime).
-    session_idle_minutes: int = 10
-    session_absolute_hours: int = 12
     # Second factor: "all" staff (GB/T 22239 双因素), or "admins" (三员 only; the demo uses it).
     totp_required: str | None = None  # default: "all", or "admins" in demo mode
-    # Days before a password must change; 0 turns forced rotation off (ASVS 2.1.10).
-    password_max_age_days: int = 90
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
     max_upload_bytes: int = 5 * 1024 * 1024  # one image or document
@@ -45,7 +40,6 @@ class Settings(BaseSettings):
     hsts: bool = False  # set when served over HTTPS (directly or behind a TLS terminator)
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
-    alarm_escalation_minutes: int = 15
 
     bureau_name: str = Field(default="淄博市临淄区司法局")
 

@@ -105,6 +105,7 @@ async def _too_large(send: Send, rid: str) -> None:
 def api_router() -> APIRouter:
     from zhijiao.monitoring.api import router as monitoring_router
     from zhijiao.org.api import router as org_router
+    from zhijiao.settings.api import router as settings_router
     from zhijiao.security.api import router as security_router
     from zhijiao.subjects.api import router as subjects_router
 
@@ -113,6 +114,7 @@ def api_router() -> APIRouter:
     router.include_router(org_router)
     router.include_router(subjects_router)
     router.include_router(monitoring_router)
+    router.include_router(settings_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:

@@ -62,7 +62,7 @@ class RulesEngine:
     """All subjects' rule state; not thread-safe: one worker thread owns it."""
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
-        self.settings = settings or RuleSettings()
+        self.settings = settings or rule_settings()
         self.subjects: dict[int, _Subject] = {}
         self.contexts: dict[int, SubjectContext] = {}
         self.index = geofence.ZoneIndex([])
@@ -195,6 +195,19 @@ class RulesEngine:
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=clock.SHANGHAI)
+
+
+def rule_settings() -> RuleSettings:
+    """The bureau's current thresholds (settings table; audited when changed)."""
+    from datetime import time as _time
+
+    from zhijiao.settings.service import value
+
+    return RuleSettings(
+        dwell_s=value("rules.dwell_s"), lost_contact_s=value("rules.lost_contact_s"),
+        night_start=_time.fromisoformat(value("rules.night_start")),
+        night_end=_time.fromisoformat(value("rules.night_end")),
+    )
 
 
 def entry_last_checkpoint(entry: _Subject) -> datetime:

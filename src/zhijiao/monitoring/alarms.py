@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhijiao.config import get_settings
 from zhijiao.core import clock, events
 from zhijiao.core.errors import Forbidden, NotFound
 from zhijiao.core.pagination import Page, offset
@@ -22,6 +21,7 @@ from zhijiao.monitoring import lifecycle
 from zhijiao.monitoring.models import Alarm, AlarmAction
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, require
+from zhijiao.settings import service as settings_service
 
 # Types from shared/glossary.md; severity 1 is the most urgent.
 ALARM_TYPES: dict[str, tuple[str, int]] = {
@@ -167,7 +167,7 @@ def act(
 def escalate_overdue(*, db_session: Session, now: datetime | None = None) -> list[Alarm]:
     """Escalate to the bureau every alarm not acknowledged within the configured time."""
     now = now or clock.now()
-    limit = timedelta(minutes=get_settings().alarm_escalation_minutes)
+    limit = timedelta(minutes=settings_service.value("rules.alarm_escalation_minutes"))
     rows = db_session.execute(
         select(Alarm).where(Alarm.status == "open", Alarm.escalated_at.is_(None), Alarm.opened_at <= now - limit)
     ).scalars().all()

@@ -22,6 +22,7 @@ from zhijiao.security import audit, passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.models import AuthSession
 from zhijiao.security.permissions import ADMIN_ROLES
+from zhijiao.settings import service as settings_service
 
 TOTP_ENROLMENT = "totp_enrolment"
 PASSWORD_EXPIRED = "password_expired"
@@ -30,8 +31,6 @@ _RESTRICTION_MESSAGES = {
     PASSWORD_EXPIRED: "密码已过期，请先修改密码",
 }
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 30
 PER_IP_FAILURES = 20  # per 15 minutes, whatever the username
 _IP_WINDOW_S = 15 * 60
 _TOUCH_EVERY = timedelta(seconds=30)
@@ -93,7 +92,7 @@ def totp_required(staff: Staff) -> bool:
 def _restriction(staff: Staff, now: datetime) -> str | None:
     if totp_required(staff) and not staff.totp_secret:
         return TOTP_ENROLMENT
-    max_age = get_settings().password_max_age_days
+    max_age = settings_service.value("security.password_max_age_days")
     if max_age and staff.password_changed_at and now - staff.password_changed_at > timedelta(days=max_age):
         return PASSWORD_EXPIRED
     return None
@@ -142,17 +141,16 @@ def login(
         ip_limiter.fail(client_ip)
         if staff is not None and not locked:
             staff.failed_logins += 1
-            if staff.failed_logins >= MAX_FAILURES:
-                staff.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            if staff.failed_logins >= settings_service.value("security.lockout_failures"):
+                staff.locked_until = now + timedelta(minutes=settings_service.value("security.lockout_minutes"))
                 staff.failed_logins = 0
         audit.record(db, object_type="login", object_id=username[:64], action="login_failed",
                      detail={"locked": bool(locked)})
         db.commit()
         raise LoginFailed()
     assert staff is not None
-    settings = get_settings()
     token = secrets.token_urlsafe(32)  # 256 bits
-    expires = now + timedelta(hours=settings.session_absolute_hours)
+    expires = now + timedelta(hours=settings_service.value("security.session_absolute_hours"))
     staff.failed_logins = 0
     staff.locked_until = None
     staff.last_login_at = now
@@ -189,7 +187,7 @@ def resolve(
     """
     sess, staff = _session_row(db, token)
     now = clock.now()
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    idle = timedelta(minutes=settings_service.value("security.session_idle_minutes"))
     if sess.revoked_at is not None or not staff.active:
         raise Unauthorized("会话已失效，请重新登录", code="session_revoked")
     if now >= sess.expires_at:

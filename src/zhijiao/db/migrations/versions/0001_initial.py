@@ -200,6 +200,14 @@ def upgrade() -> None:
     with op.batch_alter_table('subject_transitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subject_transitions_subject_id'), ['subject_id'], unique=False)
 
+    op.create_table('settings',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', zhijiao.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', zhijiao.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
+    )
     # ### end Alembic commands ###
     op.bulk_insert(sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("mac")),
                    [{"id": 1, "seq": 0, "mac": ""}])
@@ -238,6 +246,7 @@ def _append_only_audit() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('settings')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_guard ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS zhijiao_audit_guard()")

@@ -1,0 +1,97 @@
+"""Reading and changing settings; every change is an audited row change."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhijiao.core.errors import InvalidInput, NotFound
+from zhijiao.db import session as dbsession
+from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.permissions import has_perm, require
+from zhijiao.settings.models import Setting
+from zhijiao.settings.registry import SPECS, SettingSpec
+
+_CACHE_S = 10.0
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+_loaded = 0.0
+
+
+def _spec(key: str) -> SettingSpec:
+    spec = SPECS.get(key)
+    if spec is None:
+        raise NotFound("没有该设置项", code="setting_not_found")
+    return spec
+
+
+def value(key: str) -> Any:
+    """The current value (cached for a few seconds; hot paths call this)."""
+    global _loaded
+    spec = _spec(key)
+    if time.monotonic() - _loaded > _CACHE_S:
+        with _lock:
+            try:
+                with dbsession.session_scope(Actor.system("settings")) as db:
+                    rows = {s.key: s.value for s in db.execute(select(Setting)).scalars()}
+            except Exception:  # noqa: BLE001 - before migrations (first start) use defaults
+                rows = {}
+            _cache.clear()
+            _cache.update(rows)
+            _loaded = time.monotonic()
+    return _cache.get(key, spec.default)
+
+
+def invalidate() -> None:
+    global _loaded
+    _loaded = 0.0
+
+
+def _validate(spec: SettingSpec, raw: Any) -> Any:
+    if isinstance(spec.default, bool):
+        if not isinstance(raw, bool):
+            raise InvalidInput("应为 true 或 false", code="setting_type", fields={"value": "类型错误"})
+        return raw
+    if isinstance(spec.default, (int, float)):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise InvalidInput("应为数字", code="setting_type", fields={"value": "类型错误"})
+        if isinstance(spec.default, int) and not float(raw).is_integer():
+            raise InvalidInput("应为整数", code="setting_type", fields={"value": "类型错误"})
+        if (spec.minimum is not None and raw < spec.minimum) or (spec.maximum is not None and raw > spec.maximum):
+            raise InvalidInput(f"取值范围为 {spec.minimum:g}–{spec.maximum:g}", code="setting_range",
+                               fields={"value": "超出范围"})
+        return type(spec.default)(raw)
+    if not isinstance(raw, str) or (spec.key.endswith(("_start", "_end")) and not re.fullmatch(r"[0-2]\d:[0-5]\d", raw)):
+        raise InvalidInput("格式不正确", code="setting_type", fields={"value": "格式不正确"})
+    return raw
+
+
+def list_settings(*, db_session: Session) -> list[dict[str, Any]]:
+    actor = get_actor(db_session)
+    visible = [s for s in SPECS.values() if has_perm(actor, s.perm)]
+    if not visible:
+        require(actor, next(iter(SPECS.values())).perm)
+    rows = {s.key: s for s in db_session.execute(select(Setting)).scalars()}
+    return [{"key": s.key, "label": s.label, "value": rows[s.key].value if s.key in rows else s.default,
+             "default": s.default, "minimum": s.minimum, "maximum": s.maximum,
+             "updated_by": rows[s.key].updated_by if s.key in rows else None} for s in visible]
+
+
+def set_value(*, db_session: Session, key: str, raw: Any) -> Setting:
+    spec = _spec(key)
+    actor = require(get_actor(db_session), spec.perm)
+    checked = _validate(spec, raw)
+    row = db_session.get(Setting, key)
+    if row is None:
+        row = Setting(key=key, value=checked, updated_by=actor.username)
+        db_session.add(row)
+    else:
+        row.value, row.updated_by = checked, actor.username
+    db_session.commit()
+    invalidate()
+    return row

@@ -1,0 +1,33 @@
+"""Bureau-configurable values: owned by the right administrator, validated, audited, applied."""
+
+from __future__ import annotations
+
+import factories as f
+
+
+def test_settings_owned_and_audited(client, db):
+    sec = f.login(client, f.staff(db, "secadmin").username)
+    sys = f.login(client, f.staff(db, "sysadmin").username)
+    keys_sec = {s["key"] for s in client.get("/api/v1/settings", headers=sec).json()}
+    keys_sys = {s["key"] for s in client.get("/api/v1/settings", headers=sys).json()}
+    assert all(k.startswith("security.") for k in keys_sec) and all(k.startswith("rules.") for k in keys_sys)
+    assert client.put("/api/v1/settings/security.lockout_failures", json={"value": 3}, headers=sys).status_code == 403
+    r = client.put("/api/v1/settings/security.lockout_failures", json={"value": 1}, headers=sec)
+    assert r.status_code == 422 and r.json()["code"] == "setting_range"
+    r = client.put("/api/v1/settings/security.lockout_failures", json={"value": "x"}, headers=sec)
+    assert r.status_code == 422
+    assert client.put("/api/v1/settings/nope", json={"value": 1}, headers=sec).status_code == 404
+    assert client.put("/api/v1/settings/security.lockout_failures", json={"value": 3}, headers=sec).status_code == 200
+    r = client.put("/api/v1/settings/rules.night_start", json={"value": "23:00"}, headers=sys)
+    assert r.status_code == 200
+    assert client.put("/api/v1/settings/rules.night_start", json={"value": "25:99"}, headers=sys).status_code == 422
+    aud = f.login(client, f.staff(db, "auditor").username)
+    trail = client.get("/api/v1/audit-events", params={"object_type": "settings"}, headers=aud).json()
+    assert trail["total"] == 2
+    # applied: three failures now lock the account
+    officer = f.staff(db, "bureau_officer")
+    for _ in range(3):
+        client.post("/api/v1/auth/token", data={"username": officer.username, "password": "Wrong#123"})
+    r = client.post("/api/v1/auth/token", data={"username": officer.username, "password": f.PASSWORD,
+                                                "otp": f.otp(officer.username)})
+    assert r.status_code == 401
