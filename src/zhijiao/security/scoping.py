@@ -9,7 +9,7 @@ bind ``Actor.system(...)`` explicitly, which is visible in the code and in the a
 
 from __future__ import annotations
 
-from sqlalchemy import event, false, or_, select
+from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from zhijiao.security.actor import Actor
@@ -59,6 +59,20 @@ def _owned(cls: type, subject_ids):
     return cls.subject_id.in_(subject_ids)
 
 
+def _not_owned(cls: type, hidden_ids):
+    if getattr(cls, "__scope_shared__", False):
+        return or_(cls.subject_id.is_(None), cls.subject_id.not_in(hidden_ids))
+    return cls.subject_id.not_in(hidden_ids)
+
+
+def _minor_visible(subject, actor: Actor):
+    """A minor's file: only the assigned officer, and sealed after release (社区矫正法 第五十四条)."""
+    return or_(
+        subject.is_minor.is_(False),
+        and_(subject.responsible_staff_id == actor.staff_id, subject.status.not_in(("released", "terminated"))),
+    )
+
+
 def _criteria(office_expr, owned_expr) -> list:
     office, owned = _scoped_classes()
     opts = [with_loader_criteria(cls, office_expr(cls), include_aliases=True) for cls in office]
@@ -77,12 +91,24 @@ def _apply_scope(state: ORMExecuteState) -> None:
         raise ScopeMissing("query of scoped data without an actor; bind Actor.system(job) for jobs")
     if actor.is_system:
         return
+    subject = _subject_model()
     if actor.kind == "staff" and actor.role in ALL_OFFICE_ROLES:
-        return
-    if actor.kind == "staff" and actor.role == Role.office_officer and actor.office_id:
-        subject = _subject_model()
-        subject_ids = select(subject.id).where(subject.office_id == actor.office_id).scalar_subquery()
-        opts = _criteria(lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids))
+        # Every office, except minors' files not assigned to this person (few rows: NOT IN is cheap).
+        # Subqueries use the table, not the entity, so the Subject criteria do not apply inside them.
+        t = subject.__table__.c
+        hidden = select(t.id).where(t.is_minor.is_(True), ~_minor_visible(t, actor)).scalar_subquery()
+        opts = _criteria(
+            lambda cls: _minor_visible(cls, actor) if cls is subject else true(),
+            lambda cls: _not_owned(cls, hidden),
+        )
+    elif actor.kind == "staff" and actor.role == Role.office_officer and actor.office_id:
+        t = subject.__table__.c
+        subject_ids = select(t.id).where(t.office_id == actor.office_id, _minor_visible(t, actor)).scalar_subquery()
+        opts = _criteria(
+            lambda cls: and_(cls.office_id == actor.office_id, _minor_visible(cls, actor)) if cls is subject
+            else cls.office_id == actor.office_id,
+            lambda cls: _owned(cls, subject_ids),
+        )
     elif actor.kind == "subject" and actor.subject_id:
         opts = _criteria(lambda cls: false(), lambda cls: cls.subject_id == actor.subject_id)
     else:
