@@ -160,17 +160,31 @@ class FixZones:
 
     ``permitted_margin_m``: positive inside the permitted area by that much, negative outside
     it by that much, NaN when no permitted zone applies to the subject at that time.
-    ``exclusion_depth_m``: how deep inside the deepest applicable exclusion zone, NaN when in
-    none.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
+    ``exclusion_depth_m``: how deep inside the deepest applicable exclusion zone; when in none,
+    minus the distance to the nearest one within :attr:`ZoneIndex.near_m`; NaN when none is
+    that near.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
     that from the edge of a large polygon (a district boundary) the value is ±inf: the rules
     only compare these with accuracy radii, and a fix less accurate than a kilometre is noise.
+
+    The zone ids are looked up only when asked for (an alarm opening), not for every fix.
     """
 
     permitted_margin_m: float = float("nan")
     exclusion_depth_m: float = float("nan")
-    permitted_inside: tuple[ZoneId, ...] = ()
-    permitted_outside: tuple[ZoneId, ...] = ()
-    exclusion_inside: tuple[ZoneId, ...] = ()
+    source: ZoneClassification | None = field(default=None, repr=False, compare=False)
+    row: int = -1
+
+    @property
+    def permitted_inside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.permitted_inside(self.row)
+
+    @property
+    def permitted_outside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.permitted_outside(self.row)
+
+    @property
+    def exclusion_inside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.exclusion_inside(self.row)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,22 +203,27 @@ class ZoneClassification:
         return len(self.subject)
 
     def __getitem__(self, i: int) -> FixZones:
-        idx = self.index
-        inside = self.inside_zones[self.inside_offsets[i] : self.inside_offsets[i + 1]]
-        is_excl = idx.is_exclusion[inside]
-        permitted_in = inside[~is_excl]
-        applicable = idx.applicable_permitted(int(self.subject[i]), int(self.minute[i]))
-        outside = np.setdiff1d(applicable, permitted_in)
-        return FixZones(
-            permitted_margin_m=float(self.permitted_margin_m[i]),
-            exclusion_depth_m=float(self.exclusion_depth_m[i]),
-            permitted_inside=idx.ids_of(permitted_in),
-            permitted_outside=idx.ids_of(outside),
-            exclusion_inside=idx.ids_of(inside[is_excl]),
-        )
+        return FixZones(float(self.permitted_margin_m[i]), float(self.exclusion_depth_m[i]), self, i)
 
     def __iter__(self) -> Iterator[FixZones]:
-        return (self[i] for i in range(len(self)))
+        margins, depths = self.permitted_margin_m.tolist(), self.exclusion_depth_m.tolist()
+        return (FixZones(m, d, self, i) for i, (m, d) in enumerate(zip(margins, depths, strict=True)))
+
+    def _inside(self, i: int) -> IntArray:
+        return self.inside_zones[self.inside_offsets[i] : self.inside_offsets[i + 1]]
+
+    def permitted_inside(self, i: int) -> tuple[ZoneId, ...]:
+        inside = self._inside(i)
+        return self.index.ids_of(inside[~self.index.is_exclusion[inside]])
+
+    def exclusion_inside(self, i: int) -> tuple[ZoneId, ...]:
+        inside = self._inside(i)
+        return self.index.ids_of(inside[self.index.is_exclusion[inside]])
+
+    def permitted_outside(self, i: int) -> tuple[ZoneId, ...]:
+        """Applicable permitted zones (scope and schedule) that do not contain fix i."""
+        applicable = self.index.applicable_permitted(int(self.subject[i]), int(self.minute[i]))
+        return self.index.ids_of(np.setdiff1d(applicable, self._inside(i)))
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -231,12 +250,47 @@ class _BigZone:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Which zones of one kind apply to whom: a CSR of each subject's own, plus the shared ones."""
+
+    subjects: IntArray  # sorted subject ids that have zones of their own
+    offsets: IntArray  # zones of subjects[k] are zones[offsets[k]:offsets[k + 1]]
+    zones: IntArray
+    shared: IntArray
+
+    @classmethod
+    def build(cls, scope: IntArray, members: NDArray[np.bool_]) -> _Scope:
+        own = np.flatnonzero(members & (scope != SHARED))
+        own = own[np.argsort(scope[own], kind="stable")]
+        subjects, starts = np.unique(scope[own], return_index=True)
+        offsets = np.append(starts, len(own)).astype(np.int64)
+        return cls(subjects, offsets, own.astype(np.int64), np.flatnonzero(members & (scope == SHARED)))
+
+    def pairs(self, fixes: IntArray, subjects: IntArray) -> tuple[IntArray, IntArray]:
+        """(fix, zone) for each zone in scope of each fix's subject."""
+        pos = np.searchsorted(self.subjects, subjects)
+        found = pos < len(self.subjects)
+        found[found] = self.subjects[pos[found]] == subjects[found]
+        starts = np.where(found, self.offsets[np.where(found, pos, 0)], 0)
+        counts = np.where(found, self.offsets[np.where(found, pos + 1, 0)] - starts, 0)
+        own_f = np.repeat(fixes, counts)
+        # the k-th own zone of a fix sits at starts[fix] + k: one arange, shifted per fix
+        shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        own_z = self.zones[shift + np.arange(len(own_f))]
+        return (
+            np.concatenate([own_f, np.repeat(fixes, len(self.shared))]),
+            np.concatenate([own_z, np.tile(self.shared, len(fixes))]),
+        )
+
+
 @dataclass(eq=False)
 class ZoneIndex:
     """All fences of a bureau, ready to classify batches of fixes."""
 
     zones: Sequence[Zone]
-    exact_within_m: float = 2_000.0
+    exact_within_m: float = 2_000.0  # distances to a big zone's edge are exact up to this
+    near_m: float = 1_000.0  # outside an exclusion zone it is measured up to this (max accuracy)
     _by_id: dict[ZoneId, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -276,6 +330,7 @@ class ZoneIndex:
         self._f_klat = np.full(n, np.nan)
         self._f_klon = np.full(n, np.nan)
         self._boundary_m = np.full(n, None, dtype=object)
+        self._f_box = np.full((n, 4), np.nan)  # bounds in the frame, metres
         self._big: dict[int, _BigZone] = {}
         self._is_big = np.zeros(n, dtype=bool)
         for i, zone in enumerate(self.zones):
@@ -286,6 +341,7 @@ class ZoneIndex:
             self._f_klat[i], self._f_klon[i] = frame.m_per_deg_lat, frame.m_per_deg_lon
             polygon_m = frame.project(zone.geometry)
             self._boundary_m[i] = polygon_m.boundary
+            self._f_box[i] = polygon_m.bounds
             if shapely.get_num_coordinates(zone.geometry) > BIG_ZONE_VERTICES:
                 core = frame.unproject(polygon_m.buffer(-self.exact_within_m))
                 shapely.prepare(core)
@@ -305,13 +361,10 @@ class ZoneIndex:
         self._sched_bits = np.array(rows, dtype=np.uint8).reshape(len(rows), MINUTES_PER_WEEK // 8)
 
     def _build_scopes(self) -> None:
-        """CSR of each subject's own permitted zones, and the shared permitted zones."""
-        own = np.flatnonzero(~self.is_exclusion & (self.scope != SHARED))
-        own = own[np.argsort(self.scope[own], kind="stable")]
-        self._own_subjects, starts = np.unique(self.scope[own], return_index=True)
-        self._own_offsets = np.append(starts, len(own)).astype(np.int64)
-        self._own_zones = own.astype(np.int64)
-        self._shared_permitted = np.flatnonzero(~self.is_exclusion & (self.scope == SHARED))
+        self._scopes = {
+            kind: _Scope.build(self.scope, self.is_exclusion == (kind is ZoneKind.exclusion))
+            for kind in ZoneKind
+        }
 
     def _envelopes(self) -> NDArray[np.object_]:
         """Bounding boxes for the tree; a circle's box comes from its own metric frame."""
@@ -335,8 +388,17 @@ class ZoneIndex:
 
     def applicable_permitted(self, subject_id: int, minute: int) -> IntArray:
         """Indices of the permitted zones that apply to a subject at a minute of the week."""
-        _, z = self._permitted_pairs(np.zeros(1, dtype=np.int64), np.array([subject_id]))
-        return np.sort(z[self._active(z, np.full(len(z), minute, dtype=np.int64))])
+        one = np.zeros(1, dtype=np.int64)
+        _, z = self._applicable_pairs(ZoneKind.permitted, one, np.array([subject_id]), np.array([minute]))
+        return np.sort(z)
+
+    def _applicable_pairs(
+        self, kind: ZoneKind, fixes: IntArray, subjects: IntArray, minute: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """(fix, zone) for every zone of a kind in scope of each fix and active at its time."""
+        fi, zi = self._scopes[kind].pairs(fixes, subjects)
+        keep = self._active(zi, minute[fi])
+        return fi[keep], zi[keep]
 
     def _active(self, zi: IntArray, minute: IntArray) -> NDArray[np.bool_]:
         """Whether each zone applies at the paired minute of the week."""
@@ -348,24 +410,6 @@ class ZoneIndex:
             byte = self._sched_bits[row[timed], m >> 3]
             active[timed] = ((byte >> (7 - (m & 7))) & 1).astype(bool)
         return active
-
-    def _permitted_pairs(self, fixes: IntArray, subjects: IntArray) -> tuple[IntArray, IntArray]:
-        """(fix, zone) for every permitted zone in scope of each fix, schedule not yet applied."""
-        keys = self._own_subjects
-        pos = np.searchsorted(keys, subjects)
-        found = pos < len(keys)
-        found[found] = keys[pos[found]] == subjects[found]
-        starts = np.where(found, self._own_offsets[np.where(found, pos, 0)], 0)
-        counts = np.where(found, self._own_offsets[np.where(found, pos + 1, 0)] - starts, 0)
-        own_f = np.repeat(fixes, counts)
-        # the k-th own zone of a fix sits at starts[fix] + k: one arange, shifted per fix
-        shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-        own_z = self._own_zones[shift + np.arange(len(own_f))]
-        shared = self._shared_permitted
-        return (
-            np.concatenate([own_f, np.repeat(fixes, len(shared))]),
-            np.concatenate([own_z, np.tile(shared, len(fixes))]),
-        )
 
     # classification ----------------------------------------------------------------------------
 
@@ -406,6 +450,7 @@ class ZoneIndex:
         exclusion_depth = np.full(n, np.nan)
         np.fmax.at(exclusion_depth, fi[excl], depth[excl])
         self._fill_outside_margin(margin, subject, minute, lat, lon)
+        self._fill_exclusion_clearance(exclusion_depth, subject, minute, lat, lon)
 
         offsets = np.searchsorted(fi, np.arange(n + 1)).astype(np.int64)
         return ZoneClassification(self, subject, minute, margin, exclusion_depth, offsets, zi)
@@ -434,18 +479,53 @@ class ZoneIndex:
     ) -> None:
         """For fixes inside no permitted zone: minus the distance to the nearest applicable one."""
         outside = np.flatnonzero(np.isnan(margin))
-        fi, zi = self._permitted_pairs(outside, subject[outside])
-        keep = self._active(zi, minute[fi])
-        fi, zi = fi[keep], zi[keep]
-        dist = np.empty(len(fi))
-        circ = self.is_circle[zi]
-        dist[circ] = -self._circle_signed(fi[circ], zi[circ], lat, lon)
-        dist[~circ] = self._polygon_distance(fi[~circ], zi[~circ], lat, lon)
+        fi, zi = self._applicable_pairs(ZoneKind.permitted, outside, subject[outside], minute)
         nearest = np.full(len(margin), np.inf)
-        np.fmin.at(nearest, fi, dist)
+        np.fmin.at(nearest, fi, self._outside_distance(fi, zi, lat, lon))
         has_zone = np.zeros(len(margin), dtype=bool)
         has_zone[fi] = True  # far from a big zone the distance is inf, which still means outside
         margin[has_zone] = -nearest[has_zone]
+
+    def _fill_exclusion_clearance(
+        self, depth: FloatArray, subject: IntArray, minute: IntArray, lat: FloatArray, lon: FloatArray
+    ) -> None:
+        """For fixes in no exclusion zone: minus the distance to the nearest one within near_m.
+
+        A noisy fix just outside a zone is no proof of having left it; the rules need to know
+        how far outside it is to weigh it against its accuracy.
+        """
+        free = np.flatnonzero(np.isnan(depth))
+        fi, zi = self._applicable_pairs(ZoneKind.exclusion, free, subject[free], minute)
+        dist = self._outside_distance(fi, zi, lat, lon, within_m=self.near_m)
+        near = dist <= self.near_m
+        nearest = np.full(len(depth), np.inf)
+        np.fmin.at(nearest, fi[near], dist[near])
+        found = np.isfinite(nearest)
+        depth[found] = -nearest[found]
+
+    def _outside_distance(
+        self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray, within_m: float | None = None
+    ) -> FloatArray:
+        """Metres from fixes to zones they are not in; with ``within_m``, inf where farther."""
+        dist = np.empty(len(fi))
+        circ = self.is_circle[zi]
+        dist[circ] = -self._circle_signed(fi[circ], zi[circ], lat, lon)
+        poly = np.flatnonzero(~circ)
+        if within_m is not None:  # most pairs are far apart: the boxes tell without measuring
+            far = self._box_distance(fi[poly], zi[poly], lat, lon) > within_m
+            dist[poly[far]] = np.inf
+            poly = poly[~far]
+        dist[poly] = self._polygon_distance(fi[poly], zi[poly], lat, lon)
+        return dist
+
+    def _box_distance(self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
+        """Metres from fixes to their zones' bounding boxes (a lower bound of the distance)."""
+        x = (lon[fi] - self._f_lon0[zi]) * self._f_klon[zi]
+        y = (lat[fi] - self._f_lat0[zi]) * self._f_klat[zi]
+        box = self._f_box[zi]
+        dx = np.maximum(np.maximum(box[:, 0] - x, x - box[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(box[:, 1] - y, y - box[:, 3]), 0.0)
+        return np.hypot(dx, dy)
 
     def _circle_signed(self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
         """Radius minus distance from the centre: positive inside. Flat-earth in the circle's frame."""

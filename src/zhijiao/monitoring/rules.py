@@ -190,6 +190,7 @@ class RuleEvent:
     subject_id: int
     started_at: datetime
     last_at: datetime  # the last time the violation was seen
+    confirmed_at: datetime  # when the rule was satisfied: fix time (tick time for lost contact)
     fix_time: datetime | None  # the fix that caused this event; None for tick
     details: Mapping[str, Any]
     retrospective: bool = False
@@ -203,12 +204,16 @@ class RuleEvent:
 @dataclass(slots=True)
 class Episode:
     alarm_type: AlarmType
-    started_at: datetime
-    last_at: datetime
+    started_at: datetime  # first fix that showed it (or last contact, for lost contact)
+    last_at: datetime  # last fix that showed it
+    confirmed_at: datetime  # when the rule was satisfied (dwell complete), in fix time
     retrospective: bool
-    emitted_at: datetime  # for throttling updates
     details: dict[str, Any]
     peak_m: float = -math.inf  # the worst distance seen (outside, depth, from home)
+    emitted_at: datetime = field(init=False)  # for throttling updates
+
+    def __post_init__(self) -> None:
+        self.emitted_at = self.confirmed_at
 
 
 class _Verdict(enum.IntEnum):
@@ -227,12 +232,21 @@ _PEAK_KEY = {
 
 @dataclass(slots=True)
 class _Machine:
-    """Dwell before opening, hysteresis before closing: shared by every fix-driven rule."""
+    """Dwell before opening, hysteresis before closing: shared by every fix-driven rule.
+
+    A run of violating fixes opens an episode once it has lasted the dwell time.  Fixes that
+    prove nothing (within their accuracy of the line) neither break the run nor extend the
+    evidence, except that once two fixes have shown the violation, one of them may complete
+    the dwell: otherwise an indoor cell fix at the wrong moment would delay the alarm by a
+    whole reporting interval.  A single violating fix can never open an episode after dwell.
+    """
 
     alarm_type: AlarmType
     dwell: timedelta
     since: datetime | None = None  # first violating fix of the current run
     last_bad: datetime | None = None
+    bad_fixes: int = 0  # violating fixes in the current run
+    peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
     episode: Episode | None = None
 
@@ -251,14 +265,15 @@ class _Machine:
                 return None
             # A long silence between two bad fixes does not make one long violation.
             if self.since is None or self.last_bad is None or t - self.last_bad > state.settings.lost_contact:
-                self.since = t
+                self.since, self.bad_fixes = t, 0
             self.last_bad = t
-            if t - self.since < self.dwell:
-                return None
-            details = info() if callable(info) else dict(info or {})
-            self.episode = Episode(self.alarm_type, self.since, t, late, t, details, measure)
-            self.since = None
-            return state._event(EventKind.open, self.episode, t)
+            self.bad_fixes += 1
+            self.peak_m = max(self.peak_m, measure) if self.bad_fixes > 1 else measure
+            return self._open_if_due(state, t, late, info)
+        if verdict is _Verdict.unsure:
+            if ep is None and self.since is not None and self.bad_fixes >= 2:
+                return self._open_if_due(state, t, late, info)
+            return None
         if verdict is _Verdict.clear:
             self.since = None
             if ep is None:
@@ -268,10 +283,18 @@ class _Machine:
             if t - self.clear_since >= state.settings.hysteresis:
                 return self.close(state, t, ended_at=self.clear_since)
             return None
-        if verdict is _Verdict.off:
-            self.since = self.clear_since = None
-            return self.close(state, t, ended_at=t) if ep is not None else None
-        return None
+        # off: the rule does not apply now
+        self.since = self.clear_since = None
+        return self.close(state, t, ended_at=t) if ep is not None else None
+
+    def _open_if_due(self, state: SubjectRuleState, t: datetime, late: bool, info: Any) -> RuleEvent | None:
+        assert self.since is not None and self.last_bad is not None
+        if t - self.since < self.dwell:
+            return None
+        details = info() if callable(info) else dict(info or {})
+        self.episode = Episode(self.alarm_type, self.since, self.last_bad, t, late, details, self.peak_m)
+        self.since = None
+        return state._event(EventKind.open, self.episode, t)
 
     def close(self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any) -> RuleEvent:
         ep = self.episode
@@ -371,7 +394,8 @@ class SubjectRuleState:
             # a device that reported its own shutdown is not "lost": the power_off alarm says why
             and self._machines[AlarmType.power_off].episode is None
         ):
-            self._lost = Episode(AlarmType.lost_contact, since, since, False, now, {"silent_since": since.isoformat()})
+            details = {"silent_since": since.isoformat()}
+            self._lost = Episode(AlarmType.lost_contact, since, since, now, False, details)
             events.append(self._event(EventKind.open, self._lost, None))
         return events
 
@@ -386,7 +410,7 @@ class SubjectRuleState:
         ep = self._compliance
         if ep is None:
             details = {"reason": "no_positioning_order", "device": fix.device_ident}
-            self._compliance = Episode(AlarmType.compliance, t, t, late, t, details)
+            self._compliance = Episode(AlarmType.compliance, t, t, t, late, details)
             events.append(self._event(EventKind.open, self._compliance, t))
         else:
             ep.last_at = t
@@ -420,9 +444,8 @@ class SubjectRuleState:
         self, fix: Fix, zones: FixZones | None, accuracy: float, usable: bool, late: bool, events: list[RuleEvent]
     ) -> None:
         machines = self._machines
-        unsure = _Verdict.unsure
         if zones is None or not usable:
-            left = excl = (unsure, math.nan)
+            left = excl = (_Verdict.unsure, math.nan)
         else:
             left = self._left_verdict(fix, zones.permitted_margin_m, accuracy)
             excl = self._exclusion_verdict(zones.exclusion_depth_m, accuracy)
@@ -433,16 +456,20 @@ class SubjectRuleState:
             (AlarmType.night_absence, night, None),
         ):
             machine = machines[alarm]
-            if verdict is unsure or (verdict is not _Verdict.violating and machine.episode is None and machine.since is None):
-                continue  # nothing to change: the common case costs one comparison
+            if machine.episode is None and machine.since is None and verdict is not _Verdict.violating:
+                continue  # nothing to change: the common case costs two comparisons
             event = machine.step(self, verdict, fix, late, measure, info)
             if event is not None:
                 events.append(event)
 
+    # Each verdict is three-way with the fix's accuracy radius as the margin on both sides: a
+    # fix proves a violation only when beyond the line by more than its accuracy, and proves
+    # being back in order only when that far on the right side.  In between it proves nothing.
+
     def _left_verdict(self, fix: Fix, margin_m: float, accuracy: float) -> tuple[_Verdict, float]:
         if math.isnan(margin_m):
             return _Verdict.off, math.nan  # no permitted zone applies now
-        if margin_m >= 0.0:
+        if margin_m > accuracy:
             return _Verdict.clear, margin_m
         if -margin_m <= accuracy:
             return _Verdict.unsure, margin_m
@@ -452,8 +479,8 @@ class SubjectRuleState:
 
     @staticmethod
     def _exclusion_verdict(depth_m: float, accuracy: float) -> tuple[_Verdict, float]:
-        if math.isnan(depth_m):
-            return _Verdict.clear, math.nan
+        if math.isnan(depth_m) or depth_m < -accuracy:  # NaN: no exclusion zone anywhere near
+            return _Verdict.clear, depth_m
         return (_Verdict.violating if depth_m > accuracy else _Verdict.unsure), depth_m
 
     def _night_verdict(self, fix: Fix, accuracy: float, usable: bool) -> tuple[_Verdict, float]:
@@ -469,9 +496,10 @@ class SubjectRuleState:
         if not usable:
             return _Verdict.unsure, math.nan
         away = geo.haversine_m(home[0], home[1], fix.lat, fix.lon)
-        if away <= self.settings.night_radius_m:
+        radius = self.settings.night_radius_m
+        if away + accuracy <= radius:
             return _Verdict.clear, away
-        if away - accuracy <= self.settings.night_radius_m:
+        if away - accuracy <= radius:
             return _Verdict.unsure, away
         if self.context.leaves and self.context.leave_covers(fix, accuracy):
             return _Verdict.off, away  # Art. 27: away on an approved leave
@@ -516,7 +544,18 @@ class SubjectRuleState:
         peak_key = _PEAK_KEY.get(ep.alarm_type)
         if peak_key is not None:
             details[peak_key] = None if math.isinf(ep.peak_m) else round(ep.peak_m, 1)
-        return RuleEvent(kind, ep.alarm_type, self.subject_id, ep.started_at, ep.last_at, fix_time, details, ep.retrospective, ended_at)
+        return RuleEvent(
+            kind,
+            ep.alarm_type,
+            self.subject_id,
+            ep.started_at,
+            ep.last_at,
+            ep.confirmed_at,
+            fix_time,
+            details,
+            ep.retrospective,
+            ended_at,
+        )
 
     def _close_lost(self, fix_time: datetime, received: datetime) -> RuleEvent:
         ep = self._lost
@@ -582,6 +621,7 @@ def coalesce(events: Sequence[RuleEvent]) -> list[RuleEvent]:
                 last.subject_id,
                 last.started_at,
                 last.last_at,
+                last.confirmed_at,
                 last.fix_time,
                 last.details,
                 any(e.retrospective for e in group),

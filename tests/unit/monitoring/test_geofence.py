@@ -162,7 +162,9 @@ def test_classify_arrays_and_fixes_agree() -> None:
     )
     assert np.array_equal(a.permitted_margin_m, b.permitted_margin_m, equal_nan=True)
     assert np.array_equal(a.exclusion_depth_m, b.exclusion_depth_m, equal_nan=True)
-    assert [repr(z) for z in a] == [repr(z) for z in b]  # repr: NaN != NaN
+    ids = [(z.permitted_inside, z.permitted_outside, z.exclusion_inside) for z in a]
+    assert ids == [(z.permitted_inside, z.permitted_outside, z.exclusion_inside) for z in b]
+    assert any(i[0] for i in ids) and any(i[1] for i in ids) and any(i[2] for i in ids)
 
 
 def test_empty_batch_and_empty_index() -> None:
@@ -232,3 +234,17 @@ def test_later_minutes_of_a_scheduled_permitted_zone() -> None:
     saturday = MONDAY_NOON + timedelta(days=5)
     assert math.isnan(one(index, fix(*offset(*HOME, east_m=900), at=saturday)).permitted_margin_m)
     assert one(index, fix(*offset(*HOME, east_m=900))).permitted_margin_m == pytest.approx(-600.0, abs=0.5)
+
+
+def test_exclusion_clearance_is_measured_near_the_zone_only() -> None:
+    index = ZoneIndex(
+        [
+            Zone("c", ZoneKind.exclusion, Circle(*HOME, 300.0), subject_id=1),
+            Zone("p", ZoneKind.exclusion, square_m(*offset(*HOME, north_m=3000), 200.0), subject_id=1),
+        ],
+        near_m=1000.0,
+    )
+    assert one(index, fix(*offset(*HOME, east_m=500))).exclusion_depth_m == pytest.approx(-200.0, abs=0.5)
+    assert one(index, fix(*offset(*HOME, north_m=3500))).exclusion_depth_m == pytest.approx(-300.0, rel=1e-3)
+    assert math.isnan(one(index, fix(*offset(*HOME, east_m=1400))).exclusion_depth_m)  # 1.1 km away
+    assert math.isnan(one(index, fix(*offset(*HOME, east_m=500), subject=2)).exclusion_depth_m)

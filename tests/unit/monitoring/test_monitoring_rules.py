@@ -187,3 +187,21 @@ def geo_tz():  # type: ignore[no-untyped-def]
     return SHANGHAI
 
 
+
+
+def test_an_unsure_fix_completes_the_dwell_only_after_two_violating_ones() -> None:
+    cell = {"accuracy": 600.0, "source": FixSource.cell}
+    two_then_cell = [fix(0, 0), fix(30, OUT), fix(90, OUT), fix(150, 1200, **cell), fix(210, 1200, **cell)]
+    events = run(state(), two_then_cell)
+    assert [(e.kind, e.fix_time) for e in events] == [(EventKind.open, T0 + timedelta(seconds=150))]
+    assert events[0].last_at == T0 + timedelta(seconds=90)  # the last fix that showed it
+    one_then_cell = [fix(0, 0), fix(30, OUT)] + [fix(s, 1200, **cell) for s in range(90, 900, 60)]
+    assert run(state(), one_then_cell) == []
+
+
+def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> None:
+    bar = Zone("bar", ZoneKind.exclusion, Circle(*east(500), 300.0), subject_id=1)
+    cell = {"accuracy": 400.0, "source": FixSource.cell}
+    fixes = [fix(0, 500), fix(60, 900, **cell), fix(120, 500)]  # the cell fix lands 100 m outside
+    events = run(state(), fixes, default_index(bar))
+    assert [(e.kind, e.started_at) for e in events] == [(EventKind.open, T0)]
