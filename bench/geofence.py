@@ -182,7 +182,7 @@ def main() -> None:
         "target_fixes_per_s": 300_000,
         "index_build_s": round(build_s, 2),
         "share_outside_permitted": round(float(np.mean(margin < 0)), 4),
-        "share_in_exclusion": round(float(np.mean(~np.isnan(result.exclusion_depth_m))), 4),
+        "share_in_exclusion": round(float(np.mean(result.exclusion_depth_m > 0)), 4),
         "runs": args.runs,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),

@@ -54,6 +54,7 @@ _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday; Monday = 0 as in date.weekday()
 # Polygons with more vertices than this get a boundary tree and an inner core (see _BigZone).
 BIG_ZONE_VERTICES = 200
 _CHUNK_SEGMENTS = 8
+_SEGMENT_BATCH = 1_000_000
 
 LINZI_GEOJSON = Path(__file__).with_name("data") / "linzi.geojson"
 
@@ -329,7 +330,8 @@ class ZoneIndex:
         self._f_lon0 = np.full(n, np.nan)
         self._f_klat = np.full(n, np.nan)
         self._f_klon = np.full(n, np.nan)
-        self._boundary_m = np.full(n, None, dtype=object)
+        segments: list[FloatArray] = []  # boundary segments of small polygons, in their frames
+        self._seg_count = np.zeros(n, dtype=np.int64)
         self._f_box = np.full((n, 4), np.nan)  # bounds in the frame, metres
         self._big: dict[int, _BigZone] = {}
         self._is_big = np.zeros(n, dtype=bool)
@@ -340,7 +342,6 @@ class ZoneIndex:
             self._f_lat0[i], self._f_lon0[i] = frame.lat0, frame.lon0
             self._f_klat[i], self._f_klon[i] = frame.m_per_deg_lat, frame.m_per_deg_lon
             polygon_m = frame.project(zone.geometry)
-            self._boundary_m[i] = polygon_m.boundary
             self._f_box[i] = polygon_m.bounds
             if shapely.get_num_coordinates(zone.geometry) > BIG_ZONE_VERTICES:
                 core = frame.unproject(polygon_m.buffer(-self.exact_within_m))
@@ -348,7 +349,11 @@ class ZoneIndex:
                 pieces = _boundary_pieces(polygon_m.boundary)
                 self._big[i] = _BigZone(core, pieces, shapely.STRtree(pieces))
                 self._is_big[i] = True
-        shapely.prepare(self._boundary_m)
+            else:
+                segments.append(_segments(polygon_m.boundary))
+                self._seg_count[i] = len(segments[-1])
+        self._seg_start = np.cumsum(self._seg_count) - self._seg_count
+        self._segments = np.concatenate(segments) if segments else np.empty((0, 4))
 
     def _build_schedules(self) -> None:
         """One packed bit per minute of the week for each scheduled zone (1.3 kB each)."""
@@ -542,11 +547,49 @@ class ZoneIndex:
         y = (lat[fi] - self._f_lat0[zi]) * self._f_klat[zi]
         out = np.empty(len(fi))
         small = np.flatnonzero(~self._is_big[zi])
-        out[small] = shapely.distance(self._boundary_m[zi[small]], shapely.points(x[small], y[small]))
+        out[small] = self._segment_distance(x[small], y[small], zi[small])
         for z, helper in self._big.items():
             sel = np.flatnonzero(zi == z)
-            out[sel] = helper.distance(shapely.points(x[sel], y[sel]), self.exact_within_m)
+            if len(sel):
+                out[sel] = helper.distance(shapely.points(x[sel], y[sel]), self.exact_within_m)
         return out
+
+    def _segment_distance(self, x: FloatArray, y: FloatArray, zi: IntArray) -> FloatArray:
+        """Point-to-boundary distance for small polygons in NumPy, every segment of each pair.
+
+        Cheaper than building a shapely point per pair; pairs go in slices so that the
+        pair × segment arrays stay around a million elements.
+        """
+        out = np.empty(len(x))
+        counts = self._seg_count[zi]
+        ends = np.cumsum(counts)
+        start = 0
+        while start < len(x):
+            stop = max(int(np.searchsorted(ends, ends[start] - counts[start] + _SEGMENT_BATCH)), start + 1)
+            out[start:stop] = self._segment_distance_slice(x[start:stop], y[start:stop], zi[start:stop])
+            start = stop
+        return out
+
+    def _segment_distance_slice(self, x: FloatArray, y: FloatArray, zi: IntArray) -> FloatArray:
+        counts = self._seg_count[zi]
+        pair = np.repeat(np.arange(len(x)), counts)
+        first = np.cumsum(counts) - counts
+        seg = self._segments[np.repeat(self._seg_start[zi] - first, counts) + np.arange(len(pair))]
+        px, py = x[pair], y[pair]
+        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        length2 = np.maximum(dx * dx + dy * dy, 1e-12)
+        t = np.clip(((px - seg[:, 0]) * dx + (py - seg[:, 1]) * dy) / length2, 0.0, 1.0)
+        d = np.hypot(seg[:, 0] + t * dx - px, seg[:, 1] + t * dy - py)
+        return np.minimum.reduceat(d, first) if len(d) else np.empty(0)
+
+
+def _segments(boundary: shapely.Geometry) -> FloatArray:
+    """A boundary's segments as rows (x1, y1, x2, y2)."""
+    rows = []
+    for ring in shapely.get_parts(boundary):
+        coords = shapely.get_coordinates(ring)
+        rows.append(np.column_stack([coords[:-1], coords[1:]]))
+    return np.concatenate(rows)
 
 
 def _boundary_pieces(boundary: shapely.Geometry) -> NDArray[np.object_]:

@@ -248,3 +248,24 @@ def test_exclusion_clearance_is_measured_near_the_zone_only() -> None:
     assert one(index, fix(*offset(*HOME, north_m=3500))).exclusion_depth_m == pytest.approx(-300.0, rel=1e-3)
     assert math.isnan(one(index, fix(*offset(*HOME, east_m=1400))).exclusion_depth_m)  # 1.1 km away
     assert math.isnan(one(index, fix(*offset(*HOME, east_m=500), subject=2)).exclusion_depth_m)
+
+
+def test_small_polygon_distances_match_shapely_in_any_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhijiao.monitoring import geofence
+
+    rng = np.random.default_rng(11)
+    zones = [
+        Zone(f"p{i}", ZoneKind.permitted, square_m(*offset(*HOME, *rng.normal(0, 2000, 2)), 300.0), subject_id=1)
+        for i in range(5)
+    ]
+    index = ZoneIndex(zones)
+    lat, lon = offset(*HOME, *rng.normal(0, 3000, (2, 500)))
+    frames = [geo.LocalProjection.around(z.geometry) for z in zones]
+    points = [shapely.points(*f.to_xy(lat, lon)) for f in frames]
+    boundaries = [f.project(z.geometry).boundary for f, z in zip(frames, zones, strict=True)]
+    expected = np.min([shapely.distance(b, p) for b, p in zip(boundaries, points, strict=True)], axis=0)
+    args = (lat, lon, np.ones(500), np.full(500, MONDAY_NOON.timestamp()))
+    outside = index.classify_arrays(*args).permitted_margin_m < 0
+    monkeypatch.setattr(geofence, "_SEGMENT_BATCH", 7)
+    margin = index.classify_arrays(*args).permitted_margin_m
+    assert np.allclose(-margin[outside], expected[outside], rtol=1e-9)
