@@ -42,10 +42,10 @@ from __future__ import annotations
 import copy
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import shapely
@@ -124,7 +124,8 @@ class RuleSettings(BaseModel):
 
     @cached_property
     def night_minutes(self) -> tuple[int, int]:
-        return self.night_start.hour * 60 + self.night_start.minute, self.night_end.hour * 60 + self.night_end.minute
+        start, end = self.night_start, self.night_end
+        return start.hour * 60 + start.minute, end.hour * 60 + end.minute
 
 
 DEFAULT_SETTINGS = RuleSettings()
@@ -238,7 +239,7 @@ class _Machine:
     prove nothing (within their accuracy of the line) neither break the run nor extend the
     evidence, except that once two fixes have shown the violation, one of them may complete
     the dwell: otherwise an indoor cell fix at the wrong moment would delay the alarm by a
-    whole reporting interval.  A single violating fix can never open an episode after dwell.
+    whole reporting interval.  With a dwell, a single violating fix can never open an episode.
     """
 
     alarm_type: AlarmType
@@ -251,8 +252,15 @@ class _Machine:
     episode: Episode | None = None
 
     def step(
-        self, state: SubjectRuleState, verdict: _Verdict, fix: Fix, late: bool, measure: float, info: Any
+        self,
+        state: SubjectRuleState,
+        verdict: _Verdict,
+        fix: Fix,
+        late: bool,
+        measure: float,
+        details: Callable[[], dict[str, Any]],
     ) -> RuleEvent | None:
+        """Advance by one fix; ``details`` is called only if an episode opens."""
         t = fix.fix_time
         ep = self.episode
         if verdict is _Verdict.violating:
@@ -264,15 +272,16 @@ class _Machine:
                     return state._event(EventKind.update, ep, t)
                 return None
             # A long silence between two bad fixes does not make one long violation.
-            if self.since is None or self.last_bad is None or t - self.last_bad > state.settings.lost_contact:
+            silence = t - self.last_bad if self.last_bad is not None else None
+            if self.since is None or silence is None or silence > state.settings.lost_contact:
                 self.since, self.bad_fixes = t, 0
             self.last_bad = t
             self.bad_fixes += 1
             self.peak_m = max(self.peak_m, measure) if self.bad_fixes > 1 else measure
-            return self._open_if_due(state, t, late, info)
+            return self._open_if_due(state, t, late, details)
         if verdict is _Verdict.unsure:
             if ep is None and self.since is not None and self.bad_fixes >= 2:
-                return self._open_if_due(state, t, late, info)
+                return self._open_if_due(state, t, late, details)
             return None
         if verdict is _Verdict.clear:
             self.since = None
@@ -287,22 +296,40 @@ class _Machine:
         self.since = self.clear_since = None
         return self.close(state, t, ended_at=t) if ep is not None else None
 
-    def _open_if_due(self, state: SubjectRuleState, t: datetime, late: bool, info: Any) -> RuleEvent | None:
+    def _open_if_due(
+        self, state: SubjectRuleState, t: datetime, late: bool, details: Callable[[], dict[str, Any]]
+    ) -> RuleEvent | None:
         assert self.since is not None and self.last_bad is not None
         if t - self.since < self.dwell:
             return None
-        details = info() if callable(info) else dict(info or {})
-        self.episode = Episode(self.alarm_type, self.since, self.last_bad, t, late, details, self.peak_m)
+        self.episode = Episode(self.alarm_type, self.since, self.last_bad, t, late, details(), self.peak_m)
         self.since = None
         return state._event(EventKind.open, self.episode, t)
 
-    def close(self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any) -> RuleEvent:
+    def close(
+        self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any
+    ) -> RuleEvent:
         ep = self.episode
         assert ep is not None
         self.episode = None
         self.clear_since = None
         ep.details.update(extra)
         return state._event(EventKind.close, ep, t, ended_at=ended_at)
+
+
+_NO_EVIDENCE = (_Verdict.unsure, math.nan)
+_ZONE_IDS = {
+    AlarmType.left_permitted_area: "permitted_outside",
+    AlarmType.entered_exclusion_zone: "exclusion_inside",
+}
+
+
+def _zone_details(zones: FixZones | None, alarm: AlarmType) -> dict[str, Any]:
+    """The zones involved, for an opening episode (looked up only then)."""
+    attribute = _ZONE_IDS.get(alarm)
+    if zones is None or attribute is None:
+        return {}
+    return {"zones": list(getattr(zones, attribute))}
 
 
 class _Anchor(NamedTuple):
@@ -356,7 +383,8 @@ class SubjectRuleState:
         ``replay_from`` and the caller re-evaluates the window with :func:`evaluate_window`.
         """
         if self.high_water is not None and fix.fix_time < self.high_water:
-            self.replay_from = fix.fix_time if self.replay_from is None else min(self.replay_from, fix.fix_time)
+            earliest = self.replay_from
+            self.replay_from = fix.fix_time if earliest is None else min(earliest, fix.fix_time)
             return []
         self.high_water = fix.fix_time
         events: list[RuleEvent] = []
@@ -365,7 +393,7 @@ class SubjectRuleState:
             events.append(self._close_lost(fix.fix_time, received))
         if self.last_contact_at is None or received > self.last_contact_at:
             self.last_contact_at = received
-        late = fix.backfill or (fix.received_at is not None and fix.received_at - fix.fix_time > self.settings.late_after)
+        late = fix.backfill or received - fix.fix_time > self.settings.late_after
         if not self.context.positioning_order_in_force:
             return events + self._no_order(fix, late)
         if self._compliance is not None:
@@ -404,8 +432,10 @@ class SubjectRuleState:
     def _no_order(self, fix: Fix, late: bool) -> list[RuleEvent]:
         """Art. 29: data without an order in force is a compliance problem, nothing else."""
         t = fix.fix_time
-        events = [m.close(self, t, ended_at=t, reason="positioning_order_ended") for m in self._machines.values() if m.episode is not None]
+        events = []
         for m in self._machines.values():
+            if m.episode is not None:
+                events.append(m.close(self, t, ended_at=t, reason="positioning_order_ended"))
             m.since = m.clear_since = None
         ep = self._compliance
         if ep is None:
@@ -435,30 +465,35 @@ class SubjectRuleState:
             if not present and machine.episode is None:
                 continue
             verdict = _Verdict.violating if present else _Verdict.clear
-            info = {"battery_pct": battery} if alarm is AlarmType.low_battery else {}
-            event = machine.step(self, verdict, fix, late, math.nan, info)
+            details = partial(dict, battery_pct=battery) if alarm is AlarmType.low_battery else dict
+            event = machine.step(self, verdict, fix, late, math.nan, details)
             if event is not None:
                 events.append(event)
 
     def _position_rules(
-        self, fix: Fix, zones: FixZones | None, accuracy: float, usable: bool, late: bool, events: list[RuleEvent]
+        self,
+        fix: Fix,
+        zones: FixZones | None,
+        accuracy: float,
+        usable: bool,
+        late: bool,
+        events: list[RuleEvent],
     ) -> None:
-        machines = self._machines
         if zones is None or not usable:
-            left = excl = (_Verdict.unsure, math.nan)
+            left = excl = _NO_EVIDENCE
         else:
             left = self._left_verdict(fix, zones.permitted_margin_m, accuracy)
             excl = self._exclusion_verdict(zones.exclusion_depth_m, accuracy)
         night = self._night_verdict(fix, accuracy, usable)
-        for alarm, (verdict, measure), info in (
-            (AlarmType.left_permitted_area, left, lambda: {"zones": list(zones.permitted_outside)} if zones else {}),
-            (AlarmType.entered_exclusion_zone, excl, lambda: {"zones": list(zones.exclusion_inside)} if zones else {}),
-            (AlarmType.night_absence, night, None),
+        for alarm, (verdict, measure) in (
+            (AlarmType.left_permitted_area, left),
+            (AlarmType.entered_exclusion_zone, excl),
+            (AlarmType.night_absence, night),
         ):
-            machine = machines[alarm]
+            machine = self._machines[alarm]
             if machine.episode is None and machine.since is None and verdict is not _Verdict.violating:
                 continue  # nothing to change: the common case costs two comparisons
-            event = machine.step(self, verdict, fix, late, measure, info)
+            event = machine.step(self, verdict, fix, late, measure, partial(_zone_details, zones, alarm))
             if event is not None:
                 events.append(event)
 
@@ -539,10 +574,13 @@ class SubjectRuleState:
 
     # events ------------------------------------------------------------------------------------
 
-    def _event(self, kind: EventKind, ep: Episode, fix_time: datetime | None, ended_at: datetime | None = None) -> RuleEvent:
+    def _event(
+        self, kind: EventKind, ep: Episode, fix_time: datetime | None, ended_at: datetime | None = None
+    ) -> RuleEvent:
         details = dict(ep.details)
         peak_key = _PEAK_KEY.get(ep.alarm_type)
         if peak_key is not None:
+            # None: farther from a district boundary than the fences measure exactly (2 km)
             details[peak_key] = None if math.isinf(ep.peak_m) else round(ep.peak_m, 1)
         return RuleEvent(
             kind,
@@ -613,7 +651,10 @@ def coalesce(events: Sequence[RuleEvent]) -> list[RuleEvent]:
     for group in groups.values():
         last = group[-1]
         kinds = {e.kind for e in group}
-        kind = EventKind.close if EventKind.close in kinds else EventKind.open if EventKind.open in kinds else EventKind.update
+        if EventKind.close in kinds:
+            kind = EventKind.close
+        else:
+            kind = EventKind.open if EventKind.open in kinds else EventKind.update
         out.append(
             RuleEvent(
                 kind,
