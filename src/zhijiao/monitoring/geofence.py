@@ -11,8 +11,14 @@ Work is batched so that no fix costs a Python-level shapely call:
 2. NumPy filters of the candidate pairs by scope (the fix's subject, or shared) and schedule;
 3. the exact test on the pairs left: circles analytically, polygons by ``shapely.contains_xy``
    on prepared geometries;
-4. distances to the boundary in metres, in a local metric frame per zone (circles exactly;
-   polygons with ``shapely.distance`` or, for large ones, a tree of boundary pieces).
+4. distances to the boundary in metres, in a local metric frame per zone: circles exactly,
+   small polygons with NumPy over their segments, large ones (a district) with a shrunk core
+   and a tree of boundary pieces; for fixes in no permitted zone, the distance to the nearest
+   applicable one; for fixes in no exclusion zone, the distance to the nearest one nearby.
+
+The tree query is by bounding box on purpose: a ``within`` predicate in the query would test
+every candidate, other subjects' zones included, against an unprepared polygon; filtering the
+pairs by scope first and testing the rest on prepared zones is several times faster.
 
 Geometries are WGS-84 degrees (x = lon, y = lat).  A circle is a centre and a radius in
 metres; it is never turned into a polygon for the decision, so "150 m from a 500 m circle"
@@ -162,8 +168,8 @@ class FixZones:
     ``permitted_margin_m``: positive inside the permitted area by that much, negative outside
     it by that much, NaN when no permitted zone applies to the subject at that time.
     ``exclusion_depth_m``: how deep inside the deepest applicable exclusion zone; when in none,
-    minus the distance to the nearest one within :attr:`ZoneIndex.near_m`; NaN when none is
-    that near.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
+    minus the distance to the nearest one within :attr:`ZoneIndex.exact_within_m`; NaN when
+    none is that near.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
     that from the edge of a large polygon (a district boundary) the value is ±inf: the rules
     only compare these with accuracy radii, and a fix less accurate than a kilometre is noise.
 
@@ -290,8 +296,10 @@ class ZoneIndex:
     """All fences of a bureau, ready to classify batches of fixes."""
 
     zones: Sequence[Zone]
-    exact_within_m: float = 2_000.0  # distances to a big zone's edge are exact up to this
-    near_m: float = 1_000.0  # outside an exclusion zone it is measured up to this (max accuracy)
+    # Distances are exact up to this far from an edge where measuring farther would cost: inside
+    # or outside a big zone, outside an exclusion zone.  The rules compare distances only with
+    # accuracy radii, so this should be at least RuleSettings.max_accuracy_m (1,000 m).
+    exact_within_m: float = 1_000.0
     _by_id: dict[ZoneId, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -494,15 +502,15 @@ class ZoneIndex:
     def _fill_exclusion_clearance(
         self, depth: FloatArray, subject: IntArray, minute: IntArray, lat: FloatArray, lon: FloatArray
     ) -> None:
-        """For fixes in no exclusion zone: minus the distance to the nearest one within near_m.
+        """For fixes in no exclusion zone: minus the distance to the nearest one, if near.
 
         A noisy fix just outside a zone is no proof of having left it; the rules need to know
         how far outside it is to weigh it against its accuracy.
         """
         free = np.flatnonzero(np.isnan(depth))
         fi, zi = self._applicable_pairs(ZoneKind.exclusion, free, subject[free], minute)
-        dist = self._outside_distance(fi, zi, lat, lon, within_m=self.near_m)
-        near = dist <= self.near_m
+        dist = self._outside_distance(fi, zi, lat, lon, within_m=self.exact_within_m)
+        near = dist <= self.exact_within_m
         nearest = np.full(len(depth), np.inf)
         np.fmin.at(nearest, fi[near], dist[near])
         found = np.isfinite(nearest)

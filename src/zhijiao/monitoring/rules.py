@@ -580,7 +580,7 @@ class SubjectRuleState:
         details = dict(ep.details)
         peak_key = _PEAK_KEY.get(ep.alarm_type)
         if peak_key is not None:
-            # None: farther from a district boundary than the fences measure exactly (2 km)
+            # None: farther from a district boundary than the fences measure (exact_within_m)
             details[peak_key] = None if math.isinf(ep.peak_m) else round(ep.peak_m, 1)
         return RuleEvent(
             kind,

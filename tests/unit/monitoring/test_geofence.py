@@ -242,7 +242,7 @@ def test_exclusion_clearance_is_measured_near_the_zone_only() -> None:
             Zone("c", ZoneKind.exclusion, Circle(*HOME, 300.0), subject_id=1),
             Zone("p", ZoneKind.exclusion, square_m(*offset(*HOME, north_m=3000), 200.0), subject_id=1),
         ],
-        near_m=1000.0,
+        exact_within_m=1000.0,
     )
     assert one(index, fix(*offset(*HOME, east_m=500))).exclusion_depth_m == pytest.approx(-200.0, abs=0.5)
     assert one(index, fix(*offset(*HOME, north_m=3500))).exclusion_depth_m == pytest.approx(-300.0, rel=1e-3)
