@@ -13,8 +13,9 @@ Alarm types (glossary names):
   destination (Art. 27).
 - ``entered_exclusion_zone`` 进入禁区: deeper than the accuracy radius inside an exclusion zone
   (a court's 禁止令) for ``dwell_s``.
-- ``night_absence`` 夜不归宿: farther than ``night_radius_m`` (plus accuracy) from home during
-  the night window, for ``dwell_s``; suspended by a covering leave (Art. 27).
+- ``night_absence`` 夜不归宿 (Art. 27: staying away needs an approved leave): farther than
+  ``night_radius_m`` (plus accuracy) from home during the night window, for ``dwell_s``;
+  suspended while a leave covers the time and the place.
 - ``lost_contact`` 失联: no data for ``lost_contact_s`` from an active device; only
   :meth:`SubjectRuleState.tick` can notice silence (Art. 30: search at once).
 - ``power_off`` 关机, ``tamper`` 防拆, ``sos``, ``low_battery`` 低电量: from the device's alarm
@@ -624,8 +625,10 @@ def evaluate_window(
 ) -> WindowResult:
     """Replay a subject's window of fixes (fix-time order) from the state before the window.
 
-    Used for a late batch (backfill after a dead zone) and after ``feed`` reported an
-    out-of-order fix.  ``prior_state`` is not changed.  ``zones[i]`` classifies ``fixes_sorted[i]``
+    Used for a late batch (backfill after a dead zone: ``prior_state`` is the live state) and
+    after ``feed`` reported an out-of-order fix (``prior_state`` is a state from before
+    ``replay_from``: a kept copy, or one rebuilt by replaying stored fixes from a checkpoint;
+    the window then holds every stored fix from there on).  ``prior_state`` is not changed.  ``zones[i]`` classifies ``fixes_sorted[i]``
     (one :meth:`ZoneIndex.classify` call for the batch).  Silence is not judged here: lost contact
     is about when data reaches us, which only :meth:`SubjectRuleState.tick` knows.
     """
