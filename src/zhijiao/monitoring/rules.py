@@ -628,9 +628,10 @@ def evaluate_window(
     Used for a late batch (backfill after a dead zone: ``prior_state`` is the live state) and
     after ``feed`` reported an out-of-order fix (``prior_state`` is a state from before
     ``replay_from``: a kept copy, or one rebuilt by replaying stored fixes from a checkpoint;
-    the window then holds every stored fix from there on).  ``prior_state`` is not changed.  ``zones[i]`` classifies ``fixes_sorted[i]``
-    (one :meth:`ZoneIndex.classify` call for the batch).  Silence is not judged here: lost contact
-    is about when data reaches us, which only :meth:`SubjectRuleState.tick` knows.
+    the window then holds every stored fix from there on).  ``prior_state`` is not changed.
+    ``zones[i]`` classifies ``fixes_sorted[i]`` (one :meth:`ZoneIndex.classify` call for the
+    batch).  Silence is not judged here: lost contact is about when data reaches us, which
+    only :meth:`SubjectRuleState.tick` knows.
     """
     if zones is not None and len(zones) != len(fixes_sorted):
         raise ValueError("zones must classify every fix of the window")
