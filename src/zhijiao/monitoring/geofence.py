@@ -7,12 +7,19 @@ nothing about alarms.
 
 Work is batched so that no fix costs a Python-level shapely call:
 
-1. one ``STRtree.query`` of all fix points against the bounding boxes of all zones;
-2. NumPy filters of the candidate pairs by scope (the fix's subject, or shared) and schedule;
+1. candidate (fix, zone) pairs: the subject's own zones by lookup and a NumPy bounding-box
+   test, the shared zones by one ``STRtree.query`` of all fix points (see ``_candidates``);
+2. a NumPy filter of the pairs by schedule;
 3. the exact test on the pairs left: circles analytically, polygons by ``shapely.contains_xy``
    on prepared geometries;
-4. distances to the boundary in metres, in a local metric frame per zone (circles exactly;
-   polygons with ``shapely.distance`` or, for large ones, a tree of boundary pieces).
+4. distances to the boundary in metres, in a local metric frame per zone: circles exactly,
+   small polygons with NumPy over their segments, large ones (a district) with a shrunk core
+   and a tree of boundary pieces; for fixes in no permitted zone, the distance to the nearest
+   applicable one; for fixes in no exclusion zone, the distance to the nearest one nearby.
+
+The tree query is by bounding box on purpose: a ``within`` predicate in the query tests every
+candidate against an unprepared polygon (a district boundary has 754 vertices); testing the
+pairs left after the filters on prepared zones is several times faster.
 
 Geometries are WGS-84 degrees (x = lon, y = lat).  A circle is a centre and a radius in
 metres; it is never turned into a polygon for the decision, so "150 m from a 500 m circle"
@@ -54,6 +61,8 @@ _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday; Monday = 0 as in date.weekday()
 # Polygons with more vertices than this get a boundary tree and an inner core (see _BigZone).
 BIG_ZONE_VERTICES = 200
 _CHUNK_SEGMENTS = 8
+_SEGMENT_BATCH = 1_000_000
+_GRID_DEG = 1 / 64  # about 1.7 km: cells for finding shared zones (see _shared_candidates)
 
 LINZI_GEOJSON = Path(__file__).with_name("data") / "linzi.geojson"
 
@@ -160,17 +169,31 @@ class FixZones:
 
     ``permitted_margin_m``: positive inside the permitted area by that much, negative outside
     it by that much, NaN when no permitted zone applies to the subject at that time.
-    ``exclusion_depth_m``: how deep inside the deepest applicable exclusion zone, NaN when in
-    none.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
+    ``exclusion_depth_m``: how deep inside the deepest applicable exclusion zone; when in none,
+    minus the distance to the nearest one within :attr:`ZoneIndex.exact_within_m`; NaN when
+    none is that near.  Both are exact within :attr:`ZoneIndex.exact_within_m` of an edge.  Farther than
     that from the edge of a large polygon (a district boundary) the value is ±inf: the rules
     only compare these with accuracy radii, and a fix less accurate than a kilometre is noise.
+
+    The zone ids are looked up only when asked for (an alarm opening), not for every fix.
     """
 
     permitted_margin_m: float = float("nan")
     exclusion_depth_m: float = float("nan")
-    permitted_inside: tuple[ZoneId, ...] = ()
-    permitted_outside: tuple[ZoneId, ...] = ()
-    exclusion_inside: tuple[ZoneId, ...] = ()
+    source: ZoneClassification | None = field(default=None, repr=False, compare=False)
+    row: int = -1
+
+    @property
+    def permitted_inside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.permitted_inside(self.row)
+
+    @property
+    def permitted_outside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.permitted_outside(self.row)
+
+    @property
+    def exclusion_inside(self) -> tuple[ZoneId, ...]:
+        return () if self.source is None else self.source.exclusion_inside(self.row)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,22 +212,27 @@ class ZoneClassification:
         return len(self.subject)
 
     def __getitem__(self, i: int) -> FixZones:
-        idx = self.index
-        inside = self.inside_zones[self.inside_offsets[i] : self.inside_offsets[i + 1]]
-        is_excl = idx.is_exclusion[inside]
-        permitted_in = inside[~is_excl]
-        applicable = idx.applicable_permitted(int(self.subject[i]), int(self.minute[i]))
-        outside = np.setdiff1d(applicable, permitted_in)
-        return FixZones(
-            permitted_margin_m=float(self.permitted_margin_m[i]),
-            exclusion_depth_m=float(self.exclusion_depth_m[i]),
-            permitted_inside=idx.ids_of(permitted_in),
-            permitted_outside=idx.ids_of(outside),
-            exclusion_inside=idx.ids_of(inside[is_excl]),
-        )
+        return FixZones(float(self.permitted_margin_m[i]), float(self.exclusion_depth_m[i]), self, i)
 
     def __iter__(self) -> Iterator[FixZones]:
-        return (self[i] for i in range(len(self)))
+        margins, depths = self.permitted_margin_m.tolist(), self.exclusion_depth_m.tolist()
+        return (FixZones(m, d, self, i) for i, (m, d) in enumerate(zip(margins, depths, strict=True)))
+
+    def _inside(self, i: int) -> IntArray:
+        return self.inside_zones[self.inside_offsets[i] : self.inside_offsets[i + 1]]
+
+    def permitted_inside(self, i: int) -> tuple[ZoneId, ...]:
+        inside = self._inside(i)
+        return self.index.ids_of(inside[~self.index.is_exclusion[inside]])
+
+    def exclusion_inside(self, i: int) -> tuple[ZoneId, ...]:
+        inside = self._inside(i)
+        return self.index.ids_of(inside[self.index.is_exclusion[inside]])
+
+    def permitted_outside(self, i: int) -> tuple[ZoneId, ...]:
+        """Applicable permitted zones (scope and schedule) that do not contain fix i."""
+        applicable = self.index.applicable_permitted(int(self.subject[i]), int(self.minute[i]))
+        return self.index.ids_of(np.setdiff1d(applicable, self._inside(i)))
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -231,12 +259,53 @@ class _BigZone:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Which zones of one kind apply to whom: a CSR of each subject's own, plus the shared ones."""
+
+    subjects: IntArray  # sorted subject ids that have zones of their own
+    offsets: IntArray  # zones of subjects[k] are zones[offsets[k]:offsets[k + 1]]
+    zones: IntArray
+    shared: IntArray
+
+    @classmethod
+    def build(cls, scope: IntArray, members: NDArray[np.bool_]) -> _Scope:
+        own = np.flatnonzero(members & (scope != SHARED))
+        own = own[np.argsort(scope[own], kind="stable")]
+        subjects, starts = np.unique(scope[own], return_index=True)
+        offsets = np.append(starts, len(own)).astype(np.int64)
+        return cls(subjects, offsets, own.astype(np.int64), np.flatnonzero(members & (scope == SHARED)))
+
+    def pairs(
+        self, fixes: IntArray, subjects: IntArray, *, shared: bool = True
+    ) -> tuple[IntArray, IntArray]:
+        """(fix, zone) for each zone in scope of each fix's subject (and the shared ones)."""
+        pos = np.searchsorted(self.subjects, subjects)
+        found = pos < len(self.subjects)
+        found[found] = self.subjects[pos[found]] == subjects[found]
+        starts = np.where(found, self.offsets[np.where(found, pos, 0)], 0)
+        counts = np.where(found, self.offsets[np.where(found, pos + 1, 0)] - starts, 0)
+        own_f = np.repeat(fixes, counts)
+        # the k-th own zone of a fix sits at starts[fix] + k: one arange, shifted per fix
+        shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        own_z = self.zones[shift + np.arange(len(own_f))]
+        if not shared:
+            return own_f, own_z
+        return (
+            np.concatenate([own_f, np.repeat(fixes, len(self.shared))]),
+            np.concatenate([own_z, np.tile(self.shared, len(fixes))]),
+        )
+
+
 @dataclass(eq=False)
 class ZoneIndex:
     """All fences of a bureau, ready to classify batches of fixes."""
 
     zones: Sequence[Zone]
-    exact_within_m: float = 2_000.0
+    # Distances are exact up to this far from an edge where measuring farther would cost: inside
+    # or outside a big zone, outside an exclusion zone.  The rules compare distances only with
+    # accuracy radii, so this should be at least RuleSettings.max_accuracy_m (1,000 m).
+    exact_within_m: float = 1_000.0
     _by_id: dict[ZoneId, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -248,7 +317,11 @@ class ZoneIndex:
         self._build_frames()
         self._build_schedules()
         self._build_scopes()
-        self._tree = shapely.STRtree(self._envelopes())
+        envelopes = self._envelopes()
+        self._boxes = shapely.bounds(envelopes).reshape(len(self.zones), 4)  # degrees
+        # Shared zones apply to every fix: they are found through a spatial index.
+        self._shared = np.flatnonzero(self.scope == SHARED)
+        self._shared_tree = shapely.STRtree(envelopes[self._shared])
 
     # construction ----------------------------------------------------------------------------
 
@@ -275,7 +348,9 @@ class ZoneIndex:
         self._f_lon0 = np.full(n, np.nan)
         self._f_klat = np.full(n, np.nan)
         self._f_klon = np.full(n, np.nan)
-        self._boundary_m = np.full(n, None, dtype=object)
+        segments: list[FloatArray] = []  # boundary segments of small polygons, in their frames
+        self._seg_count = np.zeros(n, dtype=np.int64)
+        self._f_box = np.full((n, 4), np.nan)  # bounds in the frame, metres
         self._big: dict[int, _BigZone] = {}
         self._is_big = np.zeros(n, dtype=bool)
         for i, zone in enumerate(self.zones):
@@ -285,14 +360,18 @@ class ZoneIndex:
             self._f_lat0[i], self._f_lon0[i] = frame.lat0, frame.lon0
             self._f_klat[i], self._f_klon[i] = frame.m_per_deg_lat, frame.m_per_deg_lon
             polygon_m = frame.project(zone.geometry)
-            self._boundary_m[i] = polygon_m.boundary
+            self._f_box[i] = polygon_m.bounds
             if shapely.get_num_coordinates(zone.geometry) > BIG_ZONE_VERTICES:
                 core = frame.unproject(polygon_m.buffer(-self.exact_within_m))
                 shapely.prepare(core)
                 pieces = _boundary_pieces(polygon_m.boundary)
                 self._big[i] = _BigZone(core, pieces, shapely.STRtree(pieces))
                 self._is_big[i] = True
-        shapely.prepare(self._boundary_m)
+            else:
+                segments.append(_segments(polygon_m.boundary))
+                self._seg_count[i] = len(segments[-1])
+        self._seg_start = np.cumsum(self._seg_count) - self._seg_count
+        self._segments = np.concatenate(segments) if segments else np.empty((0, 4))
 
     def _build_schedules(self) -> None:
         """One packed bit per minute of the week for each scheduled zone (1.3 kB each)."""
@@ -305,13 +384,11 @@ class ZoneIndex:
         self._sched_bits = np.array(rows, dtype=np.uint8).reshape(len(rows), MINUTES_PER_WEEK // 8)
 
     def _build_scopes(self) -> None:
-        """CSR of each subject's own permitted zones, and the shared permitted zones."""
-        own = np.flatnonzero(~self.is_exclusion & (self.scope != SHARED))
-        own = own[np.argsort(self.scope[own], kind="stable")]
-        self._own_subjects, starts = np.unique(self.scope[own], return_index=True)
-        self._own_offsets = np.append(starts, len(own)).astype(np.int64)
-        self._own_zones = own.astype(np.int64)
-        self._shared_permitted = np.flatnonzero(~self.is_exclusion & (self.scope == SHARED))
+        self._scopes = {
+            kind: _Scope.build(self.scope, self.is_exclusion == (kind is ZoneKind.exclusion))
+            for kind in ZoneKind
+        }
+        self._own = _Scope.build(self.scope, self.scope != SHARED)  # a subject's own, any kind
 
     def _envelopes(self) -> NDArray[np.object_]:
         """Bounding boxes for the tree; a circle's box comes from its own metric frame."""
@@ -335,8 +412,17 @@ class ZoneIndex:
 
     def applicable_permitted(self, subject_id: int, minute: int) -> IntArray:
         """Indices of the permitted zones that apply to a subject at a minute of the week."""
-        _, z = self._permitted_pairs(np.zeros(1, dtype=np.int64), np.array([subject_id]))
-        return np.sort(z[self._active(z, np.full(len(z), minute, dtype=np.int64))])
+        one = np.zeros(1, dtype=np.int64)
+        _, z = self._applicable_pairs(ZoneKind.permitted, one, np.array([subject_id]), np.array([minute]))
+        return np.sort(z)
+
+    def _applicable_pairs(
+        self, kind: ZoneKind, fixes: IntArray, subjects: IntArray, minute: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """(fix, zone) for every zone of a kind in scope of each fix and active at its time."""
+        fi, zi = self._scopes[kind].pairs(fixes, subjects)
+        keep = self._active(zi, minute[fi])
+        return fi[keep], zi[keep]
 
     def _active(self, zi: IntArray, minute: IntArray) -> NDArray[np.bool_]:
         """Whether each zone applies at the paired minute of the week."""
@@ -348,24 +434,6 @@ class ZoneIndex:
             byte = self._sched_bits[row[timed], m >> 3]
             active[timed] = ((byte >> (7 - (m & 7))) & 1).astype(bool)
         return active
-
-    def _permitted_pairs(self, fixes: IntArray, subjects: IntArray) -> tuple[IntArray, IntArray]:
-        """(fix, zone) for every permitted zone in scope of each fix, schedule not yet applied."""
-        keys = self._own_subjects
-        pos = np.searchsorted(keys, subjects)
-        found = pos < len(keys)
-        found[found] = keys[pos[found]] == subjects[found]
-        starts = np.where(found, self._own_offsets[np.where(found, pos, 0)], 0)
-        counts = np.where(found, self._own_offsets[np.where(found, pos + 1, 0)] - starts, 0)
-        own_f = np.repeat(fixes, counts)
-        # the k-th own zone of a fix sits at starts[fix] + k: one arange, shifted per fix
-        shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-        own_z = self._own_zones[shift + np.arange(len(own_f))]
-        shared = self._shared_permitted
-        return (
-            np.concatenate([own_f, np.repeat(fixes, len(shared))]),
-            np.concatenate([own_z, np.tile(shared, len(fixes))]),
-        )
 
     # classification ----------------------------------------------------------------------------
 
@@ -390,15 +458,11 @@ class ZoneIndex:
         minute = minute_of_week(epoch_s)
         n = len(lat)
 
-        fi, zi = self._tree.query(shapely.points(lon, lat))  # bounding boxes only: cheap
-        scope = self.scope[zi]
-        keep = (scope == SHARED) | (scope == subject[fi])
-        fi, zi = fi[keep], zi[keep]
+        fi, zi = self._candidates(lat, lon, subject)
         keep = self._active(zi, minute[fi])
         fi, zi, depth = self._inside(fi[keep], zi[keep], lat, lon)
-        if np.any(fi[1:] < fi[:-1]):  # STRtree answers in input order; masks keep it
-            order = np.argsort(fi, kind="stable")
-            fi, zi, depth = fi[order], zi[order], depth[order]
+        order = np.argsort(fi, kind="stable")
+        fi, zi, depth = fi[order], zi[order], depth[order]
 
         excl = self.is_exclusion[zi]
         margin = np.full(n, np.nan)
@@ -406,9 +470,45 @@ class ZoneIndex:
         exclusion_depth = np.full(n, np.nan)
         np.fmax.at(exclusion_depth, fi[excl], depth[excl])
         self._fill_outside_margin(margin, subject, minute, lat, lon)
+        self._fill_exclusion_clearance(exclusion_depth, subject, minute, lat, lon)
 
         offsets = np.searchsorted(fi, np.arange(n + 1)).astype(np.int64)
         return ZoneClassification(self, subject, minute, margin, exclusion_depth, offsets, zi)
+
+    def _candidates(self, lat: FloatArray, lon: FloatArray, subject: IntArray) -> tuple[IntArray, IntArray]:
+        """(fix, zone) pairs in scope whose zone's bounding box holds the fix.
+
+        A fix's own zones are looked up by its subject; an STRtree over every zone would mostly
+        return other subjects' zones (about eight per fix in the 10,000-zone bench) only to
+        have them filtered out, at seven times the cost.  Shared zones, which apply to every
+        fix, come from an STRtree query per occupied grid cell, not per fix: a shapely point
+        per fix costs more than everything else here (Python objects, garbage collection).
+        """
+        fi, zi = self._own.pairs(np.arange(len(lat)), subject, shared=False)
+        if len(self._shared):
+            shared_fi, shared_zi = self._shared_candidates(lat, lon)
+            fi, zi = np.concatenate([fi, shared_fi]), np.concatenate([zi, shared_zi])
+        box = self._boxes[zi]
+        x, y = lon[fi], lat[fi]
+        hit = (x >= box[:, 0]) & (x <= box[:, 2]) & (y >= box[:, 1]) & (y <= box[:, 3])
+        return fi[hit], zi[hit]
+
+    def _shared_candidates(self, lat: FloatArray, lon: FloatArray) -> tuple[IntArray, IntArray]:
+        """(fix, shared zone) for every fix in a grid cell whose box meets the zone's box."""
+        col = np.floor(lon / _GRID_DEG).astype(np.int64)
+        row = np.floor(lat / _GRID_DEG).astype(np.int64)
+        row0 = int(row.min()) if len(row) else 0
+        rows = int(row.max()) - row0 + 1 if len(row) else 1  # a key per cell: col * rows + row
+        cells, cell_of_fix = np.unique(col * rows + (row - row0), return_inverse=True)
+        c_col, c_row = np.divmod(cells, rows)
+        x0, y0 = c_col * _GRID_DEG, (c_row + row0) * _GRID_DEG
+        cell_i, k = self._shared_tree.query(shapely.box(x0, y0, x0 + _GRID_DEG, y0 + _GRID_DEG))
+        # fixes grouped by cell, then every fix of a cell paired with each zone found for it
+        by_cell = np.argsort(cell_of_fix, kind="stable")
+        starts = np.searchsorted(cell_of_fix[by_cell], np.arange(len(cells) + 1))
+        counts = starts[cell_i + 1] - starts[cell_i]
+        shift = np.repeat(starts[cell_i] - (np.cumsum(counts) - counts), counts)
+        return by_cell[shift + np.arange(int(counts.sum()))], np.repeat(self._shared[k], counts)
 
     def _inside(
         self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray
@@ -434,18 +534,53 @@ class ZoneIndex:
     ) -> None:
         """For fixes inside no permitted zone: minus the distance to the nearest applicable one."""
         outside = np.flatnonzero(np.isnan(margin))
-        fi, zi = self._permitted_pairs(outside, subject[outside])
-        keep = self._active(zi, minute[fi])
-        fi, zi = fi[keep], zi[keep]
-        dist = np.empty(len(fi))
-        circ = self.is_circle[zi]
-        dist[circ] = -self._circle_signed(fi[circ], zi[circ], lat, lon)
-        dist[~circ] = self._polygon_distance(fi[~circ], zi[~circ], lat, lon)
+        fi, zi = self._applicable_pairs(ZoneKind.permitted, outside, subject[outside], minute)
         nearest = np.full(len(margin), np.inf)
-        np.fmin.at(nearest, fi, dist)
+        np.fmin.at(nearest, fi, self._outside_distance(fi, zi, lat, lon))
         has_zone = np.zeros(len(margin), dtype=bool)
         has_zone[fi] = True  # far from a big zone the distance is inf, which still means outside
         margin[has_zone] = -nearest[has_zone]
+
+    def _fill_exclusion_clearance(
+        self, depth: FloatArray, subject: IntArray, minute: IntArray, lat: FloatArray, lon: FloatArray
+    ) -> None:
+        """For fixes in no exclusion zone: minus the distance to the nearest one, if near.
+
+        A noisy fix just outside a zone is no proof of having left it; the rules need to know
+        how far outside it is to weigh it against its accuracy.
+        """
+        free = np.flatnonzero(np.isnan(depth))
+        fi, zi = self._applicable_pairs(ZoneKind.exclusion, free, subject[free], minute)
+        dist = self._outside_distance(fi, zi, lat, lon, within_m=self.exact_within_m)
+        near = dist <= self.exact_within_m
+        nearest = np.full(len(depth), np.inf)
+        np.fmin.at(nearest, fi[near], dist[near])
+        found = np.isfinite(nearest)
+        depth[found] = -nearest[found]
+
+    def _outside_distance(
+        self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray, within_m: float | None = None
+    ) -> FloatArray:
+        """Metres from fixes to zones they are not in; with ``within_m``, inf where farther."""
+        dist = np.empty(len(fi))
+        circ = self.is_circle[zi]
+        dist[circ] = -self._circle_signed(fi[circ], zi[circ], lat, lon)
+        poly = np.flatnonzero(~circ)
+        if within_m is not None:  # most pairs are far apart: the boxes tell without measuring
+            far = self._box_distance(fi[poly], zi[poly], lat, lon) > within_m
+            dist[poly[far]] = np.inf
+            poly = poly[~far]
+        dist[poly] = self._polygon_distance(fi[poly], zi[poly], lat, lon)
+        return dist
+
+    def _box_distance(self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
+        """Metres from fixes to their zones' bounding boxes (a lower bound of the distance)."""
+        x = (lon[fi] - self._f_lon0[zi]) * self._f_klon[zi]
+        y = (lat[fi] - self._f_lat0[zi]) * self._f_klat[zi]
+        box = self._f_box[zi]
+        dx = np.maximum(np.maximum(box[:, 0] - x, x - box[:, 2]), 0.0)
+        dy = np.maximum(np.maximum(box[:, 1] - y, y - box[:, 3]), 0.0)
+        return np.hypot(dx, dy)
 
     def _circle_signed(self, fi: IntArray, zi: IntArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
         """Radius minus distance from the centre: positive inside. Flat-earth in the circle's frame."""
@@ -462,11 +597,49 @@ class ZoneIndex:
         y = (lat[fi] - self._f_lat0[zi]) * self._f_klat[zi]
         out = np.empty(len(fi))
         small = np.flatnonzero(~self._is_big[zi])
-        out[small] = shapely.distance(self._boundary_m[zi[small]], shapely.points(x[small], y[small]))
+        out[small] = self._segment_distance(x[small], y[small], zi[small])
         for z, helper in self._big.items():
             sel = np.flatnonzero(zi == z)
-            out[sel] = helper.distance(shapely.points(x[sel], y[sel]), self.exact_within_m)
+            if len(sel):
+                out[sel] = helper.distance(shapely.points(x[sel], y[sel]), self.exact_within_m)
         return out
+
+    def _segment_distance(self, x: FloatArray, y: FloatArray, zi: IntArray) -> FloatArray:
+        """Point-to-boundary distance for small polygons in NumPy, every segment of each pair.
+
+        Cheaper than building a shapely point per pair; pairs go in slices so that the
+        pair × segment arrays stay around a million elements.
+        """
+        out = np.empty(len(x))
+        counts = self._seg_count[zi]
+        ends = np.cumsum(counts)
+        start = 0
+        while start < len(x):
+            stop = max(int(np.searchsorted(ends, ends[start] - counts[start] + _SEGMENT_BATCH)), start + 1)
+            out[start:stop] = self._segment_distance_slice(x[start:stop], y[start:stop], zi[start:stop])
+            start = stop
+        return out
+
+    def _segment_distance_slice(self, x: FloatArray, y: FloatArray, zi: IntArray) -> FloatArray:
+        counts = self._seg_count[zi]
+        pair = np.repeat(np.arange(len(x)), counts)
+        first = np.cumsum(counts) - counts
+        seg = self._segments[np.repeat(self._seg_start[zi] - first, counts) + np.arange(len(pair))]
+        px, py = x[pair], y[pair]
+        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        length2 = np.maximum(dx * dx + dy * dy, 1e-12)
+        t = np.clip(((px - seg[:, 0]) * dx + (py - seg[:, 1]) * dy) / length2, 0.0, 1.0)
+        d = np.hypot(seg[:, 0] + t * dx - px, seg[:, 1] + t * dy - py)
+        return np.minimum.reduceat(d, first) if len(d) else np.empty(0)
+
+
+def _segments(boundary: shapely.Geometry) -> FloatArray:
+    """A boundary's segments as rows (x1, y1, x2, y2)."""
+    rows = []
+    for ring in shapely.get_parts(boundary):
+        coords = shapely.get_coordinates(ring)
+        rows.append(np.column_stack([coords[:-1], coords[1:]]))
+    return np.concatenate(rows)
 
 
 def _boundary_pieces(boundary: shapely.Geometry) -> NDArray[np.object_]:

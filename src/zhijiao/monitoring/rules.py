@@ -13,8 +13,9 @@ Alarm types (glossary names):
   destination (Art. 27).
 - ``entered_exclusion_zone`` 进入禁区: deeper than the accuracy radius inside an exclusion zone
   (a court's 禁止令) for ``dwell_s``.
-- ``night_absence`` 夜不归宿: farther than ``night_radius_m`` (plus accuracy) from home during
-  the night window, for ``dwell_s``; suspended by a covering leave (Art. 27).
+- ``night_absence`` 夜不归宿 (Art. 27: staying away needs an approved leave): farther than
+  ``night_radius_m`` (plus accuracy) from home during the night window, for ``dwell_s``;
+  suspended while a leave covers the time and the place.
 - ``lost_contact`` 失联: no data for ``lost_contact_s`` from an active device; only
   :meth:`SubjectRuleState.tick` can notice silence (Art. 30: search at once).
 - ``power_off`` 关机, ``tamper`` 防拆, ``sos``, ``low_battery`` 低电量: from the device's alarm
@@ -42,10 +43,10 @@ from __future__ import annotations
 import copy
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import shapely
@@ -124,7 +125,8 @@ class RuleSettings(BaseModel):
 
     @cached_property
     def night_minutes(self) -> tuple[int, int]:
-        return self.night_start.hour * 60 + self.night_start.minute, self.night_end.hour * 60 + self.night_end.minute
+        start, end = self.night_start, self.night_end
+        return start.hour * 60 + start.minute, end.hour * 60 + end.minute
 
 
 DEFAULT_SETTINGS = RuleSettings()
@@ -190,6 +192,7 @@ class RuleEvent:
     subject_id: int
     started_at: datetime
     last_at: datetime  # the last time the violation was seen
+    confirmed_at: datetime  # when the rule was satisfied: fix time (tick time for lost contact)
     fix_time: datetime | None  # the fix that caused this event; None for tick
     details: Mapping[str, Any]
     retrospective: bool = False
@@ -203,12 +206,16 @@ class RuleEvent:
 @dataclass(slots=True)
 class Episode:
     alarm_type: AlarmType
-    started_at: datetime
-    last_at: datetime
+    started_at: datetime  # first fix that showed it (or last contact, for lost contact)
+    last_at: datetime  # last fix that showed it
+    confirmed_at: datetime  # when the rule was satisfied (dwell complete), in fix time
     retrospective: bool
-    emitted_at: datetime  # for throttling updates
     details: dict[str, Any]
     peak_m: float = -math.inf  # the worst distance seen (outside, depth, from home)
+    emitted_at: datetime = field(init=False)  # for throttling updates
+
+    def __post_init__(self) -> None:
+        self.emitted_at = self.confirmed_at
 
 
 class _Verdict(enum.IntEnum):
@@ -227,18 +234,34 @@ _PEAK_KEY = {
 
 @dataclass(slots=True)
 class _Machine:
-    """Dwell before opening, hysteresis before closing: shared by every fix-driven rule."""
+    """Dwell before opening, hysteresis before closing: shared by every fix-driven rule.
+
+    A run of violating fixes opens an episode once it has lasted the dwell time.  Fixes that
+    prove nothing (within their accuracy of the line) neither break the run nor extend the
+    evidence, except that once two fixes have shown the violation, one of them may complete
+    the dwell: otherwise an indoor cell fix at the wrong moment would delay the alarm by a
+    whole reporting interval.  With a dwell, a single violating fix can never open an episode.
+    """
 
     alarm_type: AlarmType
     dwell: timedelta
     since: datetime | None = None  # first violating fix of the current run
     last_bad: datetime | None = None
+    bad_fixes: int = 0  # violating fixes in the current run
+    peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
     episode: Episode | None = None
 
     def step(
-        self, state: SubjectRuleState, verdict: _Verdict, fix: Fix, late: bool, measure: float, info: Any
+        self,
+        state: SubjectRuleState,
+        verdict: _Verdict,
+        fix: Fix,
+        late: bool,
+        measure: float,
+        details: Callable[[], dict[str, Any]],
     ) -> RuleEvent | None:
+        """Advance by one fix; ``details`` is called only if an episode opens."""
         t = fix.fix_time
         ep = self.episode
         if verdict is _Verdict.violating:
@@ -250,15 +273,17 @@ class _Machine:
                     return state._event(EventKind.update, ep, t)
                 return None
             # A long silence between two bad fixes does not make one long violation.
-            if self.since is None or self.last_bad is None or t - self.last_bad > state.settings.lost_contact:
-                self.since = t
+            silence = t - self.last_bad if self.last_bad is not None else None
+            if self.since is None or silence is None or silence > state.settings.lost_contact:
+                self.since, self.bad_fixes = t, 0
             self.last_bad = t
-            if t - self.since < self.dwell:
-                return None
-            details = info() if callable(info) else dict(info or {})
-            self.episode = Episode(self.alarm_type, self.since, t, late, t, details, measure)
-            self.since = None
-            return state._event(EventKind.open, self.episode, t)
+            self.bad_fixes += 1
+            self.peak_m = max(self.peak_m, measure) if self.bad_fixes > 1 else measure
+            return self._open_if_due(state, t, late, details)
+        if verdict is _Verdict.unsure:
+            if ep is None and self.since is not None and self.bad_fixes >= 2:
+                return self._open_if_due(state, t, late, details)
+            return None
         if verdict is _Verdict.clear:
             self.since = None
             if ep is None:
@@ -268,18 +293,44 @@ class _Machine:
             if t - self.clear_since >= state.settings.hysteresis:
                 return self.close(state, t, ended_at=self.clear_since)
             return None
-        if verdict is _Verdict.off:
-            self.since = self.clear_since = None
-            return self.close(state, t, ended_at=t) if ep is not None else None
-        return None
+        # off: the rule does not apply now
+        self.since = self.clear_since = None
+        return self.close(state, t, ended_at=t) if ep is not None else None
 
-    def close(self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any) -> RuleEvent:
+    def _open_if_due(
+        self, state: SubjectRuleState, t: datetime, late: bool, details: Callable[[], dict[str, Any]]
+    ) -> RuleEvent | None:
+        assert self.since is not None and self.last_bad is not None
+        if t - self.since < self.dwell:
+            return None
+        self.episode = Episode(self.alarm_type, self.since, self.last_bad, t, late, details(), self.peak_m)
+        self.since = None
+        return state._event(EventKind.open, self.episode, t)
+
+    def close(
+        self, state: SubjectRuleState, t: datetime | None, ended_at: datetime, **extra: Any
+    ) -> RuleEvent:
         ep = self.episode
         assert ep is not None
         self.episode = None
         self.clear_since = None
         ep.details.update(extra)
         return state._event(EventKind.close, ep, t, ended_at=ended_at)
+
+
+_NO_EVIDENCE = (_Verdict.unsure, math.nan)
+_ZONE_IDS = {
+    AlarmType.left_permitted_area: "permitted_outside",
+    AlarmType.entered_exclusion_zone: "exclusion_inside",
+}
+
+
+def _zone_details(zones: FixZones | None, alarm: AlarmType) -> dict[str, Any]:
+    """The zones involved, for an opening episode (looked up only then)."""
+    attribute = _ZONE_IDS.get(alarm)
+    if zones is None or attribute is None:
+        return {}
+    return {"zones": list(getattr(zones, attribute))}
 
 
 class _Anchor(NamedTuple):
@@ -333,7 +384,8 @@ class SubjectRuleState:
         ``replay_from`` and the caller re-evaluates the window with :func:`evaluate_window`.
         """
         if self.high_water is not None and fix.fix_time < self.high_water:
-            self.replay_from = fix.fix_time if self.replay_from is None else min(self.replay_from, fix.fix_time)
+            earliest = self.replay_from
+            self.replay_from = fix.fix_time if earliest is None else min(earliest, fix.fix_time)
             return []
         self.high_water = fix.fix_time
         events: list[RuleEvent] = []
@@ -342,7 +394,7 @@ class SubjectRuleState:
             events.append(self._close_lost(fix.fix_time, received))
         if self.last_contact_at is None or received > self.last_contact_at:
             self.last_contact_at = received
-        late = fix.backfill or (fix.received_at is not None and fix.received_at - fix.fix_time > self.settings.late_after)
+        late = fix.backfill or received - fix.fix_time > self.settings.late_after
         if not self.context.positioning_order_in_force:
             return events + self._no_order(fix, late)
         if self._compliance is not None:
@@ -371,7 +423,8 @@ class SubjectRuleState:
             # a device that reported its own shutdown is not "lost": the power_off alarm says why
             and self._machines[AlarmType.power_off].episode is None
         ):
-            self._lost = Episode(AlarmType.lost_contact, since, since, False, now, {"silent_since": since.isoformat()})
+            details = {"silent_since": since.isoformat()}
+            self._lost = Episode(AlarmType.lost_contact, since, since, now, False, details)
             events.append(self._event(EventKind.open, self._lost, None))
         return events
 
@@ -380,13 +433,15 @@ class SubjectRuleState:
     def _no_order(self, fix: Fix, late: bool) -> list[RuleEvent]:
         """Art. 29: data without an order in force is a compliance problem, nothing else."""
         t = fix.fix_time
-        events = [m.close(self, t, ended_at=t, reason="positioning_order_ended") for m in self._machines.values() if m.episode is not None]
+        events = []
         for m in self._machines.values():
+            if m.episode is not None:
+                events.append(m.close(self, t, ended_at=t, reason="positioning_order_ended"))
             m.since = m.clear_since = None
         ep = self._compliance
         if ep is None:
             details = {"reason": "no_positioning_order", "device": fix.device_ident}
-            self._compliance = Episode(AlarmType.compliance, t, t, late, t, details)
+            self._compliance = Episode(AlarmType.compliance, t, t, t, late, details)
             events.append(self._event(EventKind.open, self._compliance, t))
         else:
             ep.last_at = t
@@ -411,38 +466,46 @@ class SubjectRuleState:
             if not present and machine.episode is None:
                 continue
             verdict = _Verdict.violating if present else _Verdict.clear
-            info = {"battery_pct": battery} if alarm is AlarmType.low_battery else {}
-            event = machine.step(self, verdict, fix, late, math.nan, info)
+            details = partial(dict, battery_pct=battery) if alarm is AlarmType.low_battery else dict
+            event = machine.step(self, verdict, fix, late, math.nan, details)
             if event is not None:
                 events.append(event)
 
     def _position_rules(
-        self, fix: Fix, zones: FixZones | None, accuracy: float, usable: bool, late: bool, events: list[RuleEvent]
+        self,
+        fix: Fix,
+        zones: FixZones | None,
+        accuracy: float,
+        usable: bool,
+        late: bool,
+        events: list[RuleEvent],
     ) -> None:
-        machines = self._machines
-        unsure = _Verdict.unsure
         if zones is None or not usable:
-            left = excl = (unsure, math.nan)
+            left = excl = _NO_EVIDENCE
         else:
             left = self._left_verdict(fix, zones.permitted_margin_m, accuracy)
             excl = self._exclusion_verdict(zones.exclusion_depth_m, accuracy)
         night = self._night_verdict(fix, accuracy, usable)
-        for alarm, (verdict, measure), info in (
-            (AlarmType.left_permitted_area, left, lambda: {"zones": list(zones.permitted_outside)} if zones else {}),
-            (AlarmType.entered_exclusion_zone, excl, lambda: {"zones": list(zones.exclusion_inside)} if zones else {}),
-            (AlarmType.night_absence, night, None),
+        for alarm, (verdict, measure) in (
+            (AlarmType.left_permitted_area, left),
+            (AlarmType.entered_exclusion_zone, excl),
+            (AlarmType.night_absence, night),
         ):
-            machine = machines[alarm]
-            if verdict is unsure or (verdict is not _Verdict.violating and machine.episode is None and machine.since is None):
-                continue  # nothing to change: the common case costs one comparison
-            event = machine.step(self, verdict, fix, late, measure, info)
+            machine = self._machines[alarm]
+            if machine.episode is None and machine.since is None and verdict is not _Verdict.violating:
+                continue  # nothing to change: the common case costs two comparisons
+            event = machine.step(self, verdict, fix, late, measure, partial(_zone_details, zones, alarm))
             if event is not None:
                 events.append(event)
+
+    # Each verdict is three-way with the fix's accuracy radius as the margin on both sides: a
+    # fix proves a violation only when beyond the line by more than its accuracy, and proves
+    # being back in order only when that far on the right side.  In between it proves nothing.
 
     def _left_verdict(self, fix: Fix, margin_m: float, accuracy: float) -> tuple[_Verdict, float]:
         if math.isnan(margin_m):
             return _Verdict.off, math.nan  # no permitted zone applies now
-        if margin_m >= 0.0:
+        if margin_m > accuracy:
             return _Verdict.clear, margin_m
         if -margin_m <= accuracy:
             return _Verdict.unsure, margin_m
@@ -452,8 +515,8 @@ class SubjectRuleState:
 
     @staticmethod
     def _exclusion_verdict(depth_m: float, accuracy: float) -> tuple[_Verdict, float]:
-        if math.isnan(depth_m):
-            return _Verdict.clear, math.nan
+        if math.isnan(depth_m) or depth_m < -accuracy:  # NaN: no exclusion zone anywhere near
+            return _Verdict.clear, depth_m
         return (_Verdict.violating if depth_m > accuracy else _Verdict.unsure), depth_m
 
     def _night_verdict(self, fix: Fix, accuracy: float, usable: bool) -> tuple[_Verdict, float]:
@@ -469,9 +532,10 @@ class SubjectRuleState:
         if not usable:
             return _Verdict.unsure, math.nan
         away = geo.haversine_m(home[0], home[1], fix.lat, fix.lon)
-        if away <= self.settings.night_radius_m:
+        radius = self.settings.night_radius_m
+        if away + accuracy <= radius:
             return _Verdict.clear, away
-        if away - accuracy <= self.settings.night_radius_m:
+        if away - accuracy <= radius:
             return _Verdict.unsure, away
         if self.context.leaves and self.context.leave_covers(fix, accuracy):
             return _Verdict.off, away  # Art. 27: away on an approved leave
@@ -511,12 +575,26 @@ class SubjectRuleState:
 
     # events ------------------------------------------------------------------------------------
 
-    def _event(self, kind: EventKind, ep: Episode, fix_time: datetime | None, ended_at: datetime | None = None) -> RuleEvent:
+    def _event(
+        self, kind: EventKind, ep: Episode, fix_time: datetime | None, ended_at: datetime | None = None
+    ) -> RuleEvent:
         details = dict(ep.details)
         peak_key = _PEAK_KEY.get(ep.alarm_type)
         if peak_key is not None:
+            # None: farther from a district boundary than the fences measure (exact_within_m)
             details[peak_key] = None if math.isinf(ep.peak_m) else round(ep.peak_m, 1)
-        return RuleEvent(kind, ep.alarm_type, self.subject_id, ep.started_at, ep.last_at, fix_time, details, ep.retrospective, ended_at)
+        return RuleEvent(
+            kind,
+            ep.alarm_type,
+            self.subject_id,
+            ep.started_at,
+            ep.last_at,
+            ep.confirmed_at,
+            fix_time,
+            details,
+            ep.retrospective,
+            ended_at,
+        )
 
     def _close_lost(self, fix_time: datetime, received: datetime) -> RuleEvent:
         ep = self._lost
@@ -547,10 +625,13 @@ def evaluate_window(
 ) -> WindowResult:
     """Replay a subject's window of fixes (fix-time order) from the state before the window.
 
-    Used for a late batch (backfill after a dead zone) and after ``feed`` reported an
-    out-of-order fix.  ``prior_state`` is not changed.  ``zones[i]`` classifies ``fixes_sorted[i]``
-    (one :meth:`ZoneIndex.classify` call for the batch).  Silence is not judged here: lost contact
-    is about when data reaches us, which only :meth:`SubjectRuleState.tick` knows.
+    Used for a late batch (backfill after a dead zone: ``prior_state`` is the live state) and
+    after ``feed`` reported an out-of-order fix (``prior_state`` is a state from before
+    ``replay_from``: a kept copy, or one rebuilt by replaying stored fixes from a checkpoint;
+    the window then holds every stored fix from there on).  ``prior_state`` is not changed.
+    ``zones[i]`` classifies ``fixes_sorted[i]`` (one :meth:`ZoneIndex.classify` call for the
+    batch).  Silence is not judged here: lost contact is about when data reaches us, which
+    only :meth:`SubjectRuleState.tick` knows.
     """
     if zones is not None and len(zones) != len(fixes_sorted):
         raise ValueError("zones must classify every fix of the window")
@@ -574,7 +655,10 @@ def coalesce(events: Sequence[RuleEvent]) -> list[RuleEvent]:
     for group in groups.values():
         last = group[-1]
         kinds = {e.kind for e in group}
-        kind = EventKind.close if EventKind.close in kinds else EventKind.open if EventKind.open in kinds else EventKind.update
+        if EventKind.close in kinds:
+            kind = EventKind.close
+        else:
+            kind = EventKind.open if EventKind.open in kinds else EventKind.update
         out.append(
             RuleEvent(
                 kind,
@@ -582,6 +666,7 @@ def coalesce(events: Sequence[RuleEvent]) -> list[RuleEvent]:
                 last.subject_id,
                 last.started_at,
                 last.last_at,
+                last.confirmed_at,
                 last.fix_time,
                 last.details,
                 any(e.retrospective for e in group),

@@ -37,7 +37,10 @@ def fix(
     **kwargs: object,
 ) -> Fix:
     lat, lon = east(east_m, north_m)
-    return Fix("dev1", start + timedelta(seconds=seconds), lat, lon, source=source, accuracy_m=accuracy, subject_id=SUBJECT, **kwargs)  # type: ignore[arg-type]
+    at = start + timedelta(seconds=seconds)
+    return Fix(
+        "dev1", at, lat, lon, source=source, accuracy_m=accuracy, subject_id=SUBJECT, **kwargs  # type: ignore[arg-type]
+    )
 
 
 def state(**context: object) -> SubjectRuleState:

@@ -158,11 +158,16 @@ def test_classify_arrays_and_fixes_agree() -> None:
     fixes = [fix(*offset(*HOME, *rng.normal(0, 800, 2)), subject=int(rng.integers(1, 3))) for _ in range(200)]
     a = index.classify(fixes)
     b = index.classify_arrays(
-        [f.lat for f in fixes], [f.lon for f in fixes], [f.subject_id for f in fixes], [f.fix_time.timestamp() for f in fixes]
+        [f.lat for f in fixes],
+        [f.lon for f in fixes],
+        [f.subject_id for f in fixes],
+        [f.fix_time.timestamp() for f in fixes],
     )
     assert np.array_equal(a.permitted_margin_m, b.permitted_margin_m, equal_nan=True)
     assert np.array_equal(a.exclusion_depth_m, b.exclusion_depth_m, equal_nan=True)
-    assert [repr(z) for z in a] == [repr(z) for z in b]  # repr: NaN != NaN
+    ids = [(z.permitted_inside, z.permitted_outside, z.exclusion_inside) for z in a]
+    assert ids == [(z.permitted_inside, z.permitted_outside, z.exclusion_inside) for z in b]
+    assert any(i[0] for i in ids) and any(i[1] for i in ids) and any(i[2] for i in ids)
 
 
 def test_empty_batch_and_empty_index() -> None:
@@ -205,19 +210,25 @@ def test_geojson_gcj02_is_converted_on_the_way_in_and_out() -> None:
     assert isinstance(back, Circle) and geo.haversine_m(*HOME, back.lat, back.lon) < 0.01
 
 
-def test_geojson_errors_are_domain_errors() -> None:
+@pytest.mark.parametrize(
+    ("geometry", "properties"),
+    [
+        ({"type": "Point", "coordinates": [118, 36]}, {"id": 1, "kind": "exclusion"}),  # no radius
+        ({"type": "LineString", "coordinates": [[118, 36], [119, 37]]}, {"id": 1, "kind": "exclusion"}),
+        ({"type": "Point", "coordinates": [118, 36]}, {"id": 1, "kind": "nowhere", "radius_m": 5}),
+        ({"type": "Point", "coordinates": [118, 36]}, {"kind": "exclusion", "radius_m": 5}),  # no id
+    ],
+)
+def test_geojson_errors_are_domain_errors(geometry: dict[str, object], properties: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):
-        zone_from_geojson({"type": "Feature", "geometry": {"type": "Point", "coordinates": [118, 36]}, "properties": {"id": 1, "kind": "exclusion"}})
-    with pytest.raises(InvalidInput):
-        zone_from_geojson({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[118, 36], [119, 37]]}, "properties": {"id": 1, "kind": "exclusion"}})
-    with pytest.raises(InvalidInput):
-        zone_from_geojson({"type": "Feature", "geometry": {"type": "Point", "coordinates": [118, 36]}, "properties": {"id": 1, "kind": "nowhere", "radius_m": 5}})
+        zone_from_geojson({"type": "Feature", "geometry": geometry, "properties": properties})
 
 
 def test_packaged_file_keeps_only_linzi() -> None:
     features = json.loads(LINZI_GEOJSON.read_text(encoding="utf-8"))["features"]
     assert [f["properties"]["adcode"] for f in features] == ["370305"]
-    assert (LINZI_GEOJSON.parent / "README.md").read_text(encoding="utf-8").count("echarts-china-cities-pypkg 0.0.9")
+    readme = (LINZI_GEOJSON.parent / "README.md").read_text(encoding="utf-8")
+    assert "echarts-china-cities-pypkg 0.0.9 (MIT)" in readme
 
 
 def test_fixes_in_unknown_subject_use_no_subject_marker() -> None:
@@ -232,3 +243,89 @@ def test_later_minutes_of_a_scheduled_permitted_zone() -> None:
     saturday = MONDAY_NOON + timedelta(days=5)
     assert math.isnan(one(index, fix(*offset(*HOME, east_m=900), at=saturday)).permitted_margin_m)
     assert one(index, fix(*offset(*HOME, east_m=900))).permitted_margin_m == pytest.approx(-600.0, abs=0.5)
+
+
+def test_exclusion_clearance_is_measured_near_the_zone_only() -> None:
+    index = ZoneIndex(
+        [
+            Zone("c", ZoneKind.exclusion, Circle(*HOME, 300.0), subject_id=1),
+            Zone("p", ZoneKind.exclusion, square_m(*offset(*HOME, north_m=3000), 200.0), subject_id=1),
+        ],
+        exact_within_m=1000.0,
+    )
+    assert one(index, fix(*offset(*HOME, east_m=500))).exclusion_depth_m == pytest.approx(-200.0, abs=0.5)
+    assert one(index, fix(*offset(*HOME, north_m=3500))).exclusion_depth_m == pytest.approx(-300.0, rel=1e-3)
+    assert math.isnan(one(index, fix(*offset(*HOME, east_m=1400))).exclusion_depth_m)  # 1.1 km away
+    assert math.isnan(one(index, fix(*offset(*HOME, east_m=500), subject=2)).exclusion_depth_m)
+
+
+def test_small_polygon_distances_match_shapely_in_any_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zhijiao.monitoring import geofence
+
+    rng = np.random.default_rng(11)
+    zones = [
+        Zone(f"p{i}", ZoneKind.permitted, square_m(*offset(*HOME, *rng.normal(0, 2000, 2)), 300.0), subject_id=1)
+        for i in range(5)
+    ]
+    index = ZoneIndex(zones)
+    lat, lon = offset(*HOME, *rng.normal(0, 3000, (2, 500)))
+    frames = [geo.LocalProjection.around(z.geometry) for z in zones]
+    points = [shapely.points(*f.to_xy(lat, lon)) for f in frames]
+    boundaries = [f.project(z.geometry).boundary for f, z in zip(frames, zones, strict=True)]
+    expected = np.min([shapely.distance(b, p) for b, p in zip(boundaries, points, strict=True)], axis=0)
+    args = (lat, lon, np.ones(500), np.full(500, MONDAY_NOON.timestamp()))
+    outside = index.classify_arrays(*args).permitted_margin_m < 0
+    monkeypatch.setattr(geofence, "_SEGMENT_BATCH", 7)
+    margin = index.classify_arrays(*args).permitted_margin_m
+    assert np.allclose(-margin[outside], expected[outside], rtol=1e-9)
+
+
+@pytest.mark.parametrize("where", [(-33.87, 151.21), (40.71, -74.0), (-22.9, -43.2), HOME])
+def test_shared_zones_are_found_anywhere_on_earth(where: tuple[float, float]) -> None:
+    index = ZoneIndex([
+        Zone("shared", ZoneKind.exclusion, Circle(*where, 200.0)),
+        Zone("home", ZoneKind.permitted, square_m(*HOME, 300.0)),
+    ])
+    fixes = [fix(*where), fix(*offset(*where, east_m=400)), fix(*HOME, subject=7)]
+    result = index.classify(fixes)
+    assert result[0].exclusion_inside == ("shared",)
+    assert result[1].exclusion_inside == () and result[1].exclusion_depth_m == pytest.approx(-200, abs=0.5)
+    assert result[2].permitted_inside == ("home",)
+
+
+def test_classification_matches_a_brute_force_reference() -> None:
+    rng = np.random.default_rng(21)
+    nights = ((frozenset({0, 2}), time(11, 0), time(13, 0)),)
+    zones = []
+    for i in range(60):
+        centre = offset(*HOME, *rng.normal(0, 3000, 2))
+        subject = None if i % 10 == 0 else int(rng.integers(1, 6))
+        kind = ZoneKind.exclusion if i % 3 else ZoneKind.permitted
+        size = float(rng.uniform(200, 900))
+        geometry = Circle(*centre, size) if i % 2 else square_m(*centre, size)
+        zones.append(Zone(i, kind, geometry, subject, nights if i % 7 == 0 else ()))
+    index = ZoneIndex(zones)
+    fixes = [
+        fix(
+            *offset(*HOME, *rng.normal(0, 3500, 2)),
+            subject=int(rng.integers(1, 7)),
+            at=MONDAY_NOON + timedelta(hours=int(rng.integers(0, 72))),
+        )
+        for _ in range(400)
+    ]
+    result = index.classify(fixes)
+    for f, got in zip(fixes, result, strict=True):
+        applicable = [z for z in zones if z.subject_id in (None, f.subject_id) and z.is_active_at(f.fix_time)]
+
+        def contains(z: Zone) -> bool:
+            if isinstance(z.geometry, Circle):
+                return geo.haversine_m(z.geometry.lat, z.geometry.lon, f.lat, f.lon) <= z.geometry.radius_m
+            return bool(shapely.contains_xy(z.geometry, f.lon, f.lat))
+
+        inside = {z.id for z in applicable if contains(z)}
+        assert set(got.permitted_inside) | set(got.exclusion_inside) == inside
+        permitted = [z for z in applicable if z.kind is ZoneKind.permitted]
+        assert set(got.permitted_outside) == {z.id for z in permitted} - inside
+        assert math.isnan(got.permitted_margin_m) == (not permitted)
+        if permitted:
+            assert (got.permitted_margin_m >= 0) == bool(inside & {z.id for z in permitted})

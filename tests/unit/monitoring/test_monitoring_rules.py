@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from monitoring_helpers import (
@@ -17,6 +17,7 @@ from monitoring_helpers import (
 )
 
 from zhijiao.core import geo
+from zhijiao.core.clock import SHANGHAI
 from zhijiao.ingestion.fix import FixSource
 from zhijiao.monitoring.geofence import Circle, FixZones, Zone, ZoneKind
 from zhijiao.monitoring.rules import (
@@ -138,34 +139,34 @@ def test_schedule_limited_zone_only_alarms_in_its_hours() -> None:
     bars = Zone("bars", ZoneKind.exclusion, Circle(*east(500), 300.0), 1, schedule=nights)
     index = default_index(bars)
     assert run(state(), walk(0, 3600, 60, 500), index) == []  # noon
-    evening = datetime(2026, 3, 2, 21, 50, tzinfo=geo_tz())
+    evening = datetime(2026, 3, 2, 21, 50, tzinfo=SHANGHAI)
     fixes = walk(0, 3600, 60, 500, start=evening)
     events = run(state(), fixes, index)
     assert [e.kind for e in events if e.kind is not EventKind.update] == [EventKind.open]
-    assert events[0].started_at.astimezone(geo_tz()).time() == time(22, 0)
+    assert events[0].started_at.astimezone(SHANGHAI).time() == time(22, 0)
 
 
 def test_night_absence_across_midnight_and_closing_at_dawn() -> None:
-    evening = datetime(2026, 3, 2, 21, 0, tzinfo=geo_tz())
+    evening = datetime(2026, 3, 2, 21, 0, tzinfo=SHANGHAI)
     st = state(home=HOME)
     # away 2 km from 21:00 to 06:30 the next morning, a fix every 5 min
     fixes = walk(0, 9.5 * 3600, 300, 800, north_m=2000, start=evening)
     events = [e for e in run(st, fixes) if e.alarm_type is AlarmType.night_absence]
     assert [e.kind for e in events if e.kind is not EventKind.update] == [EventKind.open, EventKind.close]
-    local = [e.fix_time.astimezone(geo_tz()) for e in events if e.kind is not EventKind.update]
+    local = [e.fix_time.astimezone(SHANGHAI) for e in events if e.kind is not EventKind.update]
     assert (local[0].hour, local[0].minute) == (22, 5)  # 22:00 + dwell, at the next fix
     assert (local[1].hour, local[1].minute) == (6, 0)  # dawn ends it
     assert local[1].date() > local[0].date()
 
 
 def test_night_at_home_with_noise_is_quiet() -> None:
-    evening = datetime(2026, 3, 2, 22, 0, tzinfo=geo_tz())
+    evening = datetime(2026, 3, 2, 22, 0, tzinfo=SHANGHAI)
     fixes = walk(0, 8 * 3600, 300, 300, accuracy=300.0, start=evening)  # 300 m off, 300 m accuracy
     assert run(state(home=HOME), fixes) == []
 
 
 def test_night_absence_suspended_by_leave() -> None:
-    evening = datetime(2026, 3, 2, 21, 0, tzinfo=geo_tz())
+    evening = datetime(2026, 3, 2, 21, 0, tzinfo=SHANGHAI)
     leave = Leave(evening, evening + timedelta(days=1))
     fixes = walk(0, 4 * 3600, 300, 800, north_m=2000, start=evening)
     events = run(state(home=HOME, leaves=(leave,)), fixes)
@@ -181,9 +182,21 @@ def test_fix_without_fence_information_changes_nothing() -> None:
     assert st.feed(fix(430, 0), FixZones(permitted_margin_m=float("nan"))) != []  # no zone applies: closes
 
 
-def geo_tz():  # type: ignore[no-untyped-def]
-    from zhijiao.core.clock import SHANGHAI
-
-    return SHANGHAI
 
 
+def test_an_unsure_fix_completes_the_dwell_only_after_two_violating_ones() -> None:
+    cell = {"accuracy": 600.0, "source": FixSource.cell}
+    two_then_cell = [fix(0, 0), fix(30, OUT), fix(90, OUT), fix(150, 1200, **cell), fix(210, 1200, **cell)]
+    events = run(state(), two_then_cell)
+    assert [(e.kind, e.fix_time) for e in events] == [(EventKind.open, T0 + timedelta(seconds=150))]
+    assert events[0].last_at == T0 + timedelta(seconds=90)  # the last fix that showed it
+    one_then_cell = [fix(0, 0), fix(30, OUT)] + [fix(s, 1200, **cell) for s in range(90, 900, 60)]
+    assert run(state(), one_then_cell) == []
+
+
+def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> None:
+    bar = Zone("bar", ZoneKind.exclusion, Circle(*east(500), 300.0), subject_id=1)
+    cell = {"accuracy": 400.0, "source": FixSource.cell}
+    fixes = [fix(0, 500), fix(60, 900, **cell), fix(120, 500)]  # the cell fix lands 100 m outside
+    events = run(state(), fixes, default_index(bar))
+    assert [(e.kind, e.started_at) for e in events] == [(EventKind.open, T0)]
