@@ -127,11 +127,17 @@ def _validate_zone(zone: Zone) -> None:
     if isinstance(zone.geometry, Circle):
         if not zone.geometry.radius_m > 0:
             raise bad("圆形围栏半径必须大于 0")
+        min_lon = max_lon = zone.geometry.lon
+        min_lat = max_lat = zone.geometry.lat
     elif isinstance(zone.geometry, Polygon | MultiPolygon):
         if zone.geometry.is_empty or not zone.geometry.is_valid:
             raise bad(f"围栏几何无效：{shapely.is_valid_reason(zone.geometry)}")
+        min_lon, min_lat, max_lon, max_lat = zone.geometry.bounds
     else:
         raise bad("围栏只能是多边形、多多边形或圆")
+    # also catches (lat, lon) given as (x, y): Chinese longitudes are not latitudes
+    if not (-180 <= min_lon and max_lon <= 180 and -90 <= min_lat and max_lat <= 90):
+        raise bad("坐标超出经纬度范围（经度在前、纬度在后）")
     for window in zone.schedule:
         if not window.weekdays or not window.weekdays <= set(range(7)):
             raise bad("时段的星期必须是 0（周一）到 6（周日）")
