@@ -250,19 +250,21 @@ def observe(world: World, s: Subject, rng: np.random.Generator) -> list[Fix]:
     if rng.random() < 0.03:  # switched off: nothing at all
         a = rng.uniform(H, DAY_S - 2 * H)
         keep = ~((t >= a) & (t < a + rng.uniform(2400, 5400)))
+    start, device = DAY_START.timestamp(), f"bracelet-{s.sid}"
+    columns = (start + t, lat, lon, cell, accuracy, backfill, start + received)
     return [
         Fix(
-            device_ident=f"bracelet-{s.sid}",
-            fix_time=DAY_START + timedelta(seconds=float(t[i])),
-            lat=float(lat[i]),
-            lon=float(lon[i]),
-            source=FixSource.cell if cell[i] else FixSource.gnss,
-            accuracy_m=float(accuracy[i]),
-            backfill=bool(backfill[i]),
-            received_at=DAY_START + timedelta(seconds=float(received[i])),
+            device_ident=device,
+            fix_time=datetime.fromtimestamp(at, UTC),
+            lat=la,
+            lon=lo,
+            source=FixSource.cell if c else FixSource.gnss,
+            accuracy_m=acc,
+            backfill=late,
+            received_at=datetime.fromtimestamp(got, UTC),
             subject_id=s.sid,
         )
-        for i in np.flatnonzero(keep)
+        for at, la, lo, c, acc, late, got in zip(*(col[keep].tolist() for col in columns), strict=True)
     ]
 
 

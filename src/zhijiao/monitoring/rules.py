@@ -355,6 +355,7 @@ class SubjectRuleState:
     _anchor: _Anchor | None = field(default=None, init=False, repr=False)  # last accepted fix
     _pending: _Anchor | None = field(default=None, init=False, repr=False)  # last rejected jump
     _machines: dict[AlarmType, _Machine] = field(init=False, repr=False)
+    _device_machines: tuple[_Machine, ...] = field(init=False, repr=False)
     _lost: Episode | None = field(default=None, init=False, repr=False)
     _compliance: Episode | None = field(default=None, init=False, repr=False)
 
@@ -362,6 +363,7 @@ class SubjectRuleState:
         self._machines = {alarm: _Machine(alarm, self.settings.dwell) for alarm in _PEAK_KEY}
         # device alarms open at once: the device has already decided
         self._machines.update({alarm: _Machine(alarm, timedelta(0)) for alarm in DEVICE_ALARMS})
+        self._device_machines = tuple(self._machines[alarm] for alarm in DEVICE_ALARMS)
 
     @property
     def subject_id(self) -> int:
@@ -455,6 +457,9 @@ class SubjectRuleState:
         reported = fix.extras.get("alarm_types") or ()
         battery = fix.battery_pct
         settings = self.settings
+        quiet = not reported and (battery is None or battery >= settings.low_battery_pct)
+        if quiet and not any(m.episode for m in self._device_machines):
+            return  # the usual fix: no alarm reported, none open
         for alarm in DEVICE_ALARMS:
             present = alarm in reported
             if alarm is AlarmType.low_battery and battery is not None:
@@ -523,7 +528,7 @@ class SubjectRuleState:
         home = self.context.home
         if home is None:
             return _Verdict.off, math.nan
-        local = clock.to_local(fix.fix_time)
+        local = fix.fix_time.astimezone(clock.SHANGHAI)  # fix times are aware UTC (Fix contract)
         minute = local.hour * 60 + local.minute
         start, end = self.settings.night_minutes
         at_night = start <= minute or minute < end if start > end else start <= minute < end

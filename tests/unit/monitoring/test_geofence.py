@@ -186,6 +186,8 @@ def test_invalid_zones_are_refused() -> None:
         Zone("w", ZoneKind.permitted, Circle(*HOME, 10.0), schedule=((frozenset({7}), time(1), time(2)),))
     with pytest.raises(InvalidInput):
         ZoneIndex([Zone("d", ZoneKind.permitted, Circle(*HOME, 1.0))] * 2)
+    with pytest.raises(InvalidInput):  # lat and lon swapped
+        Zone("s", ZoneKind.permitted, shapely.box(36.8, 118.3, 36.9, 118.4))
 
 
 def test_geojson_round_trip_polygon_circle_and_schedule() -> None:

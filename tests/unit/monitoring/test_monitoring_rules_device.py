@@ -172,3 +172,13 @@ def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
         RuleSettings(dwell_s=-1)
     assert SubjectRuleState(state().context, RuleSettings(dwell_s=0)).settings.dwell == timedelta(0)
+
+
+def test_a_copy_is_independent_of_the_original() -> None:
+    original = state()
+    run(original, [alarmed({"sos"}, 0)])
+    twin = original.copy()
+    assert [e.kind for e in run(twin, [alarmed(set(), 30), alarmed(set(), 120)])] == [EventKind.close]
+    assert [e.alarm_type for e in original.open_episodes()] == [AlarmType.sos]
+    assert twin.open_episodes() == []
+    assert run(original, [alarmed(set(), 30), alarmed(set(), 120)])[0].kind is EventKind.close
