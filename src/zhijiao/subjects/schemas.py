@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from datetime import date, datetime
 from typing import Annotated
@@ -12,39 +11,13 @@ from pydantic_core import PydanticCustomError
 
 from zhijiao.core.errors import InvalidInput
 from zhijiao.subjects import idcard
+from zhijiao.subjects.idcard import Gender
+from zhijiao.subjects.rules import CorrectionType, SubjectState, TerminationReason  # noqa: F401
+from zhijiao.supervision.levels import SupervisionLevel
 
 
-class CorrectionType(enum.StrEnum):
-    control = "control"
-    probation = "probation"
-    parole = "parole"
-    medical_parole = "medical_parole"
-
-
-class Gender(enum.StrEnum):
-    male = "male"
-    female = "female"
-
-
-class SupervisionLevel(enum.StrEnum):
-    strict = "strict"
-    ordinary = "ordinary"
-    lenient = "lenient"
-
-
-class SubjectStatus(enum.StrEnum):
-    pending_reception = "pending_reception"
-    reported = "reported"
-    under_correction = "under_correction"
-    released = "released"
-    terminated = "terminated"
-
-
-class TerminationReason(enum.StrEnum):
-    revoked_probation = "revoked_probation"
-    revoked_parole = "revoked_parole"
-    recommitted = "recommitted"
-    died = "died"
+# One definition of each enum: the rules modules own them; the API re-exports them.
+SubjectStatus = SubjectState
 
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

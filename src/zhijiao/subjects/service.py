@@ -198,6 +198,13 @@ def _apply_phone(subject: Subject, phone: str | None) -> None:
 def create(*, db_session: Session, subject_in: SubjectCreate) -> Subject:
     actor = _actor(db_session, Perm.subjects_write)
     office_id = _check_office(db_session, actor, subject_in.office_id)
+    if subject_in.responsible_staff_id is None and actor.role == Role.office_officer:
+        # The officer who opens the file is responsible until reassigned (a minor's file is
+        # visible only to its responsible officer, so it must have one).
+        subject_in = subject_in.model_copy(update={"responsible_staff_id": actor.staff_id})
+    if subject_in.is_minor and subject_in.responsible_staff_id is None:
+        raise InvalidInput("未成年社区矫正对象须指定责任工作人员", code="minor_needs_officer",
+                           fields={"responsible_staff_id": "必填"})
     _check_staff(db_session, subject_in.responsible_staff_id, office_id)
     index = get_keyring().blind_index(subject_in.id_number)
     # The duplicate check must see every office, or a person could be registered twice.
