@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import Response
+
+from zhijiao.api.deps import IdPath, ScopedDb
+from zhijiao.checkins import service as checkins_service
+from zhijiao.checkins.schemas import CheckInRead, CheckInResult, EnrolmentRead
+from zhijiao.config import get_settings
+from zhijiao.core.errors import TooLarge
+
+router = APIRouter(tags=["checkins"])
+
+
+async def _read(upload: UploadFile) -> bytes:
+    """Read an upload, refusing more than the per-file limit before holding it all."""
+    limit = get_settings().max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"单个文件不能超过 {limit // (1024 * 1024)} MB", code="image_too_large")
+    return data
+
+
+@router.post("/subjects/{subject_id}/face", response_model=EnrolmentRead, status_code=201, summary="采集人脸")
+async def enrol_face(db_session: ScopedDb, subject_id: IdPath, image: Annotated[UploadFile, File()]) -> EnrolmentRead:
+    data = await _read(image)
+    from starlette.concurrency import run_in_threadpool
+
+    enrolment = await run_in_threadpool(checkins_service.enrol, db_session=db_session, subject_id=subject_id, image=data)
+    return EnrolmentRead.model_validate(enrolment)
+
+
+@router.get("/subjects/{subject_id}/face", summary="人脸照片（查看将被审计）",
+            response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+def face_photo(db_session: ScopedDb, subject_id: IdPath) -> Response:
+    data = checkins_service.reference_photo(db_session=db_session, subject_id=subject_id)
+    media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    return Response(data, media_type=media, headers={"cache-control": "no-store"})
+
+
+@router.post("/checkins", response_model=CheckInResult, status_code=201, summary="签到（人脸比对 + 活体检测）")
+async def check_in(
+    db_session: ScopedDb,
+    images: Annotated[list[UploadFile], File(description="现场抓拍（连拍，按时间顺序）")],
+    source: Annotated[str, Form(pattern="^(kiosk|phone)$")],
+    subject_id: Annotated[int | None, Form(ge=1, le=2**53)] = None,
+    id_number: Annotated[str | None, Form(max_length=20)] = None,
+    challenge: Annotated[str | None, Form(max_length=16)] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    kiosk_id: Annotated[str | None, Form(max_length=32)] = None,
+    mirrored: Annotated[bool, Form()] = False,
+    id_card_photo: Annotated[UploadFile | None, File(description="身份证芯片照片")] = None,
+) -> CheckInResult:
+    from starlette.concurrency import run_in_threadpool
+
+    if len(images) > 30:
+        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
+    frames = [await _read(i) for i in images]
+    chip = await _read(id_card_photo) if id_card_photo is not None else None
+    req = checkins_service.CheckInRequest(
+        source=source, images=frames, subject_id=subject_id, id_number=id_number, challenge=challenge, lat=lat,
+        lon=lon, kiosk_id=kiosk_id, id_card_photo=chip, mirrored=mirrored,
+    )
+    return await run_in_threadpool(checkins_service.check_in, db_session=db_session, req=req)
+
+
+@router.get("/subjects/{subject_id}/checkins", response_model=list[CheckInRead], summary="签到记录")
+def list_checkins(db_session: ScopedDb, subject_id: IdPath) -> list[CheckInRead]:
+    return [CheckInRead.model_validate(c) for c in checkins_service.list_checkins(db_session=db_session,
+                                                                                  subject_id=subject_id)]

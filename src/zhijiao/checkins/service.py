@@ -1,0 +1,214 @@
+"""Face enrolment, check-in with face (and ID card), and missed check-in duties.
+
+Biometric data (photos, embeddings, evidence) is SM4-encrypted at rest, served only to staff
+in scope, and every read is audited. A kiosk or a subject's phone finds its subject through
+an explicit system-scope lookup here — visible in the code, and the only thing it reveals is
+the check-in answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhijiao.checkins import face
+from zhijiao.checkins.models import CheckIn, Evidence, FaceEnrolment
+from zhijiao.checkins.schemas import CheckInResult
+from zhijiao.core import clock
+from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from zhijiao.monitoring import alarms as alarm_service
+from zhijiao.security import audit
+from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.crypto import get_keyring
+from zhijiao.security.permissions import Perm, has_perm, require
+from zhijiao.subjects import idcard
+from zhijiao.subjects import service as subjects_service
+from zhijiao.subjects.models import Subject
+
+# Check-in duty by supervision level, in days (a bureau's practice; 严管 weekly in person).
+CHECKIN_INTERVAL_DAYS = {"strict": 7, "ordinary": 30, "lenient": 60}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _keep_evidence(db: Session, images: list[bytes]) -> list[str]:
+    digests = []
+    for data in images:
+        digest = _sha(data)
+        if db.get(Evidence, digest) is None:
+            db.add(Evidence(sha256=digest, content=data, size=len(data), created_at=clock.now()))
+        digests.append(digest)
+    return digests
+
+
+def _active_enrolment(db: Session, subject_id: int) -> FaceEnrolment | None:
+    return db.execute(
+        select(FaceEnrolment).where(FaceEnrolment.subject_id == subject_id, FaceEnrolment.active.is_(True))
+        .execution_options(skip_scope=True)  # the subject was already resolved for this actor
+    ).scalar_one_or_none()
+
+
+def enrol(*, db_session: Session, subject_id: int, image: bytes) -> FaceEnrolment:
+    actor = require(get_actor(db_session), Perm.subjects_write)
+    subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
+    analysis = face.get_engine().analyze(image)
+    embedding = analysis.require_ok()  # 422 with the quality code
+    previous = _active_enrolment(db_session, subject.id)
+    if previous is not None:
+        previous.active = False
+    q = analysis.quality
+    enrolment = FaceEnrolment(
+        subject_id=subject.id, embedding=embedding.astype(np.float32).tobytes(), photo=image,
+        photo_sha256=_sha(image), active=True, enrolled_at=clock.now(), enrolled_by=actor.username,
+        quality={"face_px": q.face_px, "sharpness": q.sharpness, "luminance": q.luminance},
+    )
+    db_session.add(enrolment)
+    db_session.commit()
+    return enrolment
+
+
+def reference_photo(*, db_session: Session, subject_id: int) -> bytes:
+    """The enrolled photo, for staff in scope; every view is audited."""
+    require(get_actor(db_session), Perm.subjects_read)
+    subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
+    enrolment = db_session.execute(
+        select(FaceEnrolment).where(FaceEnrolment.subject_id == subject.id, FaceEnrolment.active.is_(True))
+    ).scalar_one_or_none()
+    if enrolment is None:
+        raise NotFound("该对象尚未采集人脸", code="face_not_enrolled")
+    audit.access(db_session, object_type="face_enrolments", object_id=enrolment.id, action="view_biometric")
+    db_session.commit()
+    return enrolment.photo
+
+
+@dataclass
+class CheckInRequest:
+    source: str
+    images: list[bytes]
+    subject_id: int | None = None
+    id_number: str | None = None
+    challenge: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    kiosk_id: str | None = None
+    id_card_photo: bytes | None = None
+    mirrored: bool = False
+
+
+def _resolve_subject(db: Session, actor: Actor, req: CheckInRequest) -> Subject | None:
+    if req.id_number:
+        number = idcard.parse_id_number(req.id_number).number  # 422 on a bad number (GB 11643)
+        stmt = select(Subject).where(Subject.id_number_index == get_keyring().blind_index(number),
+                                     Subject.status.in_(("reported", "under_correction")))
+    elif req.subject_id is not None:
+        stmt = select(Subject).where(Subject.id == req.subject_id)
+    else:
+        raise InvalidInput("请提供身份证号码或对象编号", code="subject_required", fields={"id_number": "必填"})
+    if actor.kind == "subject":
+        if req.subject_id not in (None, actor.subject_id):
+            raise Forbidden("只能为本人签到", code="checkin_self_only")
+        stmt = select(Subject).where(Subject.id == actor.subject_id)
+    if has_perm(actor, Perm.subjects_read):
+        return db.execute(stmt).unique().scalar_one_or_none()  # staff: their own jurisdiction
+    # Kiosks and subjects see no case file; this lookup is the one visible exception.
+    return db.execute(stmt.execution_options(skip_scope=True)).unique().scalar_one_or_none()
+
+
+def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
+    actor = get_actor(db_session)
+    if not (has_perm(actor, Perm.kiosk_checkin) or has_perm(actor, Perm.subjects_write)
+            or (actor is not None and actor.kind == "subject")):
+        raise Forbidden("无权执行签到", code="permission_denied")
+    assert actor is not None
+    if req.source not in ("kiosk", "phone"):
+        raise InvalidInput("签到来源只能是 kiosk 或 phone", code="bad_source", fields={"source": "取值不合法"})
+    if not req.images:
+        raise InvalidInput("请上传现场抓拍照片", code="images_required", fields={"images": "必填"})
+    engine = face.get_engine()
+    # Decoding first: a non-image or oversized upload is the client's error (4xx) and is not kept.
+    decoded = [face.decode_image(img) for img in req.images]
+    subject = _resolve_subject(db_session, actor, req)
+    record = CheckIn(subject_id=subject.id if subject else None, source=req.source, kiosk_id=req.kiosk_id,
+                     at=clock.now(), matched=False, challenge=req.challenge, lat=req.lat, lon=req.lon,
+                     actor_name=actor.username, reason="")
+    result = _evaluate(db_session, engine, subject, decoded, req, record)
+    record.evidence = _keep_evidence(db_session, req.images + ([req.id_card_photo] if req.id_card_photo else []))
+    db_session.add(record)
+    db_session.commit()
+    return CheckInResult(id=record.id, matched=record.matched, score=record.score, liveness=record.liveness,
+                         reason=record.reason, code=record.code, id_card_score=record.id_card_score)
+
+
+def _evaluate(db, engine, subject, decoded, req: CheckInRequest, record: CheckIn) -> None:
+    if subject is None:
+        record.code, record.reason = "subject_not_found", "未找到在册的社区矫正对象，请核对身份证号码"
+        return
+    enrolment = _active_enrolment(db, subject.id)
+    if enrolment is None:
+        record.code, record.reason = "face_not_enrolled", "该对象尚未采集人脸，请联系司法所"
+        return
+    analysis = engine.analyze_image(decoded[len(decoded) // 2])
+    if analysis.embedding is None:
+        record.code, record.reason = str(analysis.quality.code), analysis.quality.message
+        return
+    reference = np.frombuffer(enrolment.embedding, dtype=np.float32)
+    verdict = face.verify(analysis.embedding, reference)
+    record.score, record.distance = round(verdict.score, 4), round(verdict.distance, 4)
+    if req.id_card_photo is not None:
+        # 人证比对: the chip photo against the live face.
+        chip = engine.analyze(req.id_card_photo)
+        if chip.embedding is not None:
+            record.id_card_score = round(face.verify(analysis.embedding, chip.embedding).score, 4)
+    if req.challenge and len(req.images) > 1:
+        try:
+            live = face.check_liveness(req.images, req.challenge, engine=engine, mirrored=req.mirrored)
+            record.liveness = live.passed
+            live_reason = live.reason_chinese
+        except DomainError as exc:
+            record.liveness, live_reason = False, exc.message
+    else:
+        record.liveness, live_reason = None, "未进行活体检测"
+    id_card_ok = record.id_card_score is None or record.id_card_score >= 0.5
+    record.matched = verdict.matched and record.liveness is True and id_card_ok
+    if not verdict.matched:
+        record.code, record.reason = "face_mismatch", verdict.explanation_chinese
+    elif not id_card_ok:
+        record.code, record.reason = "id_card_mismatch", "现场人脸与身份证芯片照片不一致"
+    elif record.liveness is not True:
+        record.code, record.reason = "liveness_failed", live_reason
+    else:
+        record.code, record.reason = "ok", f"比对通过（{verdict.explanation_chinese}）；{live_reason}"
+
+
+def list_checkins(*, db_session: Session, subject_id: int) -> list[CheckIn]:
+    subjects_service.get(db_session=db_session, subject_id=subject_id)
+    return list(db_session.execute(
+        select(CheckIn).where(CheckIn.subject_id == subject_id).order_by(CheckIn.at.desc()).limit(200)
+    ).scalars())
+
+
+def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) -> list[int]:
+    """Raise ``missed_checkin`` for subjects whose duty interval passed without a matched check-in."""
+    now = now or clock.now()
+    last = dict(db_session.execute(
+        select(CheckIn.subject_id, func.max(CheckIn.at)).where(CheckIn.matched.is_(True))
+        .group_by(CheckIn.subject_id)
+    ).all())
+    missed = []
+    for s in db_session.execute(select(Subject).where(Subject.status == "under_correction")).unique().scalars():
+        days = CHECKIN_INTERVAL_DAYS.get(s.supervision_level, 30)
+        since = last.get(s.id) or (datetime.combine(s.correction_start_date, datetime.min.time(), clock.SHANGHAI)
+                                   if s.correction_start_date else None)
+        if since is not None and now - since > timedelta(days=days):
+            alarm_service.raise_alarm(db_session=db_session, subject_id=s.id, type="missed_checkin", at=now,
+                                      details={"interval_days": days, "last": since.isoformat()}, commit=False)
+            missed.append(s.id)
+    db_session.commit()
+    return missed

@@ -1,0 +1,136 @@
+"""Face enrolment and check-in through the API with real images, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+import factories as f
+
+skimage_data = pytest.importorskip("skimage.data")
+
+HEAD = Image.fromarray(skimage_data.astronaut()[0:300, 50:350])
+EYE_Y = 103
+
+
+def jpeg(im: Image.Image, quality: int = 92) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def shear(im: Image.Image, s: float) -> Image.Image:
+    return im.transform(im.size, Image.Transform.AFFINE, (1, s, -s * EYE_Y, 0, 1, 0),
+                        resample=Image.Resampling.BICUBIC)
+
+
+def other_person() -> bytes:
+    """A real face from LFW (another person), upscaled enough to pass the quality gate."""
+    grey = (skimage_data.lfw_subset()[7] * 255).astype(np.uint8)
+    big = Image.fromarray(grey).resize((200, 200), Image.Resampling.LANCZOS).convert("RGB")
+    out = Image.new("RGB", (360, 360), (128, 128, 128))
+    out.paste(big, (80, 60))
+    return jpeg(out, 95)
+
+
+TURN = [jpeg(HEAD, 95), jpeg(HEAD, 90), jpeg(shear(HEAD, 0.12)), jpeg(shear(HEAD, 0.25)), jpeg(shear(HEAD, 0.12)),
+        jpeg(HEAD, 85)]
+
+
+@pytest.fixture
+def world(client, db):
+    office, other_office = f.office(db), f.office(db)
+    officer = f.staff(db, "office_officer", office)
+    subject = f.subject(db, office, status="under_correction")
+    h = f.login(client, officer.username)
+    r = client.post(f"/api/v1/subjects/{subject.id}/face", files={"image": ("a.jpg", jpeg(HEAD), "image/jpeg")},
+                    headers=h)
+    assert r.status_code == 201, r.text
+    return {"office": office, "other_office": other_office, "officer": officer, "subject": subject, "h": h}
+
+
+def _files(frames):
+    return [("images", (f"{i}.jpg", b, "image/jpeg")) for i, b in enumerate(frames)]
+
+
+def test_kiosk_checkin_with_id_number_and_liveness(client, db, world):
+    kiosk = f.login(client, f.staff(db, "kiosk").username)
+    subject = world["subject"]
+    r = client.post("/api/v1/checkins", headers=kiosk, files=_files(TURN),
+                    data={"source": "kiosk", "id_number": subject.id_number, "challenge": "turn_right", "kiosk_id": "K1"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["matched"] is True and body["liveness"] is True and body["score"] >= 0.5
+    # a still photo held to the camera: identical frames fail liveness
+    still = [jpeg(HEAD)] * 6
+    r = client.post("/api/v1/checkins", headers=kiosk, files=_files(still),
+                    data={"source": "kiosk", "id_number": subject.id_number, "challenge": "turn_right"})
+    assert r.json()["matched"] is False and r.json()["liveness"] is False and r.json()["code"] == "liveness_failed"
+    # the kiosk account reads no case file
+    assert client.get(f"/api/v1/subjects/{subject.id}", headers=kiosk).status_code == 403
+    # both attempts are kept
+    rows = client.get(f"/api/v1/subjects/{subject.id}/checkins", headers=world["h"]).json()
+    assert [c["matched"] for c in rows] == [False, True]
+
+
+def test_different_person_does_not_match(client, world):
+    r = client.post("/api/v1/checkins", headers=world["h"], files=_files([other_person()]),
+                    data={"source": "kiosk", "subject_id": world["subject"].id})
+    assert r.status_code == 201
+    assert r.json()["matched"] is False and r.json()["code"] == "face_mismatch"
+
+
+@pytest.mark.parametrize("image,code,status", [
+    (jpeg(Image.new("RGB", (400, 300), (120, 130, 140))), "no_face", 422),
+    (jpeg(HEAD.filter(ImageFilter.GaussianBlur(2))), "too_blurry", 422),
+    (jpeg(HEAD.resize((200, 200))), "face_too_small", 422),
+    (b"GIF89a" + b"\0" * 100, "not_an_image", 422),
+    (b"\xff\xd8\xff\xe0" + b"<script>alert(1)</script>" * 10, "not_an_image", 422),  # disguised as JPEG
+])
+def test_enrolment_quality_gate(client, world, image, code, status):
+    r = client.post(f"/api/v1/subjects/{world['subject'].id}/face", files={"image": ("x.jpg", image, "image/jpeg")},
+                    headers=world["h"])
+    assert r.status_code == status and r.json()["code"] == code, r.text
+
+
+def test_oversized_upload_is_413(client, world):
+    from zhijiao.config import get_settings
+
+    big = b"\xff\xd8\xff\xe0" + b"\0" * (get_settings().max_upload_bytes + 10)
+    r = client.post(f"/api/v1/subjects/{world['subject'].id}/face", files={"image": ("x.jpg", big, "image/jpeg")},
+                    headers=world["h"])
+    assert r.status_code == 413 and r.json()["code"] == "image_too_large"
+
+
+def test_biometrics_scoped_and_audited(client, db, world):
+    sid = world["subject"].id
+    r = client.get(f"/api/v1/subjects/{sid}/face", headers=world["h"])
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
+    other = f.login(client, f.staff(db, "office_officer", world["other_office"]).username)
+    assert client.get(f"/api/v1/subjects/{sid}/face", headers=other).status_code == 404
+    r = client.post(f"/api/v1/subjects/{sid}/face", files={"image": ("a.jpg", jpeg(HEAD), "image/jpeg")}, headers=other)
+    assert r.status_code == 404
+    auditor = f.login(client, f.staff(db, "auditor").username)
+    reads = client.get("/api/v1/audit-events", params={"action": "view_biometric"}, headers=auditor).json()
+    assert reads["total"] == 1
+
+
+def test_missed_checkin_raises_alarm(db, world):
+    from datetime import timedelta
+
+    from zhijiao.checkins import service
+    from zhijiao.core import clock
+    from zhijiao.monitoring.models import Alarm
+    from zhijiao.security.actor import Actor
+
+    s = world["subject"]
+    s.correction_start_date = clock.today_local() - timedelta(days=40)
+    s.supervision_level = "strict"
+    db.commit()
+    db.info["actor"] = Actor.system("test")
+    assert service.scan_missed_checkins(db_session=db) == [s.id]
+    alarm = db.query(Alarm).one()
+    assert alarm.type == "missed_checkin"
