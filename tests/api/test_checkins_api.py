@@ -134,3 +134,31 @@ def test_missed_checkin_raises_alarm(db, world):
     assert service.scan_missed_checkins(db_session=db) == [s.id]
     alarm = db.query(Alarm).one()
     assert alarm.type == "missed_checkin"
+
+
+def test_rollcall_answered_and_missed(client, db, world):
+    from datetime import timedelta
+
+    from zhijiao.checkins import service
+    from zhijiao.core import clock, events
+    from zhijiao.monitoring.models import Alarm
+    from zhijiao.security.actor import Actor
+
+    seen = []
+    off = events.on("rollcalls", seen.append)
+    op = f.login(client, f.staff(db, "operator").username)
+    sid = world["subject"].id
+    calls = client.post("/api/v1/rollcalls", json={"subject_ids": [sid], "minutes": 10}, headers=op).json()
+    assert calls[0]["status"] == "pending"
+    r = client.post(f"/api/v1/rollcalls/{calls[0]['id']}/answer", headers=world["h"], files=_files(TURN),
+                    data={"challenge": "turn_right", "lat": "36.82", "lon": "118.31"})
+    assert r.status_code == 200 and r.json()["status"] == "answered_matched", r.text
+    again = client.post(f"/api/v1/rollcalls/{calls[0]['id']}/answer", headers=world["h"], files=_files(TURN),
+                        data={"challenge": "turn_right"})
+    assert again.status_code == 409
+    second = client.post("/api/v1/rollcalls", json={"sample": 1}, headers=op).json()[0]
+    db.info["actor"] = Actor.system("test")
+    assert service.expire_rollcalls(db_session=db, now=clock.now() + timedelta(minutes=11)) == [second["id"]]
+    assert [a.type for a in db.query(Alarm).all()] == ["missed_rollcall"]
+    assert [e["change"] for e in seen] == ["called", "answered_matched", "called", "no_answer"]
+    off()

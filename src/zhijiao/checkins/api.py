@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.checkins import service as checkins_service
-from zhijiao.checkins.schemas import CheckInRead, CheckInResult, EnrolmentRead
+from zhijiao.checkins.schemas import CheckInRead, CheckInResult, EnrolmentRead, RollCallCreate, RollCallRead
 from zhijiao.config import get_settings
 from zhijiao.core.errors import TooLarge
 
@@ -71,3 +71,41 @@ async def check_in(
 def list_checkins(db_session: ScopedDb, subject_id: IdPath) -> list[CheckInRead]:
     return [CheckInRead.model_validate(c) for c in checkins_service.list_checkins(db_session=db_session,
                                                                                   subject_id=subject_id)]
+
+
+@router.post("/rollcalls", response_model=list[RollCallRead], status_code=201, summary="视频点名（指定或随机抽取）")
+def create_rollcalls(db_session: ScopedDb, body: RollCallCreate) -> list[RollCallRead]:
+    calls = checkins_service.call(db_session=db_session, subject_ids=body.subject_ids, sample=body.sample,
+                                  minutes=body.minutes)
+    return [RollCallRead.model_validate(c) for c in calls]
+
+
+@router.get("/rollcalls", response_model=list[RollCallRead], summary="点名记录")
+def list_rollcalls(
+    db_session: ScopedDb,
+    status: Annotated[str | None, Query(pattern="^(pending|answered_matched|answered_not_matched|no_answer)$")] = None,
+    subject_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+) -> list[RollCallRead]:
+    return [RollCallRead.model_validate(c) for c in checkins_service.list_rollcalls(
+        db_session=db_session, status=status, subject_id=subject_id)]
+
+
+@router.post("/rollcalls/{rollcall_id}/answer", response_model=RollCallRead, summary="应答点名（现场抓拍 + 定位）")
+async def answer_rollcall(
+    db_session: ScopedDb,
+    rollcall_id: IdPath,
+    images: Annotated[list[UploadFile], File()],
+    challenge: Annotated[str | None, Form(max_length=16)] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    mirrored: Annotated[bool, Form()] = False,
+) -> RollCallRead:
+    from starlette.concurrency import run_in_threadpool
+
+    if len(images) > 30:
+        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
+    frames = [await _read(i) for i in images]
+    req = checkins_service.CheckInRequest(source="phone", images=frames, challenge=challenge, lat=lat, lon=lon,
+                                          mirrored=mirrored)
+    rc = await run_in_threadpool(checkins_service.answer, db_session=db_session, rollcall_id=rollcall_id, req=req)
+    return RollCallRead.model_validate(rc)

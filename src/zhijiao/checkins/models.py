@@ -63,3 +63,21 @@ class CheckIn(IdMixin, SubjectOwned, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[list[str] | None] = mapped_column(JSON)
     actor_name: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class RollCall(IdMixin, SubjectOwned, Base):
+    """A video roll call (视频点名): the subject must answer with a live capture before the deadline."""
+
+    __tablename__ = "rollcalls"
+    __table_args__ = (Index("ix_rollcalls_status_deadline", "status", "deadline"),)
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    called_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # pending → answered_matched | answered_not_matched | no_answer
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default="pending")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class EnrolmentRead(BaseModel):
@@ -45,3 +45,22 @@ class CheckInRead(BaseModel):
     reason: str
     lat: float | None
     lon: float | None
+
+
+class RollCallCreate(BaseModel):
+    subject_ids: list[int] | None = Field(default=None, max_length=500, description="点名对象；省略时随机抽取")
+    sample: int | None = Field(default=None, ge=1, le=500, description="随机抽取人数")
+    minutes: int = Field(default=10, ge=1, le=120, description="应答时限（分钟）")
+
+
+class RollCallRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subject_id: int
+    called_at: datetime
+    called_by: str
+    deadline: datetime
+    status: str
+    answered_at: datetime | None
+    checkin_id: int | None

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhijiao.checkins import face
-from zhijiao.checkins.models import CheckIn, Evidence, FaceEnrolment
+from zhijiao.checkins.models import CheckIn, Evidence, FaceEnrolment, RollCall
 from zhijiao.checkins.schemas import CheckInResult
-from zhijiao.core import clock
+from zhijiao.core import clock, events
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
@@ -212,3 +212,86 @@ def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) ->
             missed.append(s.id)
     db_session.commit()
     return missed
+
+
+# --- video roll call (视频点名) --------------------------------------------------------------
+
+ROLLCALL_TOPIC = "rollcalls"
+
+
+def _rollcall_event(rc: RollCall, change: str) -> dict:
+    return {"change": change, "id": rc.id, "subject_id": rc.subject_id, "status": rc.status,
+            "deadline": rc.deadline.isoformat(), "called_by": rc.called_by}
+
+
+def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | None, minutes: int) -> list[RollCall]:
+    """An operator calls named subjects, or a random sample of those in scope."""
+    import random
+
+    actor = require(get_actor(db_session), Perm.alarms_handle)
+    if subject_ids:
+        subjects = [subjects_service.get(db_session=db_session, subject_id=i) for i in dict.fromkeys(subject_ids)]
+    else:
+        pool = db_session.execute(select(Subject.id).where(Subject.status == "under_correction")).scalars().all()
+        if not pool:
+            raise InvalidInput("没有可点名的在矫对象", code="nobody_to_call")
+        chosen = random.SystemRandom().sample(list(pool), min(sample or 1, len(pool)))
+        subjects = [subjects_service.get(db_session=db_session, subject_id=i) for i in chosen]
+    now = clock.now()
+    calls = [RollCall(subject_id=s.id, called_at=now, called_by=actor.username,
+                      deadline=now + timedelta(minutes=minutes), status="pending") for s in subjects]
+    db_session.add_all(calls)
+    db_session.commit()
+    for rc in calls:
+        events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "called"))
+    return calls
+
+
+def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> RollCall:
+    """The subject answers on the phone page with a live capture and location."""
+    rc = db_session.execute(select(RollCall).where(RollCall.id == rollcall_id)).scalar_one_or_none()
+    if rc is None:
+        raise NotFound("点名不存在", code="rollcall_not_found")
+    if rc.status != "pending":
+        raise DomainError("该点名已结束", code="rollcall_closed", status=409)
+    now = clock.now()
+    if now > rc.deadline:
+        _expire(db_session, rc)
+        raise DomainError("已超过应答时限", code="rollcall_expired", status=409)
+    req.subject_id = rc.subject_id
+    result = check_in(db_session=db_session, req=req)
+    rc.answered_at, rc.checkin_id, rc.lat, rc.lon = now, result.id, req.lat, req.lon
+    rc.status = "answered_matched" if result.matched else "answered_not_matched"
+    if not result.matched:
+        alarm_service.raise_alarm(db_session=db_session, subject_id=rc.subject_id, type="missed_rollcall", at=now,
+                                  details={"rollcall_id": rc.id, "reason": result.reason}, commit=False)
+    db_session.commit()
+    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, rc.status))
+    return rc
+
+
+def _expire(db: Session, rc: RollCall) -> None:
+    rc.status = "no_answer"
+    alarm_service.raise_alarm(db_session=db, subject_id=rc.subject_id, type="missed_rollcall", at=rc.deadline,
+                              details={"rollcall_id": rc.id, "reason": "未在时限内应答"}, commit=False)
+    db.commit()
+    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "no_answer"))
+
+
+def expire_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[int]:
+    """Close roll calls past their deadline as no answer (the scheduler calls this)."""
+    now = now or clock.now()
+    due = db_session.execute(select(RollCall).where(RollCall.status == "pending", RollCall.deadline < now)).scalars().all()
+    for rc in due:
+        _expire(db_session, rc)
+    return [rc.id for rc in due]
+
+
+def list_rollcalls(*, db_session: Session, status: str | None = None, subject_id: int | None = None) -> list[RollCall]:
+    require(get_actor(db_session), Perm.subjects_read)
+    stmt = select(RollCall).order_by(RollCall.called_at.desc()).limit(500)
+    if status:
+        stmt = stmt.where(RollCall.status == status)
+    if subject_id is not None:
+        stmt = stmt.where(RollCall.subject_id == subject_id)
+    return list(db_session.execute(stmt).scalars())
