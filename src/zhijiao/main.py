@@ -104,6 +104,8 @@ async def _too_large(send: Send, rid: str) -> None:
 
 def api_router() -> APIRouter:
     from zhijiao.checkins.api import router as checkins_router
+    from zhijiao.checkins.phone_api import router as phone_router
+    from zhijiao.checkins.phone_api import staff_router as phone_staff_router
     from zhijiao.monitoring.api import router as monitoring_router
     from zhijiao.org.api import router as org_router
     from zhijiao.settings.api import router as settings_router
@@ -117,6 +119,8 @@ def api_router() -> APIRouter:
     router.include_router(monitoring_router)
     router.include_router(settings_router)
     router.include_router(checkins_router)
+    router.include_router(phone_router)
+    router.include_router(phone_staff_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:
@@ -125,6 +129,15 @@ def api_router() -> APIRouter:
         return {"status": "ok", "version": __version__}
 
     return router
+
+
+def _mount_phone_page(app: FastAPI) -> None:
+    """The subjects' phone page: static HTML and a little JS on the REST API (no build step)."""
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/m", StaticFiles(directory=Path(__file__).parent / "static" / "m", html=True), name="phone")
 
 
 def create_app(*, with_ui: bool = True) -> FastAPI:
@@ -164,6 +177,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body=settings.max_request_bytes, hsts=settings.hsts)
     errors.install(app)
     app.include_router(api_router())
+    _mount_phone_page(app)
     if with_ui:
         from zhijiao.ui import app as ui_app
 

@@ -162,3 +162,30 @@ def test_rollcall_answered_and_missed(client, db, world):
     assert [a.type for a in db.query(Alarm).all()] == ["missed_rollcall"]
     assert [e["change"] for e in seen] == ["called", "answered_matched", "called", "no_answer"]
     off()
+
+
+def test_phone_page_login_checkin_and_rollcall(client, db, world):
+    sid = world["subject"].id
+    number = world["subject"].id_number
+    assert client.get("/m/").status_code == 200 and "身份证号码" in client.get("/m/").text
+    r = client.post(f"/api/v1/subjects/{sid}/phone-password", json={"password": "weak"}, headers=world["h"])
+    assert r.status_code == 422
+    assert client.post(f"/api/v1/subjects/{sid}/phone-password", json={"password": "Phone#2026"},
+                       headers=world["h"]).status_code == 204
+    bad = client.post("/api/v1/m/login", json={"id_number": number, "password": "Wrong#2026"})
+    unknown = client.post("/api/v1/m/login", json={"id_number": "110101199003071234", "password": "Wrong#2026"})
+    assert bad.status_code == unknown.status_code == 401 and bad.json() == unknown.json()
+    token = client.post("/api/v1/m/login", json={"id_number": number, "password": "Phone#2026"}).json()["access_token"]
+    hs = {"Authorization": f"Bearer {token}"}
+    # a subject token opens nothing of the staff API
+    assert client.get("/api/v1/subjects", headers=hs).status_code == 401
+    r = client.post("/api/v1/m/checkins", headers=hs, files=_files(TURN),
+                    data={"challenge": "turn_right", "lat": "36.82", "lon": "118.31", "mirrored": "false"})
+    assert r.status_code == 201 and r.json()["matched"] is True, r.text
+    op = f.login(client, f.staff(db, "operator").username)
+    call = client.post("/api/v1/rollcalls", json={"subject_ids": [sid]}, headers=op).json()[0]
+    pending = client.get("/api/v1/m/rollcalls/pending", headers=hs).json()
+    assert [p["id"] for p in pending] == [call["id"]]
+    r = client.post(f"/api/v1/m/rollcalls/{call['id']}/answer", headers=hs, files=_files(TURN),
+                    data={"challenge": "turn_right", "mirrored": "false"})
+    assert r.json()["status"] == "answered_matched"

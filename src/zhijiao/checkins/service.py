@@ -250,7 +250,8 @@ def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | No
 def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> RollCall:
     """The subject answers on the phone page with a live capture and location."""
     rc = db_session.execute(select(RollCall).where(RollCall.id == rollcall_id)).scalar_one_or_none()
-    if rc is None:
+    actor = get_actor(db_session)
+    if rc is None or (actor is not None and actor.kind == "subject" and rc.subject_id != actor.subject_id):
         raise NotFound("点名不存在", code="rollcall_not_found")
     if rc.status != "pending":
         raise DomainError("该点名已结束", code="rollcall_closed", status=409)
@@ -285,6 +286,17 @@ def expire_rollcalls(*, db_session: Session, now: datetime | None = None) -> lis
     for rc in due:
         _expire(db_session, rc)
     return [rc.id for rc in due]
+
+
+def pending_for_subject(*, db_session: Session) -> list[RollCall]:
+    """The logged-in subject's open roll calls (scoping limits them to the subject)."""
+    actor = get_actor(db_session)
+    if actor is None or actor.kind != "subject":
+        raise Forbidden()
+    return list(db_session.execute(
+        select(RollCall).where(RollCall.subject_id == actor.subject_id, RollCall.status == "pending",
+                               RollCall.deadline >= clock.now()).order_by(RollCall.deadline)
+    ).scalars())
 
 
 def list_rollcalls(*, db_session: Session, status: str | None = None, subject_id: int | None = None) -> list[RollCall]:

@@ -168,7 +168,7 @@ def _session_row(db: Session, token: str | None) -> tuple[AuthSession, Staff]:
     if not token:
         raise Unauthorized()
     row = db.execute(
-        select(AuthSession, Staff).join(Staff, Staff.id == AuthSession.staff_id)
+        select(AuthSession, Staff).join(Staff, Staff.id == AuthSession.staff_id)  # inner join: staff tokens only
         .where(AuthSession.token_hash == token_hash(token))
     ).first()
     if row is None:
@@ -263,3 +263,75 @@ def logout(db: Session, token: str) -> None:
     if sess is not None and sess.revoked_at is None:
         sess.revoked_at = clock.now()
         db.commit()
+
+
+# --- subjects on the phone page ---------------------------------------------------------------
+
+SUBJECT_SESSION_HOURS = 12
+
+
+def set_subject_password(db: Session, *, subject_id: int, password: str, actor: Actor) -> None:
+    """Set at reception by the officer (the subject's file must be in the officer's scope)."""
+    from zhijiao.security.models import SubjectCredential
+
+    passwords.check_policy(password)
+    cred = db.get(SubjectCredential, subject_id)
+    if cred is None:
+        cred = SubjectCredential(subject_id=subject_id, password_hash="", set_at=clock.now(), set_by=actor.username)
+        db.add(cred)
+    cred.password_hash = passwords.hash_password(password)
+    cred.set_at, cred.set_by, cred.failed_logins, cred.locked_until = clock.now(), actor.username, 0, None
+    db.commit()
+
+
+def login_subject(db: Session, *, id_number: str, password: str, client_ip: str | None = None) -> LoginResult:
+    """ID number + password; the same failure answer for unknown numbers and wrong passwords."""
+    from zhijiao.security.crypto import get_keyring
+    from zhijiao.security.models import SubjectCredential
+    from zhijiao.subjects.models import Subject
+
+    now = clock.now()
+    index = get_keyring().blind_index(id_number.strip().upper())
+    row = db.execute(
+        select(Subject.id, SubjectCredential).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
+        .where(Subject.id_number_index == index, Subject.status.in_(("reported", "under_correction")))
+        .execution_options(skip_scope=True)  # no one is logged in yet: this lookup is the login itself
+    ).first()
+    cred = row[1] if row else None
+    ok = passwords.verify_password(cred.password_hash if cred else None, password)
+    db.info["actor"] = Actor(kind="anonymous", username="subject-login", client_ip=client_ip)
+    if ip_limiter.blocked(client_ip):
+        raise LoginFailed("登录失败次数过多，请稍后再试", code="too_many_attempts", status=429)
+    locked = cred is not None and cred.locked_until is not None and cred.locked_until > now
+    if not ok or locked:
+        ip_limiter.fail(client_ip)
+        if cred is not None and not locked:
+            cred.failed_logins += 1
+            if cred.failed_logins >= settings_service.value("security.lockout_failures"):
+                cred.locked_until = now + timedelta(minutes=settings_service.value("security.lockout_minutes"))
+                cred.failed_logins = 0
+        audit.record(db, object_type="subject_login", object_id=row[0] if row else None, action="login_failed")
+        db.commit()
+        raise LoginFailed("身份证号码或密码错误", code="login_failed")
+    assert row is not None and cred is not None
+    cred.failed_logins, cred.locked_until = 0, None
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=SUBJECT_SESSION_HOURS)
+    db.info["actor"] = Actor(kind="subject", username=f"subject:{row[0]}", subject_id=row[0], client_ip=client_ip)
+    db.add(AuthSession(token_hash=token_hash(token), subject_id=row[0], kind="phone", created_at=now,
+                       last_seen_at=now, expires_at=expires, client_ip=client_ip))
+    audit.record(db, object_type="subject_login", object_id=row[0], action="login")
+    db.commit()
+    return LoginResult(token=token, expires_at=expires, staff=None)  # type: ignore[arg-type]
+
+
+def resolve_subject(db: Session, token: str | None, *, client_ip: str | None = None) -> Actor:
+    if not token:
+        raise Unauthorized()
+    sess = db.execute(select(AuthSession).where(AuthSession.token_hash == token_hash(token),
+                                                AuthSession.subject_id.is_not(None))).scalar_one_or_none()
+    now = clock.now()
+    if sess is None or sess.revoked_at is not None or now >= sess.expires_at:
+        raise Unauthorized("登录已失效，请重新登录", code="session_expired")
+    return Actor(kind="subject", username=f"subject:{sess.subject_id}", subject_id=sess.subject_id,
+                 client_ip=client_ip)

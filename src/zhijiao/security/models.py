@@ -56,7 +56,8 @@ class AuthSession(IdMixin, Base):
     __audited__ = False
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(BigId, index=True)  # phone page logins
     kind: Mapped[str] = mapped_column(String(8), nullable=False, default="api")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -65,3 +66,16 @@ class AuthSession(IdMixin, Base):
     client_ip: Mapped[str | None] = mapped_column(String(64))
     # Set while the login may only enrol a second factor or change an expired password.
     restriction: Mapped[str | None] = mapped_column(String(32))
+
+
+class SubjectCredential(Base):
+    """The password a subject uses on the phone page, set by the officer at reception."""
+
+    __tablename__ = "subject_credentials"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(256), nullable=False, info={"sensitive": True})
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    set_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -108,7 +108,8 @@ def upgrade() -> None:
 
     op.create_table('auth_sessions',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('subject_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('created_at', zhijiao.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', zhijiao.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -123,6 +124,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_sessions_staff_id'), ['staff_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auth_sessions_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('subjects',
     sa.Column('office_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
