@@ -48,3 +48,12 @@ async def test_idle_session_is_refused_on_the_server(user: User, world: World) -
         await user.should_see("长时间未操作，会话已超时，请重新登录")
         await user.should_not_see("在册概况")
 
+
+async def test_login_returns_to_the_page_asked_for(user: User, world: World) -> None:
+    await user.open(f"/subjects/{world.subject_id}")
+    user.find(marker="login-username").type(world.officer_a)
+    user.find(marker="login-password").type("Zhijiao@2026")
+    user.find(marker="login-submit").click()
+    await user.should_see(marker="subject-name", retries=40)
+    assert user.back_history[-1] == f"/subjects/{world.subject_id}"
+

@@ -25,6 +25,8 @@ from zhijiao.ui import layout, menu
 UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.login",
     "zhijiao.ui.pages.dashboard",
+    "zhijiao.ui.pages.subjects",
+    "zhijiao.ui.pages.subject_detail",
 )
 
 
