@@ -26,6 +26,7 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.login",
     "zhijiao.ui.pages.dashboard",
     "zhijiao.ui.pages.subjects",
+    "zhijiao.ui.pages.subject_form",  # /subjects/new before /subjects/{subject_id}
     "zhijiao.ui.pages.subject_detail",
 )
 
