@@ -28,6 +28,8 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.subjects",
     "zhijiao.ui.pages.subject_form",  # /subjects/new before /subjects/{subject_id}
     "zhijiao.ui.pages.subject_detail",
+    "zhijiao.ui.pages.audit",
+    "zhijiao.ui.pages.staff",
 )
 
 
