@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from nicegui import core, ui
 from nicegui.functions.download import download
 from nicegui.functions.navigate import Navigate
@@ -48,6 +49,12 @@ class World:
     subject_id: int
 
 
+# The staff of these tests log in through the screen in nearly every test: an argon2 hash with
+# the library's defaults costs ~0.25 s per login, this one a millisecond (verify reads the
+# parameters from the hash).
+_FAST_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(factories.PASSWORD)
+
+
 @pytest.fixture
 def world(db) -> World:
     a = factories.office(db, name="闻韶司法所")
@@ -61,6 +68,9 @@ def world(db) -> World:
     factories.subject(db, a, name="李四光", correction_type="parole")
     factories.subject(db, a, name="王五常", status="under_correction")
     factories.subject(db, b, name="赵六合")
+    for member in (officer_a, officer_b, bureau, auditor, sysadmin):
+        member.password_hash = _FAST_HASH
+    db.commit()
     return World(a, b, officer_a.username, officer_b.username, bureau.username, auditor.username,
                  sysadmin.username, ["张三丰", "李四光", "王五常"], ["赵六合"], first.id)
 
