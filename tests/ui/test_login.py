@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from nicegui.testing import User
 
-from tests.ui.conftest import BOTH_BACKENDS, World, login, wait_for_path
+from tests.ui.conftest import World, login, wait_for_path
 from zhijiao.core import clock
 
 
@@ -16,7 +16,6 @@ async def test_wrong_password_shows_the_chinese_error(user: User, world: World) 
     await user.should_see(marker="login-submit")
 
 
-@BOTH_BACKENDS
 async def test_right_password_lands_on_the_dashboard(user: User, world: World) -> None:
     await login(user, world.officer_a)
     await user.should_see("在册概况（闻韶司法所）")

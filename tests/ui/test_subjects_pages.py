@@ -21,6 +21,15 @@ async def test_list_shows_the_officers_own_office_only(user: User, world: World)
     await user.should_not_see(marker="filter-office")  # office staff have no office filter
 
 
+async def test_minors_names_are_masked_in_the_list(user: User, world: World, db) -> None:
+    factories.subject(db, world.office_a, name="欧阳娜娜", is_minor=True)
+    await login(user, world.officer_a)
+    await user.open("/subjects")
+    (minor,) = [r for r in table_rows(user, "subjects-table") if r["minor"]]
+    assert minor["name"] == "欧阳某"
+    await user.should_not_see("欧阳娜娜")
+
+
 async def test_search_narrows_the_list(user: User, world: World) -> None:
     await login(user, world.officer_a)
     await user.open("/subjects")

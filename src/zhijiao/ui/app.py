@@ -4,8 +4,19 @@ NiceGUI is served from ``/`` of the same app, so ``/api/v1/*``, ``/docs`` and ``
 (registered first) keep working. Its JavaScript, CSS and fonts are bundled in the package and
 served from ``/_nicegui/…``: nothing is loaded from a CDN (the bureau's intranet is offline).
 
-A module adds screens by exposing ``register()`` (``@ui.page`` functions and
-``menu.add_menu_item`` calls) and appearing in :data:`UI_MODULES`.
+A module adds screens by exposing ``register()`` and appearing in :data:`UI_MODULES`::
+
+    # zhijiao/supervision/ui.py
+    def register() -> None:
+        menu.add_menu_item("请假审批", "/leave", "event_available", menu.CASE, order=30)
+
+        @protected_page("/leave")                 # resolves the login, binds the actor
+        def leave_page(ctx: PageContext) -> None:
+            with frame("请假审批"):                # header, role menu, title row
+                page = supervision_service.search_leave(db_session=ctx.db)  # services only
+                ...
+
+Actions (button handlers) use ``@session.action`` to get a fresh actor-bound session.
 """
 
 from __future__ import annotations

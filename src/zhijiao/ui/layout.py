@@ -107,7 +107,8 @@ def frame(title: str) -> Iterator[Frame]:
             ui.label(title).classes("zj-title").mark("page-title")
             actions = ui.row().classes("items-center gap-2")
         yield Frame(actions=actions, content=content)
-        ui.label(f"{ctx.bureau_name} · 内部业务系统 · 涉及个人信息，请依法使用").classes("zj-footer w-full text-center pt-4")
+        footer = f"{ctx.bureau_name} · 内部业务系统 · 涉及个人信息，请依法使用"
+        ui.label(footer).classes("zj-footer w-full text-center pt-4")
 
 
 def error_notice(exc: DomainError) -> None:

@@ -73,4 +73,5 @@ class PagedTable(Generic[T]):
                                  "rowsNumber": result.total}
         self.total = result.total
         if self.url is not None:
-            ui.run_javascript(f"history.replaceState(history.state, '', {json.dumps(self.url(result.page, result.size))})")
+            target = json.dumps(self.url(result.page, result.size))
+            ui.run_javascript(f"history.replaceState(history.state, '', {target})")

@@ -89,9 +89,10 @@ def register() -> None:
                     "outlined dense inputmode=numeric maxlength=6 autocomplete=one-time-code").classes("w-full").mark(
                     "login-otp")
                 message = ui.label(flash or "").classes("text-negative text-sm min-h-[1.25rem]").mark("login-error")
-                button = ui.button("登 录", on_click=submit).props("unelevated color=primary").classes("w-full h-10").mark(
-                    "login-submit")
+                button = ui.button("登 录", on_click=submit).props("unelevated color=primary").classes(
+                    "w-full h-10").mark("login-submit")
                 for field in (username, password, otp):
                     field.on("keydown.enter", submit)
-                ui.label(f"连续 {auth.MAX_FAILURES} 次登录失败，账号将锁定 {auth.LOCK_MINUTES} 分钟").classes("text-xs text-grey-6 self-center")
+                lockout = f"连续 {auth.MAX_FAILURES} 次登录失败，账号将锁定 {auth.LOCK_MINUTES} 分钟"
+                ui.label(lockout).classes("text-xs text-grey-6 self-center")
         return None

@@ -46,7 +46,7 @@ def _badges(s: SubjectRead) -> None:
              color=labels.LEVEL_COLOR.get(s.supervision_level, "grey-7")).props("outline")
     if s.is_minor:
         ui.badge("未成年", color="purple-6")
-    if s.report_overdue or (s.status == "pending_reception" and s.derived.report_overdue):
+    if s.report_overdue:
         ui.badge("报到逾期", color="negative")
 
 

@@ -137,13 +137,13 @@ def register() -> None:
                 with f.actions:
                     ui.button("新建档案", icon="person_add", on_click=lambda: ui.navigate.to("/subjects/new")).props(
                         "unelevated dense color=primary").classes("px-3").mark("new-subject")
-            SubjectList(ctx, filters, result, {o.id: o.name for o in offices}, district).build()
+            SubjectList(filters, result, {o.id: o.name for o in offices}, district).build()
 
 
 class SubjectList:
     """The filter bar and the paged table."""
 
-    def __init__(self, ctx: PageContext, filters: Filters, first: Page[SubjectListItem],
+    def __init__(self, filters: Filters, first: Page[SubjectListItem],
                  offices: dict[int, str], district: bool) -> None:
         self.filters = filters
         self.first = first
