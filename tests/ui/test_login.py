@@ -56,3 +56,13 @@ async def test_login_returns_to_the_page_asked_for(user: User, world: World) -> 
     await user.should_see(marker="subject-name", retries=40)
     assert user.back_history[-1] == f"/subjects/{world.subject_id}"
 
+
+
+async def test_an_action_after_the_idle_limit_goes_back_to_login(user: User, world: World) -> None:
+    with clock.frozen(clock.now()) as frozen:
+        await login(user, world.officer_a)
+        await user.open("/subjects")
+        frozen.tick(timedelta(minutes=11))
+        user.find(marker="subjects-table").trigger("request", {"pagination": {"page": 1, "rowsPerPage": 10}})
+        await user.should_see("长时间未操作，会话已超时，请重新登录", retries=20)
+        assert user.back_history[-1] == "/login?next=/subjects"
