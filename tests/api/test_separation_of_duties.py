@@ -16,7 +16,8 @@ MATRIX = {
     "disable_account": {"sysadmin"},
     "grant_role": {"secadmin"},
     "reset_second_factor": {"secadmin"},
-    "list_accounts": {"sysadmin", "secadmin"},
+    # case staff list only active case staff (to pick a responsible officer), administrators all accounts
+    "list_accounts": {"sysadmin", "secadmin", "bureau_officer", "office_officer"},
 }
 
 

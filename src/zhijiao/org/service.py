@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from zhijiao.core import clock
-from zhijiao.core.errors import Conflict, InvalidInput, NotFound
+from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
 from zhijiao.security import passwords
 from zhijiao.security.actor import get_actor
-from zhijiao.security.permissions import ADMIN_ROLES, Perm, Role, has_perm, require
+from zhijiao.security.permissions import ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, require
 
 
 def list_offices(*, db_session: Session) -> list[Office]:
@@ -38,6 +38,25 @@ def get_bureau(*, db_session: Session) -> Bureau | None:
 
 def find_staff(*, db_session: Session, staff_id: int) -> Staff | None:
     return db_session.get(Staff, staff_id)
+
+
+def list_staff(*, db_session: Session, office_id: int | None = None, active_only: bool = False) -> list[Staff]:
+    """Staff accounts by username: all of them for account administrators; for case staff
+    (choosing a responsible officer) the active case staff they may assign."""
+    actor = get_actor(db_session)
+    stmt = select(Staff).options(selectinload(Staff.office)).order_by(Staff.username)
+    if not (has_perm(actor, Perm.staff_manage) or has_perm(actor, Perm.roles_grant)):
+        if not has_perm(actor, Perm.subjects_write):
+            raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
+        stmt = stmt.where(Staff.role.in_([r.value for r in CASE_ROLES]))
+        active_only = True
+        if actor is not None and actor.role == Role.office_officer:
+            office_id = actor.office_id
+    if office_id is not None:
+        stmt = stmt.where(Staff.office_id == office_id)
+    if active_only:
+        stmt = stmt.where(Staff.active.is_(True))
+    return list(db_session.execute(stmt).scalars())
 
 
 def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bool = True) -> Staff:
@@ -69,14 +88,6 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
 
 def is_admin(role: str) -> bool:
     return role in ADMIN_ROLES
-
-
-def list_staff(*, db_session: Session) -> list[Staff]:
-    """Accounts, for the system and security administrators (no case data here)."""
-    actor = get_actor(db_session)
-    if not (has_perm(actor, Perm.staff_manage) or has_perm(actor, Perm.roles_grant)):
-        require(actor, Perm.staff_manage)
-    return list(db_session.execute(select(Staff).order_by(Staff.id)).scalars())
 
 
 def _staff(db_session: Session, staff_id: int) -> Staff:

@@ -1,0 +1,71 @@
+"""Mount the NiceGUI screens on the FastAPI application.
+
+NiceGUI is served from ``/`` of the same app, so ``/api/v1/*``, ``/docs`` and ``/openapi.json``
+(registered first) keep working. Its JavaScript, CSS and fonts are bundled in the package and
+served from ``/_nicegui/…``: nothing is loaded from a CDN (the bureau's intranet is offline).
+
+A module adds screens by exposing ``register()`` and appearing in :data:`UI_MODULES`::
+
+    # zhijiao/supervision/ui.py
+    def register() -> None:
+        menu.add_menu_item("请假审批", "/leave", "event_available", menu.CASE, order=30)
+
+        @protected_page("/leave")                 # resolves the login, binds the actor
+        def leave_page(ctx: PageContext) -> None:
+            with frame("请假审批"):                # header, role menu, title row
+                page = supervision_service.search_leave(db_session=ctx.db)  # services only
+                ...
+
+Actions (button handlers) use ``@session.action`` to get a fresh actor-bound session.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from nicegui import ui
+from nicegui.storage import Storage
+
+from zhijiao.config import get_settings
+from zhijiao.ui import layout, menu
+
+#: Page modules in menu order; each has ``register()``. Later domains append theirs.
+UI_MODULES: tuple[str, ...] = (
+    "zhijiao.ui.pages.login",
+    "zhijiao.ui.pages.dashboard",
+    "zhijiao.ui.pages.subjects",
+    "zhijiao.ui.pages.subject_form",  # /subjects/new before /subjects/{subject_id}
+    "zhijiao.ui.pages.subject_detail",
+    "zhijiao.ui.pages.audit",
+    "zhijiao.ui.pages.staff",
+)
+
+
+def register() -> None:
+    """Register every page and menu entry (run once per mount, never at import)."""
+    menu.reset()
+    layout.install_theme()
+    for name in UI_MODULES:
+        importlib.import_module(name).register()
+
+
+def mount(fastapi_app: FastAPI) -> None:
+    settings = get_settings()
+    if "NICEGUI_STORAGE_PATH" not in os.environ:
+        # Per-browser storage (it holds the session token) lives with the rest of the data.
+        Storage.path = Path(settings.data_dir, "ui-storage").resolve()
+    register()
+    ui.run_with(
+        fastapi_app,
+        storage_secret=settings.effective_secret(),
+        title="智矫",
+        language="zh-CN",
+        favicon=layout.FAVICON,
+        dark=False,
+        show_welcome_message=False,
+        reconnect_timeout=10.0,
+        session_middleware_kwargs={"same_site": "strict", "max_age": settings.session_absolute_hours * 3600},
+    )

@@ -1,0 +1,1 @@
+"""Page modules; each exposes ``register()``, called by :func:`zhijiao.ui.app.register`."""
