@@ -55,7 +55,7 @@ def staff(db: Session, role: str, office_: Office | None = None, username: str |
     n = next(_seq)
     username = username or f"{role}{n}"
     # Every staff account has a second factor, as production requires (GB/T 22239 双因素).
-    secret = kw.pop("totp_secret", pyotp.random_base32())
+    secret = kw.pop("totp_secret", totp_secret(username))
     s = Staff(
         username=username, display_name=kw.pop("display_name", f"测试人员{n}"), role=role,
         office_id=office_.id if office_ else None, bureau_id=b.id, password_hash=_HASH,
@@ -69,8 +69,17 @@ def staff(db: Session, role: str, office_: Office | None = None, username: str |
     return s
 
 
+def totp_secret(username: str) -> str:
+    """Derived from the username, so any copy of this module (NiceGUI's tests re-import
+    modules) computes the same codes."""
+    import base64
+    import hashlib
+
+    return base64.b32encode(hashlib.sha256(b"zhijiao-test:" + username.encode()).digest()[:20]).decode()
+
+
 def otp(username: str) -> str:
-    return pyotp.TOTP(TOTP_SECRETS[username]).at(clock.now())
+    return pyotp.TOTP(TOTP_SECRETS.get(username) or totp_secret(username)).at(clock.now())
 
 
 def id_number(birth: date = date(1985, 6, 15), gender: str = "male", area: str = "370305") -> str:

@@ -125,3 +125,13 @@ def test_masking_in_lists(client, db):
                     "id_number_masked": number[:6] + "********" + number[-4:]}
     full = client.get(f"/api/v1/subjects/{sid}", headers=h).json()
     assert full["name"] == "欧阳小明" and full["id_number"] == number  # the file itself, audited
+
+
+def test_patch_cannot_blank_required_fields(client, db):
+    a, _, officer_a, _, _ = _setup(db)
+    s = f.subject(db, a)
+    h = f.login(client, officer_a.username)
+    for field in ("crime", "name", "judgment_effective_date", "supervision_level", "is_minor"):
+        r = client.patch(f"/api/v1/subjects/{s.id}", json={field: None}, headers=h)
+        assert r.status_code == 422 and field in r.json()["fields"], (field, r.text)
+    assert client.patch(f"/api/v1/subjects/{s.id}", json={"prohibitions": None}, headers=h).status_code == 200

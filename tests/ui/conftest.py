@@ -148,6 +148,7 @@ async def login(user: User, username: str, password: str = factories.PASSWORD, *
     await user.open("/login")
     user.find(marker="login-username").type(username)
     user.find(marker="login-password").type(password)
+    user.find(marker="login-otp").type(factories.otp(username))
     user.find(marker="login-submit").click()
     if expect is not None:
         await wait_for_path(user, expect)

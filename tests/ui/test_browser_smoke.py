@@ -141,6 +141,8 @@ def test_login_list_and_file_in_chromium(server: str, driver, world: World) -> N
         _open(driver, f"{server}/login")
         driver.find_element(By.CSS_SELECTOR, "input[autocomplete=username]").send_keys(world.officer_a)
         driver.find_element(By.CSS_SELECTOR, "input[autocomplete=current-password]").send_keys(factories.PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "input[autocomplete=one-time-code]").send_keys(
+            factories.otp(world.officer_a))
         driver.find_element(By.XPATH, "//button[contains(., '登 录')]").click()
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "在册概况"))
         assert "王所员" in driver.find_element(By.TAG_NAME, "header").text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import factories
+
 from datetime import timedelta
 
 from nicegui.testing import User
@@ -52,6 +54,7 @@ async def test_login_returns_to_the_page_asked_for(user: User, world: World) -> 
     await user.open(f"/subjects/{world.subject_id}")
     user.find(marker="login-username").type(world.officer_a)
     user.find(marker="login-password").type("Zhijiao@2026")
+    user.find(marker="login-otp").type(factories.otp(world.officer_a))
     user.find(marker="login-submit").click()
     await user.should_see(marker="subject-name", retries=40)
     assert user.back_history[-1] == f"/subjects/{world.subject_id}"

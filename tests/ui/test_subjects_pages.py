@@ -22,7 +22,11 @@ async def test_list_shows_the_officers_own_office_only(user: User, world: World)
 
 
 async def test_minors_names_are_masked_in_the_list(user: User, world: World, db) -> None:
-    factories.subject(db, world.office_a, name="欧阳娜娜", is_minor=True)
+    from zhijiao.org.models import Staff
+
+    officer = db.query(Staff).filter_by(username=world.officer_a).one()
+    # a minor's file is visible only to its responsible officer (社区矫正法 第五十四条)
+    factories.subject(db, world.office_a, name="欧阳娜娜", is_minor=True, responsible_staff_id=officer.id)
     await login(user, world.officer_a)
     await user.open("/subjects")
     (minor,) = [r for r in table_rows(user, "subjects-table") if r["minor"]]

@@ -231,6 +231,10 @@ def update(*, db_session: Session, subject_id: int, subject_in: SubjectUpdate) -
     if subject.status in ENDED:
         raise Conflict("已解除或终止矫正的档案不能修改", code="subject_closed")
     changes = subject_in.model_dump(exclude_unset=True)
+    required = {c.key for c in Subject.__mapper__.column_attrs if not c.columns[0].nullable}
+    blank = {k: "不能为空" for k, v in changes.items() if v is None and k in required | {"team"}}
+    if blank:
+        raise InvalidInput("必填项不能清空", code="validation_error", fields=blank)
     expected = changes.pop("version", None)
     if expected is not None and expected != subject.version:
         raise Conflict("档案已被他人修改，请刷新后重试", code="stale_version")

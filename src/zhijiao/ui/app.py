@@ -67,5 +67,6 @@ def mount(fastapi_app: FastAPI) -> None:
         dark=False,
         show_welcome_message=False,
         reconnect_timeout=10.0,
-        session_middleware_kwargs={"same_site": "strict", "max_age": settings.session_absolute_hours * 3600},
+        # The cookie only identifies the browser; the login's lifetime is enforced on the server.
+        session_middleware_kwargs={"same_site": "strict", "max_age": 72 * 3600},
     )

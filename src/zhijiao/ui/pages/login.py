@@ -93,6 +93,9 @@ def register() -> None:
                     "w-full h-10").mark("login-submit")
                 for field in (username, password, otp):
                     field.on("keydown.enter", submit)
-                lockout = f"连续 {auth.MAX_FAILURES} 次登录失败，账号将锁定 {auth.LOCK_MINUTES} 分钟"
+                from zhijiao.settings.service import value
+
+                lockout = (f"连续 {value('security.lockout_failures')} 次登录失败，"
+                           f"账号将锁定 {value('security.lockout_minutes')} 分钟")
                 ui.label(lockout).classes("text-xs text-grey-6 self-center")
         return None
