@@ -4,6 +4,9 @@ from zhijiao.org import models as _org  # noqa: F401
 from zhijiao.security import models as _security  # noqa: F401
 from zhijiao.subjects import models as _subjects  # noqa: F401
 from zhijiao.monitoring import models as _monitoring  # noqa: F401
+from zhijiao.supervision import models as _supervision  # noqa: F401
+from zhijiao.documents import models as _documents  # noqa: F401
+from zhijiao.tasks import models as _tasks  # noqa: F401
 from zhijiao.db.base import Base
 
 metadata = Base.metadata
