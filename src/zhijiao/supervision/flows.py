@@ -151,6 +151,7 @@ def _release(db_session: Session, s: Subject, row: Announcement, announcement_in
         if not release_rules.is_release_due(s.correction_end_date):
             raise Conflict(f"矫正期限至{s.correction_end_date.isoformat()}届满，届满之日方可解除矫正",
                            code="release_not_due")
+    row.reason = reason
     db_session.add(row)
     db_session.flush()
     on = clock.to_local(row.at).date()
@@ -307,8 +308,9 @@ def _prior_sentences(db_session: Session, s: Subject, exclude_id: int | None = N
 
 def decide_sanction(*, db_session: Session, sanction_id: int, decision_in: DecisionIn
                     ) -> tuple[Sanction, list[Proposal]]:
-    actor = service.bureau_decider(db_session, "表扬、训诫、警告")
+    actor = service.decider(db_session)
     row = service.get_sanction(db_session=db_session, sanction_id=sanction_id)
+    service.require_bureau(actor, "表扬、训诫、警告")
     s = service.open_subject(db_session, row.subject_id)
     if row.status != "pending":
         raise Conflict("该奖惩已处理", code="sanction_state")
@@ -332,6 +334,7 @@ def decide_sanction(*, db_session: Session, sanction_id: int, decision_in: Decis
 
 def decide_proposal(*, db_session: Session, proposal_id: int, decision_in: ProposalDecisionIn
                     ) -> tuple[Proposal, Sanction | None]:
+    actor = service.decider(db_session)
     row = service.get_proposal(db_session=db_session, proposal_id=proposal_id)
     kind = sanction_rules.SanctionKind(row.kind)
     rule = sanction_rules.who_decides(kind)
@@ -340,7 +343,8 @@ def decide_proposal(*, db_session: Session, proposal_id: int, decision_in: Propo
             raise _decided_externally(kind)  # e.g. revoking probation: only the court (Law Art. 46)
         raise InvalidInput("请选择 accept（采纳）或 reject（不采纳）", code="invalid_decision",
                            fields={"decision": "取值不合法"})
-    actor = service.bureau_decider(db_session, "提请事项") if rule.proposal_only else service.decider(db_session)
+    if rule.proposal_only:
+        service.require_bureau(actor, "提请事项")
     s = service.open_subject(db_session, row.subject_id)
     if row.status != "suggested":
         raise Conflict("该建议已处理", code="proposal_state")
@@ -377,8 +381,9 @@ def decide_proposal(*, db_session: Session, proposal_id: int, decision_in: Propo
 
 
 def send_proposal(*, db_session: Session, proposal_id: int, send_in: ProposalSendIn) -> Proposal:
-    actor = service.bureau_decider(db_session, "提请")
+    actor = service.decider(db_session)
     row = service.get_proposal(db_session=db_session, proposal_id=proposal_id)
+    service.require_bureau(actor, "提请")
     s = service.open_subject(db_session, row.subject_id)
     kind = sanction_rules.SanctionKind(row.kind)
     rule = sanction_rules.who_decides(kind)

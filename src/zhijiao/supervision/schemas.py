@@ -461,7 +461,7 @@ class SanctionRead(Out):
     id: int
     subject_id: int
     kind: str
-    label: str
+    label: str = ""
     reason: str
     basis: str
     status: str
@@ -512,12 +512,12 @@ class ProposalRead(Out):
     id: int
     subject_id: int
     kind: str
-    label: str
+    label: str = ""
     source: str
     reason: str
     basis: str
     decider: str
-    decider_label: str
+    decider_label: str = ""
     status: str
     created_by: str
     created_at: datetime

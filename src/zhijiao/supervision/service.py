@@ -96,8 +96,8 @@ def is_bureau(actor: Actor) -> bool:
     return actor.is_system or actor.role in ALL_OFFICE_ROLES
 
 
-def bureau_decider(db_session: Session, what: str) -> Actor:
-    actor = decider(db_session)
+def require_bureau(actor: Actor, what: str) -> Actor:
+    """Checked after the object is found, so another office's object stays a 404."""
     if not is_bureau(actor):
         raise Forbidden(f"{what}由区司法局决定，司法所可提出意见", code="bureau_decides")
     return actor
@@ -894,8 +894,9 @@ def notification_body_label(row: Notification) -> str:
 
 def decide_transfer(*, db_session: Session, transfer_id: int, decision: str, decided_on: date | None,
                     note: str | None) -> Transfer:
-    actor = bureau_decider(db_session, "执行地变更")
+    actor = decider(db_session)
     row = get_transfer(db_session=db_session, transfer_id=transfer_id)
+    require_bureau(actor, "执行地变更")
     s = open_subject(db_session, row.subject_id)
     _transfer_state(row, "answered", "applied", "consulting")
     if decision == "approve" and row.answer != "agree":
