@@ -227,3 +227,22 @@ def test_other_office_sees_nothing(client, world):
     assert client.get("/api/v1/leave-requests", headers=ho).json() == []
     assert client.post(f"/api/v1/subjects/{world['subject'].id}/leave-requests", json=_leave(3),
                        headers=ho).status_code == 404
+
+
+@pytest.mark.parametrize("payload", [
+    {"start": "0001-01-01", "end": "0001-01-02"},
+    {"start": "9999-12-30", "end": "9999-12-31"},
+])
+def test_absurd_dates_are_422_not_500(client, world, payload):
+    h = f.login(client, world["officer"].username)
+    r = client.post(f"/api/v1/subjects/{world['subject'].id}/leave-requests", json={**_leave(2), **payload}, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    sid = world["subject"].id
+    for path, body in ((f"/subjects/{sid}/announcements",
+                        {"kind": "entry", "place": "宣告室", "present": ["王所长"], "at": "0001-01-01T00:00:00+08:00"}),
+                       (f"/subjects/{sid}/monthly-assessments", {"month": "0000-01"}),
+                       (f"/subjects/{sid}/records", {"kind": "talk", "summary": "谈话", "occurred_on": payload["start"]})):
+        r = client.post(f"/api/v1{path}", json=body, headers=h)
+        assert r.status_code == 422, (path, r.text)
+    r = client.get(f"/api/v1/subjects/{sid}/active-leaves", params={"at": "0001-01-01T00:00:00+08:00"}, headers=h)
+    assert r.status_code == 422

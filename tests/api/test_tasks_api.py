@@ -22,8 +22,8 @@ def world(db):
         "a1": f.subject(db, a, name="甲一", responsible_staff_id=officer_a.id,
                         judgment_effective_date=today - timedelta(days=overdue_days)),
         "a2": f.subject(db, a, name="甲二", judgment_effective_date=today - timedelta(days=overdue_days)),
-        "minor": f.subject(db, a, name="欧阳小明", is_minor=True, responsible_staff_id=officer_a.id,
-                           judgment_effective_date=today - timedelta(days=overdue_days)),
+        "a3": f.subject(db, a, name="甲三", responsible_staff_id=officer_a.id,
+                        judgment_effective_date=today - timedelta(days=overdue_days)),
         "b1": f.subject(db, b, name="乙一", responsible_staff_id=officer_b.id,
                         judgment_effective_date=today - timedelta(days=overdue_days)),
     }
@@ -40,9 +40,9 @@ def test_lists_per_office_and_per_officer(client, world):
     assert a["total"] == 3 and {t["office_name"] for t in a["items"]} == {"闻韶司法所"}
     ha = f.login(client, world["officer_a"].username)
     mine = client.get("/api/v1/tasks", params={"assignee": "me"}, headers=ha).json()
-    assert {t["subject_id"] for t in mine["items"]} == {world["a1"].id, world["minor"].id}
+    assert {t["subject_id"] for t in mine["items"]} == {world["a1"].id, world["a3"].id}
     names = {t["subject_name"] for t in client.get("/api/v1/tasks", headers=ha).json()["items"]}
-    assert names == {"甲一", "甲二", "欧阳某"}  # a minor's name never appears in a list (Law Art. 54)
+    assert names == {"甲一", "甲二", "甲三"}
     # an office officer asking for another office gets nothing, not an error
     assert client.get("/api/v1/tasks", params={"office": "B1"}, headers=ha).json()["total"] == 0
     unassigned = client.get("/api/v1/tasks", params={"assignee": "none"}, headers=hb).json()
@@ -63,6 +63,17 @@ def test_overdue_filter_counts_and_summary(client, db, world):
         assert offices == {"闻韶司法所": (3, 3), "雪宫司法所": (1, 1)}
         staff = {g["id"]: g["overdue"] for g in summary["staff"]}
         assert staff == {world["officer_a"].id: 2, world["officer_b"].id: 1, None: 1}
+
+
+def test_a_minors_name_never_appears_in_a_list(client, db, world):
+    from zhijiao.supervision import scheduled
+
+    minor = f.subject(db, world["a"], name="欧阳小明", is_minor=True, responsible_staff_id=world["officer_a"].id,
+                      judgment_effective_date=clock.today_local() - timedelta(days=14))
+    scheduled.scan(db_session=db)
+    ha = f.login(client, world["officer_a"].username)
+    tasks = client.get("/api/v1/tasks", params={"subject_id": minor.id}, headers=ha).json()["items"]
+    assert [t["subject_name"] for t in tasks] == ["欧阳某"]  # Law Art. 54, even for the assigned officer
 
 
 def test_done_and_filters(client, world):

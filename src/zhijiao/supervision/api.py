@@ -59,7 +59,7 @@ from zhijiao.supervision.schemas import (
 )
 
 router = APIRouter(tags=["supervision"])
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 # --- 调查评估 ------------------------------------------------------------------------------------
@@ -217,6 +217,8 @@ def active_leaves(db_session: ScopedDb, subject_id: IdPath, at: datetime | None 
     if at is not None and at.tzinfo is None:
         raise InvalidInput("时间必须带时区，如 2026-11-28T08:00:00+08:00", code="timezone_required",
                            fields={"at": "须带时区"})
+    if at is not None and not 2000 <= at.year <= 2099:
+        raise InvalidInput("时间须在2000年至2099年之间", code="date_range", fields={"at": "超出范围"})
     service.subject(db_session, subject_id)
     return service.active_leaves(db_session, subject_id, at or clock.now())
 

@@ -6,7 +6,8 @@ import enum
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from zhijiao.documents.schemas import DocumentRead
 from zhijiao.subjects.schemas import CorrectionType, TeamMember
@@ -14,6 +15,8 @@ from zhijiao.subjects.schemas import CorrectionType, TeamMember
 Text = Annotated[str, Field(min_length=2, max_length=2000)]
 ShortText = Annotated[str, Field(min_length=2, max_length=200)]
 Note = Annotated[str | None, Field(default=None, max_length=2000)]
+# Dates a person types: bounded, so a typo like 0001-01-01 or 9999-12-31 is a 422, not an overflow.
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 Basis = Annotated[str | None, Field(default=None, min_length=4, max_length=256, description="法律依据；省略时按规则填入")]
 
 
@@ -34,7 +37,7 @@ class AssessmentCreate(In):
     person_name: Annotated[str, Field(min_length=2, max_length=50)]
     id_number: str | None = Field(default=None, min_length=18, max_length=18)
     entrusting_organ: Annotated[str, Field(min_length=2, max_length=128, description="委托机关")]
-    entrusted_on: date = Field(description="收到委托的日期")
+    entrusted_on: Day = Field(description="收到委托的日期")
     expedited: bool = Field(default=False, description="速裁程序（五个工作日）")
     proposed_correction_type: CorrectionType
     crime: Annotated[str, Field(min_length=2, max_length=128)]
@@ -50,7 +53,7 @@ class AssessmentFindings(In):
     findings: Text
     opinion: Opinion
     opinion_note: Note = None
-    completed_on: date | None = None
+    completed_on: Day | None = None
 
 
 class AssessmentRead(Out):
@@ -82,12 +85,12 @@ class AssessmentRead(Out):
 
 class ReceivedDocument(In):
     name: Annotated[str, Field(min_length=2, max_length=64)]
-    received_on: date | None = None
+    received_on: Day | None = None
 
 
 class ReceptionIn(In):
-    notified_on: date | None = Field(default=None, description="收到决定机关通知的日期")
-    documents_received_on: date | None = Field(default=None, description="法律文书送达日期")
+    notified_on: Day | None = Field(default=None, description="收到决定机关通知的日期")
+    documents_received_on: Day | None = Field(default=None, description="法律文书送达日期")
     documents: list[ReceivedDocument] = Field(default_factory=list, max_length=30)
     identity_verified: bool = False
     note: Note = None
@@ -132,6 +135,13 @@ class AnnouncementCreate(In):
     performance: Annotated[str | None, Field(default=None, max_length=500, description="矫正期间表现")] = None
     note: Note = None
 
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not 2000 <= value.year <= 2099:
+            raise PydanticCustomError("date_range", "时间须在2000年至2099年之间")
+        return value
+
 
 class AnnouncementRead(Out):
     id: int
@@ -152,7 +162,7 @@ class AnnouncementRead(Out):
 class TerminationIn(In):
     reason: Literal["revoked_probation", "revoked_parole", "recommitted", "died"]
     basis: Basis = None
-    decided_on: date | None = Field(default=None, description="裁定、决定或死亡日期")
+    decided_on: Day | None = Field(default=None, description="裁定、决定或死亡日期")
     proposal_id: int | None = Field(default=None, ge=1, description="据以终止的提请建议")
     note: Note = None
 
@@ -179,7 +189,7 @@ class PlanCreate(In):
 
 
 class PlanReviewCreate(In):
-    reviewed_on: date | None = None
+    reviewed_on: Day | None = None
     findings: Text
     adjustments: Note = None
 
@@ -248,7 +258,7 @@ class LevelReviewRead(Out):
 
 
 class _RecordBase(In):
-    occurred_on: date = Field(description="发生日期")
+    occurred_on: Day = Field(description="发生日期")
     summary: Text
     place: Annotated[str | None, Field(default=None, max_length=128)] = None
 
@@ -317,7 +327,7 @@ class RecordRead(Out):
 
 
 class MonthlyAssessmentCreate(In):
-    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="考核月份 YYYY-MM")]
+    month: Annotated[str, Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="考核月份 YYYY-MM")]
     score: int | None = Field(default=None, ge=0, le=100, description="与建议分不同时须说明理由")
     note: Note = None
 
@@ -339,8 +349,8 @@ class MonthlyAssessmentRead(Out):
 
 
 class LeaveCreate(In):
-    start: date = Field(description="外出日期")
-    end: date = Field(description="返回日期（经常性外出：批准有效期截止日）")
+    start: Day = Field(description="外出日期")
+    end: Day = Field(description="返回日期（经常性外出：批准有效期截止日）")
     destination: ShortText
     reason: Text
     frequent: bool = Field(default=False, description="经常性跨市县活动的简化审批（有效期不超过六个月）")
@@ -354,7 +364,7 @@ class LeaveDecisionIn(In):
 
 
 class LeaveReturnIn(In):
-    returned_on: date | None = Field(default=None, description="返回日期；省略为今天")
+    returned_on: Day | None = Field(default=None, description="返回日期；省略为今天")
     note: Note = None
 
 
@@ -390,28 +400,28 @@ class TransferCreate(In):
     to_agency: ShortText = Field(description="新执行地社区矫正机构")
     to_address: ShortText
     reason: Text
-    applied_on: date | None = None
+    applied_on: Day | None = None
 
 
 class TransferConsultIn(In):
-    sent_on: date | None = Field(default=None, description="征求意见函送达新执行地的日期")
+    sent_on: Day | None = Field(default=None, description="征求意见函送达新执行地的日期")
 
 
 class TransferAnswerIn(In):
     answer: Literal["agree", "disagree"]
-    answered_on: date | None = None
+    answered_on: Day | None = None
     note: Note = None
 
 
 class TransferDecisionIn(In):
     decision: Literal["approve", "reject"]
-    decided_on: date | None = None
+    decided_on: Day | None = None
     note: Note = None
 
 
 class TransferHandoverIn(In):
-    handed_over_on: date | None = None
-    new_place_reported_on: date | None = None
+    handed_over_on: Day | None = None
+    new_place_reported_on: Day | None = None
     note: Note = None
 
 
@@ -449,7 +459,7 @@ class SanctionCreate(In):
         description="commendation（表扬）、admonition（训诫）、warning（警告）；其余由法院、公安机关或决定机关决定，应提出提请建议")
     reason: Text = Field(description="事实与理由")
     basis: Basis = None
-    occurred_on: date | None = None
+    occurred_on: Day | None = None
 
 
 class DecisionIn(In):
@@ -483,8 +493,8 @@ class ProposalCreate(In):
 
 
 class EscalationCheckIn(In):
-    absconded_from: date | None = Field(default=None, description="脱管起始日期（经核实）")
-    absconded_until: date | None = Field(default=None, description="脱管结束日期；仍未归案则省略")
+    absconded_from: Day | None = Field(default=None, description="脱管起始日期（经核实）")
+    absconded_until: Day | None = Field(default=None, description="脱管结束日期；仍未归案则省略")
     police_penalty_unreformed: bool = Field(default=False, description="受到治安管理处罚仍不改正")
     medical_recheck_missed: bool = Field(default=False, description="保外就医不按时提交病情复查情况")
 
@@ -496,14 +506,14 @@ class ProposalDecisionIn(In):
 
 
 class ProposalSendIn(In):
-    sent_on: date | None = None
+    sent_on: Day | None = None
     recipient: Annotated[str | None, Field(default=None, min_length=2, max_length=128)] = None
     note: Note = None
 
 
 class ProposalOutcomeIn(In):
     outcome: Literal["granted", "denied"]
-    decided_on: date
+    decided_on: Day
     ruling_number: Annotated[str | None, Field(default=None, max_length=128)] = None
     note: Note = None
 
@@ -557,7 +567,7 @@ class NotificationRead(Out):
 
 
 class NotificationDoneIn(In):
-    done_on: date | None = None
+    done_on: Day | None = None
     note: Note = None
 
 
