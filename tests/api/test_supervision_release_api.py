@@ -122,3 +122,20 @@ def test_transfer_consult_answer_decide_hand_over(client, world):
                     json={"handed_over_on": today.isoformat(), "new_place_reported_on": today.isoformat()}, headers=h)
     assert r.json()["status"] == "completed"
     assert client.get(f"/api/v1/subjects/{sid}/transfers", headers=h).json()[0]["handed_over_on"] == today.isoformat()
+
+
+def test_timeline_shows_every_event_with_its_documents(client, world):
+    h = f.login(client, world["officer"].username)
+    sid = world["due"].id
+    client.post(f"/api/v1/subjects/{sid}/records", json={
+        "kind": "report", "channel": "in_person", "occurred_on": clock.today_local().isoformat(),
+        "summary": "最后一次当面报告"}, headers=h)
+    client.post(f"/api/v1/subjects/{sid}/sanctions", json={"kind": "commendation", "reason": "表现良好"}, headers=h)
+    out = client.post(f"/api/v1/subjects/{sid}/announcements", json=RELEASE, headers=h).json()
+    entries = client.get(f"/api/v1/subjects/{sid}/timeline", headers=h).json()
+    kinds = [e["kind"] for e in entries]
+    assert {"report", "sanction", "announcement_release", "transition"} <= set(kinds)
+    release = next(e for e in entries if e["kind"] == "announcement_release")
+    assert release["document_ids"] == [d["id"] for d in out["documents"]]
+    assert next(e for e in entries if e["kind"] == "report")["label"] == "当面报告"
+    assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)

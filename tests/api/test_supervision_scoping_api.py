@@ -103,6 +103,7 @@ def routes(i: dict) -> list[tuple[str, str, dict | None]]:
         ("get", f"/subjects/{sid}/documents", None),
         ("get", f"/documents/{i['document']}", None),
         ("get", f"/subjects/{sid}/archive", None),
+        ("get", f"/subjects/{sid}/timeline", None),
         ("get", f"/assessments/{i['assessment']}", None),
         ("post", f"/assessments/{i['assessment']}/findings", {"findings": "良好", "opinion": "suitable"}),
         ("post", f"/tasks/{i['task']}/done", {}),

@@ -50,6 +50,7 @@ from zhijiao.supervision.schemas import (
     TeamIn,
     TerminationIn,
     TerminationRead,
+    TimelineEntry,
     TransferAnswerIn,
     TransferConsultIn,
     TransferCreate,
@@ -361,6 +362,12 @@ def list_notifications(db_session: ScopedDb, subject_id: IdPath) -> list[Notific
 def notification_done(db_session: ScopedDb, notification_id: IdPath, done_in: NotificationDoneIn) -> NotificationRead:
     return views.notification(service.notification_done(db_session=db_session, notification_id=notification_id,
                                                         done_on=done_in.done_on, note=done_in.note))
+
+
+@router.get("/subjects/{subject_id}/timeline", response_model=list[TimelineEntry],
+            summary="对象的时间线（所有事件及其文书，最新在前）")
+def timeline(db_session: ScopedDb, subject_id: IdPath) -> list[TimelineEntry]:
+    return views.timeline(db_session, service.subject(db_session, subject_id))
 
 
 @router.get("/subjects/{subject_id}/archive", summary="导出档案（zip：目录、文书、结构化数据、校验清单；将被审计）",

@@ -179,7 +179,7 @@ def terminate(*, db_session: Session, subject_id: int, termination_in: Terminati
     basis = subject_rules.check_transition(s.status, SubjectStatus.terminated, correction_type=s.correction_type,
                                            reason=termination_in.reason)
     if termination_in.decided_on is not None:
-        service._not_future(termination_in.decided_on, "decided_on")
+        service.not_future(termination_in.decided_on, "decided_on")
     if termination_in.proposal_id is not None:
         proposal = service.get_proposal(db_session=db_session, proposal_id=termination_in.proposal_id)
         expected = {"revoked_probation": "revoke_probation", "revoked_parole": "revoke_parole",
@@ -257,7 +257,7 @@ def record_sanction(*, db_session: Session, subject_id: int, sanction_in: Sancti
     if rule.proposal_only:
         raise _decided_externally(kind)
     if sanction_in.occurred_on is not None:
-        service._not_future(sanction_in.occurred_on, "occurred_on")
+        service.not_future(sanction_in.occurred_on, "occurred_on")
     row = Sanction(subject_id=s.id, kind=kind.value, reason=sanction_in.reason,
                    basis=sanction_in.basis or rule.legal_basis, occurred_on=sanction_in.occurred_on,
                    proposed_by_id=actor.staff_id, proposed_by=actor.username, status="pending")
@@ -298,7 +298,7 @@ def _finish_sanction(db_session: Session, s: Subject, row: Sanction, actor: Acto
 
 def _prior_sentences(db_session: Session, s: Subject, exclude_id: int | None = None) -> list[str]:
     out = []
-    for r in service._decided_sanctions(db_session, s.id):
+    for r in service.decided_sanctions(db_session, s.id):
         if r.id == exclude_id or r.kind == "commendation" or r.decided_at is None:
             continue
         label = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(r.kind)]
@@ -391,7 +391,7 @@ def send_proposal(*, db_session: Session, proposal_id: int, send_in: ProposalSen
         raise Conflict("训诫、警告由区司法局决定，无需送达", code="proposal_state")
     if row.status != "accepted":
         raise Conflict("只能送达已采纳的提请建议", code="proposal_state")
-    sent_on = service._not_future(send_in.sent_on or clock.today_local(), "sent_on")
+    sent_on = service.not_future(send_in.sent_on or clock.today_local(), "sent_on")
     row.status, row.sent_on = "sent", sent_on
     default = s.deciding_organ if rule.decider in (sanction_rules.Decider.court,
                                                    sanction_rules.Decider.deciding_organ) else "执行地公安机关"

@@ -571,6 +571,19 @@ class NotificationDoneIn(In):
     note: Note = None
 
 
+class TimelineEntry(BaseModel):
+    """One event of the subject's file, for the subject page's timeline."""
+
+    on: date = Field(description="事件日期（上海时间）")
+    at: datetime = Field(description="排序用时间（UTC）")
+    kind: str
+    label: str
+    summary: str
+    object_type: str
+    object_id: int
+    document_ids: list[int] = []
+
+
 class ActiveLeave(BaseModel):
     """An approved leave in force, for the permitted-area rules of monitoring (Law Art. 27)."""
 

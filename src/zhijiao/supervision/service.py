@@ -136,7 +136,7 @@ def _one(db_session: Session, model: type, object_id: int, message: str, code: s
     return row
 
 
-def _not_future(value: date, field: str) -> date:
+def not_future(value: date, field: str) -> date:
     if value > clock.today_local():
         raise InvalidInput("日期不能晚于今天", code="date_in_future", fields={field: "晚于今天"})
     return value
@@ -220,7 +220,7 @@ def complete_assessment(
     row = get_assessment(db_session=db_session, assessment_id=assessment_id)
     if row.status != "open":
         raise Conflict("该调查评估已完成", code="assessment_completed")
-    completed_on = _not_future(findings_in.completed_on or clock.today_local(), "completed_on")
+    completed_on = not_future(findings_in.completed_on or clock.today_local(), "completed_on")
     if completed_on < row.entrusted_on:
         raise InvalidInput("完成日期不能早于委托日期", code="date_order", fields={"completed_on": "早于委托日期"})
     row.findings, row.opinion, row.opinion_note = findings_in.findings, findings_in.opinion.value, findings_in.opinion_note
@@ -256,7 +256,7 @@ def record_reception(*, db_session: Session, subject_id: int, reception_in: Rece
     for name, value in (("notified_on", reception_in.notified_on),
                         ("documents_received_on", reception_in.documents_received_on)):
         if value is not None:
-            _not_future(value, name)
+            not_future(value, name)
             if value < s.judgment_effective_date:
                 raise InvalidInput("日期不能早于判决、裁定生效日期", code="date_order", fields={name: "早于生效日期"})
     row = get_reception(db_session=db_session, subject_id=subject_id)
@@ -372,7 +372,7 @@ def review_plan(*, db_session: Session, plan_id: int, review_in: PlanReviewCreat
     s = active_subject(db_session, plan.subject_id)
     if plan.status != "active":
         raise Conflict("该方案已被新版本取代，请复查现行方案", code="plan_superseded")
-    reviewed_on = _not_future(review_in.reviewed_on or clock.today_local(), "reviewed_on")
+    reviewed_on = not_future(review_in.reviewed_on or clock.today_local(), "reviewed_on")
     plan.reviews.append(PlanReview(subject_id=s.id, reviewed_on=reviewed_on, findings=review_in.findings,
                                    adjustments=review_in.adjustments, reviewed_by=actor.username))
     tasks_service.close(db_session=db_session, key_prefix=f"plan_review:{s.id}:{plan.id}:", note="已复查")
@@ -385,7 +385,7 @@ def review_plan(*, db_session: Session, plan_id: int, review_in: PlanReviewCreat
 # --- 分类管理 ------------------------------------------------------------------------------------
 
 
-def _decided_sanctions(db_session: Session, subject_id: int) -> list[Sanction]:
+def decided_sanctions(db_session: Session, subject_id: int) -> list[Sanction]:
     return list(db_session.execute(
         select(Sanction).where(Sanction.subject_id == subject_id, Sanction.status == "decided")
         .order_by(Sanction.decided_at, Sanction.id)
@@ -406,7 +406,7 @@ def _level_since(db_session: Session, s: Subject) -> date:
 def level_facts(db_session: Session, s: Subject, risk_level: str) -> level_rules.LevelFacts:
     if s.correction_start_date is None:
         raise Conflict("尚未入矫宣告，不能评定管理等级", code="subject_not_under_correction")
-    sanctions = _decided_sanctions(db_session, s.id)
+    sanctions = decided_sanctions(db_session, s.id)
     consecutive = 0
     for row in reversed(sanctions):
         if row.kind != "commendation":
@@ -537,7 +537,7 @@ _DUTY_OF_RECORD = {("report", "in_person"): level_rules.DutyKind.in_person_repor
 def add_record(*, db_session: Session, subject_id: int, record_in: RecordIn) -> DailyRecord:
     actor = writer(db_session)
     s = active_subject(db_session, subject_id)
-    occurred_on = _not_future(record_in.occurred_on, "occurred_on")
+    occurred_on = not_future(record_in.occurred_on, "occurred_on")
     data = record_in.model_dump()
     row = DailyRecord(
         subject_id=s.id, kind=record_in.kind, occurred_on=occurred_on, channel=data.get("channel"),
@@ -619,7 +619,7 @@ def assess_month(
                                        else s.correction_start_date, min(last, s.correction_end_date or last))
     required = scoring.requirements([d for d in duties if d.window_start >= start or d.due >= start], first, last)
     records = list_records(db_session=db_session, subject_id=s.id, month=assessment_in.month)
-    sanctions = [r for r in _decided_sanctions(db_session, s.id)
+    sanctions = [r for r in decided_sanctions(db_session, s.id)
                  if r.decided_at is not None and first <= local_date(r.decided_at) <= last]
     facts = scoring.MonthFacts(
         required=required,
@@ -763,7 +763,7 @@ def confirm_return(*, db_session: Session, leave_id: int, returned_on: date | No
     actor = writer(db_session)
     row = get_leave(db_session=db_session, leave_id=leave_id)
     s = subject(db_session, row.subject_id)
-    back = _not_future(returned_on or clock.today_local(), "returned_on")
+    back = not_future(returned_on or clock.today_local(), "returned_on")
     if row.status == "approved" and leave_rules.is_overdue(leave_rule(row)):
         leave_rules.mark_overdue(leave_rule(row))
     moved = leave_rules.mark_returned(leave_rule(row), returned_on=back)
@@ -814,7 +814,7 @@ def apply_transfer(*, db_session: Session, subject_id: int, transfer_in: Transfe
         raise Conflict("该对象已有正在办理的执行地变更", code="transfer_in_progress")
     row = Transfer(subject_id=s.id, to_agency=transfer_in.to_agency, to_address=transfer_in.to_address,
                    reason=transfer_in.reason,
-                   applied_on=_not_future(transfer_in.applied_on or clock.today_local(), "applied_on"),
+                   applied_on=not_future(transfer_in.applied_on or clock.today_local(), "applied_on"),
                    status="applied", created_by=actor.username)
     db_session.add(row)
     db_session.commit()
@@ -826,7 +826,7 @@ def consult_transfer(*, db_session: Session, transfer_id: int, consult_in: Trans
     row = get_transfer(db_session=db_session, transfer_id=transfer_id)
     s = open_subject(db_session, row.subject_id)
     _transfer_state(row, "applied")
-    sent_on = _not_future(consult_in.sent_on or clock.today_local(), "sent_on")
+    sent_on = not_future(consult_in.sent_on or clock.today_local(), "sent_on")
     row.consult_sent_on, row.status = sent_on, "consulting"
     row.consult_deadline = transfer_rules.consult_reply_deadline(sent_on)
     tasks_service.ensure(
@@ -843,7 +843,7 @@ def answer_transfer(*, db_session: Session, transfer_id: int, answer_in: Transfe
     row = get_transfer(db_session=db_session, transfer_id=transfer_id)
     open_subject(db_session, row.subject_id)
     _transfer_state(row, "consulting")
-    answered_on = _not_future(answer_in.answered_on or clock.today_local(), "answered_on")
+    answered_on = not_future(answer_in.answered_on or clock.today_local(), "answered_on")
     if row.consult_sent_on and answered_on < row.consult_sent_on:
         raise InvalidInput("回复日期不能早于征求意见日期", code="date_order", fields={"answered_on": "早于征求意见"})
     row.answer, row.answered_on, row.status = answer_in.answer, answered_on, "answered"
@@ -882,7 +882,7 @@ def notification_done(*, db_session: Session, notification_id: int, done_on: dat
     row = _one(db_session, Notification, notification_id, "通知事项不存在或不在您的管辖范围内", "notification_not_found")
     if row.status != "pending":
         raise Conflict("该事项已办结或由其他机关办理", code="notification_state")
-    row.status, row.done_on, row.done_by, row.note = "done", _not_future(done_on or clock.today_local(), "done_on"), \
+    row.status, row.done_on, row.done_by, row.note = "done", not_future(done_on or clock.today_local(), "done_on"), \
         actor.username, note
     db_session.commit()
     return row
@@ -901,7 +901,7 @@ def decide_transfer(*, db_session: Session, transfer_id: int, decision: str, dec
     _transfer_state(row, "answered", "applied", "consulting")
     if decision == "approve" and row.answer != "agree":
         raise Conflict("新执行地社区矫正机构同意接收后才能批准变更", code="transfer_not_agreed")
-    on = _not_future(decided_on or clock.today_local(), "decided_on")
+    on = not_future(decided_on or clock.today_local(), "decided_on")
     row.decision, row.decided_on, row.decided_by = decision, on, actor.username
     row.note = note or row.note
     tasks_service.close(db_session=db_session, key=f"transfer_consult:{row.id}", status="cancelled", note="已决定")
@@ -932,10 +932,10 @@ def hand_over_transfer(*, db_session: Session, transfer_id: int, handed_over_on:
     row = get_transfer(db_session=db_session, transfer_id=transfer_id)
     open_subject(db_session, row.subject_id)
     _transfer_state(row, "approved")
-    row.handed_over_on = _not_future(handed_over_on or clock.today_local(), "handed_over_on")
+    row.handed_over_on = not_future(handed_over_on or clock.today_local(), "handed_over_on")
     tasks_service.close(db_session=db_session, key=f"transfer_handover:{row.id}", note="已移交")
     if reported_on is not None:
-        row.new_place_reported_on = _not_future(reported_on, "new_place_reported_on")
+        row.new_place_reported_on = not_future(reported_on, "new_place_reported_on")
         tasks_service.close(db_session=db_session, key=f"transfer_report:{row.id}", note="已在新执行地报到")
         row.status = "completed"
     row.note = note or row.note
@@ -971,7 +971,7 @@ def list_proposals(*, db_session: Session, subject_id: int) -> list[Proposal]:
 def violation_history(db_session: Session, s: Subject, flags: EscalationCheckIn | None = None
                       ) -> sanction_rules.ViolationHistory:
     records = [sanction_rules.SanctionRecord(sanction_rules.SanctionKind(r.kind), local_date(r.decided_at))
-               for r in _decided_sanctions(db_session, s.id) if r.decided_at is not None]
+               for r in decided_sanctions(db_session, s.id) if r.decided_at is not None]
     for p in db_session.execute(select(Proposal).where(
             Proposal.subject_id == s.id, Proposal.kind.in_([k.value for k in sanction_rules.PROPOSALS]),
             Proposal.status.in_(("accepted", "sent", "court_decided")))).scalars():
@@ -1017,7 +1017,7 @@ def evaluate_escalation(*, db_session: Session, subject_id: int, check_in: Escal
     if check_in.absconded_until and not check_in.absconded_from:
         raise InvalidInput("请填写脱管起始日期", code="abscond_from_required", fields={"absconded_from": "必填"})
     if check_in.absconded_from:
-        _not_future(check_in.absconded_from, "absconded_from")
+        not_future(check_in.absconded_from, "absconded_from")
         if check_in.absconded_until and check_in.absconded_until < check_in.absconded_from:
             raise InvalidInput("脱管结束日期不能早于起始日期", code="date_order", fields={"absconded_until": "早于起始"})
     rows = store_suggestions(db_session, s, violation_history(db_session, s, check_in))
@@ -1061,7 +1061,7 @@ def record_outcome(*, db_session: Session, proposal_id: int, outcome: str, decid
     s = open_subject(db_session, row.subject_id)
     if row.status != "sent":
         raise Conflict("只能登记已送达的提请建议的决定结果", code="proposal_state")
-    on = _not_future(decided_on, "decided_on")
+    on = not_future(decided_on, "decided_on")
     if row.sent_on and on < row.sent_on:
         raise InvalidInput("决定日期不能早于送达日期", code="date_order", fields={"decided_on": "早于送达日期"})
     row.status, row.outcome, row.outcome_on, row.outcome_ref, row.outcome_note = \

@@ -5,6 +5,7 @@ Shared by the API and the archive's ``record.json``.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from zhijiao.core import clock
 from zhijiao.documents import service as documents_service
 from zhijiao.documents.schemas import DocumentRead
 from zhijiao.subjects import rules as subject_rules
+from zhijiao.supervision import levels as level_rules
 from zhijiao.subjects.models import Subject
 from zhijiao.supervision import service
 from zhijiao.supervision import leave as leave_rules
@@ -43,6 +45,7 @@ from zhijiao.supervision.schemas import (
     ReceptionRead,
     RecordRead,
     SanctionRead,
+    TimelineEntry,
     TransferRead,
 )
 
@@ -178,3 +181,70 @@ def record_sections(db_session: Session, s: Subject) -> dict[str, Any]:
         "notifications": dump([notification(n) for n in service.list_notifications(db_session=db_session,
                                                                                    subject_id=sid)]),
     }
+
+
+_RECORD_LABELS = {"report": "报告", "home_visit": "实地查访", "talk": "个别谈话", "remote_check": "信息化核查",
+                  "visitor_approval": "会客审批", "education": "教育学习", "community_service": "公益活动"}
+_CHANNEL_LABELS = {"in_person": "当面", "phone": "电话", "written": "书面"}
+
+
+def _at(on: date) -> datetime:
+    return clock.ensure_utc(datetime.combine(on, time(12), tzinfo=clock.SHANGHAI))
+
+
+def timeline(db_session: Session, s: Subject) -> list[TimelineEntry]:
+    """Every event of the file, newest first, with the documents each one produced."""
+    docs: dict[tuple[str, int], list[int]] = {}
+    for d in documents_service.list_for_subject(db_session=db_session, subject_id=s.id):
+        docs.setdefault((d.source_type, d.source_id), []).append(d.id)
+    out: list[TimelineEntry] = []
+
+    def add(at: datetime | None, on: date | None, kind: str, label: str, summary: str, object_type: str,
+            object_id: int) -> None:
+        if at is None and on is None:
+            return
+        at = at or _at(on)  # type: ignore[arg-type]
+        out.append(TimelineEntry(on=on or clock.to_local(at).date(), at=at, kind=kind, label=label, summary=summary,
+                                 object_type=object_type, object_id=object_id,
+                                 document_ids=docs.get((object_type, object_id), [])))
+
+    states = subject_rules.STATE_LABELS
+    for t in s.transitions:
+        add(t.at, None, "transition", "状态变更",
+            f"{states[subject_rules.SubjectState(t.from_status)]}→{states[subject_rules.SubjectState(t.to_status)]}",
+            "subject_transitions", t.id)
+    row = service.get_reception(db_session=db_session, subject_id=s.id)
+    if row is not None:
+        add(row.created_at, None, "reception", "交付接收", "登记接收法律文书", "receptions", row.id)
+    for a in service.list_announcements(db_session=db_session, subject_id=s.id):
+        add(a.at, None, f"announcement_{a.kind}", "入矫宣告" if a.kind == "entry" else "解矫宣告", a.place,
+            "announcements", a.id)
+    for p in service.list_plans(db_session=db_session, subject_id=s.id):
+        add(p.created_at, None, "plan", "矫正方案", f"第{p.version}版", "correction_plans", p.id)
+        for r in p.reviews:
+            add(None, r.reviewed_on, "plan_review", "方案复查", r.findings[:60], "plan_reviews", r.id)
+    for r in service.list_level_reviews(db_session=db_session, subject_id=s.id):
+        if r.status == "confirmed" and r.decided_at is not None:
+            level = level_rules.LEVEL_LABELS[level_rules.SupervisionLevel(r.decided_level or r.proposed_level)]
+            add(r.decided_at, None, "level", "管理等级", f"确定为{level}", "level_reviews", r.id)
+    for r in service.list_records(db_session=db_session, subject_id=s.id):
+        label = _CHANNEL_LABELS.get(r.channel or "", "") + _RECORD_LABELS.get(r.kind, r.kind)
+        add(None, r.occurred_on, r.kind, label, r.summary[:60], "daily_records", r.id)
+    for m in service.list_monthly_assessments(db_session=db_session, subject_id=s.id):
+        add(m.assessed_at, None, "monthly_assessment", "月度考核",
+            f"{m.month.strftime('%Y-%m')}：{m.score}分（{'合格' if m.passed else '不合格'}）", "monthly_assessments", m.id)
+    for lv in service.list_leaves(db_session=db_session, subject_id=s.id):
+        label = leave_rules.LEAVE_STATUS_LABELS[leave_rules.LeaveStatus(lv.status)]
+        add(lv.decided_at or lv.created_at, None, "leave", "外出请假",
+            f"{lv.destination}，{lv.start.isoformat()}至{lv.end.isoformat()}（{label}）", "leave_requests", lv.id)
+    for t in service.list_transfers(db_session=db_session, subject_id=s.id):
+        add(t.created_at, None, "transfer", "执行地变更", f"{t.to_agency}（{service.TRANSFER_LABELS[t.status]}）",
+            "transfers", t.id)
+    for x in service.list_sanctions(db_session=db_session, subject_id=s.id):
+        label = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(x.kind)]
+        state = {"pending": "待审批", "decided": "已决定", "rejected": "未批准"}.get(x.status, x.status)
+        add(x.decided_at or x.created_at, None, "sanction", label, f"{x.reason[:60]}（{state}）", "sanctions", x.id)
+    for p in service.list_proposals(db_session=db_session, subject_id=s.id):
+        label = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(p.kind)]
+        add(p.decided_at or p.created_at, None, "proposal", label, p.reason[:60], "proposals", p.id)
+    return sorted(out, key=lambda e: (e.at, e.object_id), reverse=True)
