@@ -52,6 +52,7 @@ from zhijiao.supervision.schemas import (
     AssessmentFindings,
     EscalationCheckIn,
     LevelDecisionIn,
+    LeaveCreate,
     LevelReviewCreate,
     MonthlyAssessmentCreate,
     PlanCreate,
@@ -724,7 +725,7 @@ def approved_leaves(db_session: Session, subject_id: int, since: date | None = N
     return [leave_window(r) for r in db_session.execute(stmt.order_by(LeaveRequest.start)).scalars()]
 
 
-def request_leave(*, db_session: Session, subject_id: int, leave_in: Any) -> LeaveRequest:
+def request_leave(*, db_session: Session, subject_id: int, leave_in: LeaveCreate) -> LeaveRequest:
     actor = writer(db_session)
     s = active_subject(db_session, subject_id)
     settings = leave_settings()
