@@ -161,3 +161,12 @@ def test_concurrent_numbering_never_repeats_a_number(db, world):
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = list(pool.map(take, range(16)))
     assert sorted(numbers) == list(range(1, 17))
+
+
+def test_rendering_leaves_pillow_strict(client, world):
+    """WeasyPrint relaxes Pillow globally on import; the document service puts it back (check-in photos)."""
+    from PIL import ImageFile
+
+    h = f.login(client, world["officer"].username)
+    client.post(f"/api/v1/subjects/{world['subject'].id}/announcements", json=ENTRY, headers=h)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

@@ -72,9 +72,10 @@ def create_assessment(db_session: ScopedDb, assessment_in: AssessmentCreate) -> 
 
 
 @router.get("/assessments", response_model=list[AssessmentRead], summary="调查评估（未成年人姓名隐去）")
-def list_assessments(db_session: ScopedDb, status: Annotated[str | None, Query(pattern="^(open|completed)$")] = None
-                     ) -> list[AssessmentRead]:
-    return [views.assessment(a, in_list=True) for a in service.list_assessments(db_session=db_session, status=status)]
+def list_assessments(db_session: ScopedDb, status: Annotated[str | None, Query(pattern="^(open|completed)$")] = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[AssessmentRead]:
+    return [views.assessment(a, in_list=True)
+            for a in service.list_assessments(db_session=db_session, status=status, limit=limit)]
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentRead, summary="调查评估详情")
@@ -226,9 +227,9 @@ def active_leaves(db_session: ScopedDb, subject_id: IdPath, at: datetime | None 
 
 @router.get("/leave-requests", response_model=list[LeaveRead], summary="外出申请（待审批等）")
 def list_leaves(db_session: ScopedDb,
-                status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|returned|overdue)$")] = None
-                ) -> list[LeaveRead]:
-    return [views.leave(db_session, r) for r in service.list_leaves(db_session=db_session, status=status)]
+                status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|returned|overdue)$")] = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[LeaveRead]:
+    return [views.leave(db_session, r) for r in service.list_leaves(db_session=db_session, status=status, limit=limit)]
 
 
 @router.get("/leave-requests/{leave_id}", response_model=LeaveRead, summary="外出申请详情")

@@ -32,8 +32,8 @@ class Out(BaseModel):
 
 
 class AssessmentCreate(In):
-    office_id: int | None = Field(default=None, ge=1, description="承办司法所；司法所工作人员可省略")
-    subject_id: int | None = Field(default=None, ge=1, description="已建档时关联的社区矫正对象")
+    office_id: int | None = Field(default=None, ge=1, le=2**31, description="承办司法所；司法所工作人员可省略")
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="已建档时关联的社区矫正对象")
     person_name: Annotated[str, Field(min_length=2, max_length=50)]
     id_number: str | None = Field(default=None, min_length=18, max_length=18)
     entrusting_organ: Annotated[str, Field(min_length=2, max_length=128, description="委托机关")]
@@ -163,7 +163,7 @@ class TerminationIn(In):
     reason: Literal["revoked_probation", "revoked_parole", "recommitted", "died"]
     basis: Basis = None
     decided_on: Day | None = Field(default=None, description="裁定、决定或死亡日期")
-    proposal_id: int | None = Field(default=None, ge=1, description="据以终止的提请建议")
+    proposal_id: int | None = Field(default=None, ge=1, le=2**53, description="据以终止的提请建议")
     note: Note = None
 
 

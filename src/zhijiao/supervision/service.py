@@ -206,12 +206,13 @@ def get_assessment(*, db_session: Session, assessment_id: int) -> PreSentenceAss
                 "assessment_not_found")
 
 
-def list_assessments(*, db_session: Session, status: str | None = None) -> list[PreSentenceAssessment]:
+def list_assessments(*, db_session: Session, status: str | None = None, limit: int = 200
+                     ) -> list[PreSentenceAssessment]:
     reader(db_session)
-    stmt = select(PreSentenceAssessment).order_by(PreSentenceAssessment.deadline, PreSentenceAssessment.id)
+    stmt = select(PreSentenceAssessment).order_by(PreSentenceAssessment.deadline.desc(), PreSentenceAssessment.id)
     if status:
         stmt = stmt.where(PreSentenceAssessment.status == status)
-    return list(db_session.execute(stmt).scalars())
+    return list(db_session.execute(stmt.limit(limit)).scalars())
 
 
 def complete_assessment(
@@ -667,7 +668,8 @@ def get_leave(*, db_session: Session, leave_id: int) -> LeaveRequest:
     return _one(db_session, LeaveRequest, leave_id, "外出申请不存在或不在您的管辖范围内", "leave_not_found")
 
 
-def list_leaves(*, db_session: Session, subject_id: int | None = None, status: str | None = None) -> list[LeaveRequest]:
+def list_leaves(*, db_session: Session, subject_id: int | None = None, status: str | None = None,
+                limit: int | None = None) -> list[LeaveRequest]:
     reader(db_session)
     stmt = select(LeaveRequest)
     if subject_id is not None:
@@ -675,7 +677,8 @@ def list_leaves(*, db_session: Session, subject_id: int | None = None, status: s
         stmt = stmt.where(LeaveRequest.subject_id == subject_id)
     if status:
         stmt = stmt.where(LeaveRequest.status == status)
-    return list(db_session.execute(stmt.order_by(LeaveRequest.start.desc(), LeaveRequest.id.desc())).scalars())
+    stmt = stmt.order_by(LeaveRequest.start.desc(), LeaveRequest.id.desc())
+    return list(db_session.execute(stmt.limit(limit) if limit else stmt).scalars())
 
 
 def leave_rule(row: LeaveRequest) -> leave_rules.LeaveRequest:
