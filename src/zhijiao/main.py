@@ -111,6 +111,9 @@ def api_router() -> APIRouter:
     from zhijiao.settings.api import router as settings_router
     from zhijiao.security.api import router as security_router
     from zhijiao.subjects.api import router as subjects_router
+    from zhijiao.documents.api import router as documents_router
+    from zhijiao.supervision.api import router as supervision_router
+    from zhijiao.tasks.api import router as tasks_router
 
     router = APIRouter(prefix="/api/v1")
     router.include_router(security_router)
@@ -121,6 +124,9 @@ def api_router() -> APIRouter:
     router.include_router(checkins_router)
     router.include_router(phone_router)
     router.include_router(phone_staff_router)
+    router.include_router(supervision_router)
+    router.include_router(documents_router)
+    router.include_router(tasks_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:

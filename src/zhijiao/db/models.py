@@ -6,6 +6,9 @@ from zhijiao.subjects import models as _subjects  # noqa: F401
 from zhijiao.monitoring import models as _monitoring  # noqa: F401
 from zhijiao.settings import models as _settings  # noqa: F401
 from zhijiao.checkins import models as _checkins  # noqa: F401
+from zhijiao.supervision import models as _supervision  # noqa: F401
+from zhijiao.documents import models as _documents  # noqa: F401
+from zhijiao.tasks import models as _tasks  # noqa: F401
 from zhijiao.db.base import Base
 
 metadata = Base.metadata

@@ -102,6 +102,11 @@ def validate_leave(
     return days
 
 
+def required_level(request: LeaveRequest, *, settings: LeaveSettings | None = None) -> ApproverLevel:
+    """Who decides a request: frequent-travel approvals always the bureau (实施办法 第二十九条)."""
+    return ApproverLevel.bureau if request.frequent else required_approver(request.days, settings=settings)
+
+
 def required_approver(days: int, *, settings: LeaveSettings | None = None) -> ApproverLevel:
     """≤ 7 days: the 司法所; longer: the bureau (社区矫正法 第二十七条; 实施办法 第二十七条)."""
     s = settings or LeaveSettings()
@@ -145,6 +150,7 @@ class LeaveRequest:
     decided_on: date | None = None
     returned_on: date | None = None
     note: str = ""
+    frequent: bool = False  # 经常性跨市县活动的简化审批 (实施办法 第二十九条)
 
     @property
     def days(self) -> int:
@@ -155,6 +161,25 @@ class LeaveRequest:
         return self.returned_on is not None and self.returned_on > self.end
 
 
+def validate_frequent(
+    start: date, end: date, *, today: date | None = None, settings: LeaveSettings | None = None
+) -> int:
+    """Check a frequent-travel approval: valid from ``start`` at most 6 months (实施办法 第二十九条)."""
+    s = settings or LeaveSettings()
+    if end < start:
+        raise InvalidInput("有效期截止日期不能早于开始日期", code="leave_dates", fields={"end": "早于开始日期"})
+    if start < (today or clock.today_local()) - timedelta(days=s.past_tolerance_days):
+        raise InvalidInput("开始日期已过，须事先申请", code="leave_in_past", fields={"start": "日期已过"})
+    last = frequent_travel_valid_until(start, settings=s)
+    if end > last:
+        raise InvalidInput(
+            f"经常性跨市县活动的批准有效期不超过{s.frequent_travel_valid_months}个月（至{last.isoformat()}）",
+            code="leave_too_long",
+            fields={"end": f"超过{s.frequent_travel_valid_months}个月"},
+        )
+    return leave_days(start, end)
+
+
 def new_leave_request(
     *,
     subject_id: int,
@@ -162,19 +187,28 @@ def new_leave_request(
     requested_by: int,
     start: date,
     end: date,
+    frequent: bool = False,
     today: date | None = None,
     settings: LeaveSettings | None = None,
 ) -> LeaveRequest:
-    validate_leave(start, end, today=today, settings=settings)
-    return LeaveRequest(subject_id=subject_id, office_id=office_id, requested_by=requested_by, start=start, end=end)
+    if frequent:
+        validate_frequent(start, end, today=today, settings=settings)
+    else:
+        validate_leave(start, end, today=today, settings=settings)
+    return LeaveRequest(subject_id=subject_id, office_id=office_id, requested_by=requested_by, start=start, end=end,
+                        frequent=frequent)
 
 
-def _move(request: LeaveRequest, target: LeaveStatus, **changes: object) -> LeaveRequest:
+def _check_move(request: LeaveRequest, target: LeaveStatus) -> None:
     if target not in _TRANSITIONS[request.status]:
         raise Conflict(
             f"外出申请当前为“{LEAVE_STATUS_LABELS[request.status]}”，不能变为“{LEAVE_STATUS_LABELS[target]}”",
             code="leave_state",
         )
+
+
+def _move(request: LeaveRequest, target: LeaveStatus, **changes: object) -> LeaveRequest:
+    _check_move(request, target)
     return dataclasses.replace(request, status=target, **changes)  # type: ignore[arg-type]
 
 
@@ -186,6 +220,8 @@ def check_approver(request: LeaveRequest, approver: Approver, *, settings: Leave
         return  # the bureau decides every request
     if approver.office_id != request.office_id:
         raise Forbidden("只能审批本司法所社区矫正对象的外出申请", code="office_scope")
+    if request.frequent:  # 实施办法 第二十九条: 由执行地县级社区矫正机构批准
+        raise Forbidden("经常性跨市县活动的简化审批须由区司法局批准", code="approval_level")
     if required_approver(request.days, settings=settings) is not ApproverLevel.office:
         s = settings or LeaveSettings()
         raise Forbidden(
@@ -226,7 +262,8 @@ def mark_overdue(request: LeaveRequest, *, today: date | None = None) -> LeaveRe
 
 
 def mark_returned(request: LeaveRequest, *, returned_on: date) -> LeaveRequest:
-    """销假: the subject is back and reported to the office."""
+    """销假: the subject is back and reported to the office (a state error wins over a date error)."""
+    _check_move(request, LeaveStatus.returned)
     if returned_on < request.start:
         raise InvalidInput("销假日期不能早于外出日期", code="leave_dates", fields={"returned_on": "早于外出日期"})
     return _move(request, LeaveStatus.returned, returned_on=returned_on)

@@ -26,6 +26,7 @@ class TransferSettings(BaseModel):
 
     consult_reply_days: int = Field(5, ge=1, le=30)
     report_days: int = Field(7, ge=1, le=30)
+    handover_days: int = Field(5, ge=1, le=30)  # files to the new place after the decision (practice)
 
 
 def consult_reply_deadline(received_on: date, *, settings: TransferSettings | None = None) -> date:
@@ -58,6 +59,11 @@ def is_new_place_report_overdue(
 ) -> bool:
     deadline = new_place_report_deadline(decision_received_on, settings=settings)
     return (reported_on or today or clock.today_local()) > deadline
+
+
+def handover_deadline(decided_on: date, *, settings: TransferSettings | None = None) -> date:
+    """Last day to hand the files to the new place (实施办法 第三十条 practice: 5 days) [configurable]."""
+    return decided_on + timedelta(days=(settings or TransferSettings()).handover_days)
 
 
 def transfer_notifications() -> list[Notification]:

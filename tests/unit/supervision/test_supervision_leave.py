@@ -17,6 +17,7 @@ from zhijiao.supervision.leave import (
     mark_returned,
     new_leave_request,
     required_approver,
+    required_level,
     validate_leave,
 )
 
@@ -183,3 +184,41 @@ def test_new_request_is_validated():
         request(days=31)
     assert request(days=5).days == 5
     assert set(LEAVE_STATUS_LABELS) == set(LeaveStatus)
+
+
+def test_state_error_wins_over_date_error():
+    # a pending request "returned" before its start: the state is the real problem (409, not 422)
+    with pytest.raises(Conflict) as exc:
+        mark_returned(request(), returned_on=date(2025, 6, 11))
+    assert exc.value.code == "leave_state"
+
+
+# --- frequent travel (实施办法 第二十九条) ---------------------------------------------------------
+
+
+def frequent(start=date(2025, 6, 12), end=date(2025, 12, 11), requested_by=99):
+    return new_leave_request(subject_id=1, office_id=OFFICE, requested_by=requested_by, start=start, end=end,
+                             frequent=True, today=TODAY)
+
+
+def test_frequent_travel_lasts_at_most_six_months():
+    assert frequent().frequent and frequent().days == 183
+    with pytest.raises(InvalidInput) as exc:
+        frequent(end=date(2025, 12, 12))
+    assert exc.value.code == "leave_too_long"
+    with pytest.raises(InvalidInput):
+        frequent(end=date(2025, 6, 1))
+    with pytest.raises(InvalidInput) as exc:
+        frequent(start=date(2025, 6, 1))
+    assert exc.value.code == "leave_in_past"
+
+
+def test_frequent_travel_is_for_the_bureau():
+    assert required_level(frequent()) is ApproverLevel.bureau
+    assert required_level(request(days=3)) is ApproverLevel.office
+    with pytest.raises(Forbidden) as exc:
+        decide_leave(frequent(), approver=OFFICER, approve=True, today=TODAY)
+    assert exc.value.code == "approval_level"
+    assert decide_leave(frequent(), approver=BUREAU_OFFICER, approve=True, today=TODAY).status is LeaveStatus.approved
+    with pytest.raises(Forbidden):
+        decide_leave(frequent(requested_by=BUREAU_OFFICER.staff_id), approver=BUREAU_OFFICER, approve=True, today=TODAY)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response
+
+from zhijiao.api.deps import IdPath, ScopedDb
+from zhijiao.documents import service as documents_service
+from zhijiao.documents.schemas import DocumentRead
+from zhijiao.subjects import service as subjects_service
+
+router = APIRouter(tags=["documents"])
+
+
+@router.get("/subjects/{subject_id}/documents", response_model=list[DocumentRead], summary="对象的文书")
+def list_documents(db_session: ScopedDb, subject_id: IdPath) -> list[DocumentRead]:
+    subjects_service.get(db_session=db_session, subject_id=subject_id)
+    return [DocumentRead.model_validate(d)
+            for d in documents_service.list_for_subject(db_session=db_session, subject_id=subject_id)]
+
+
+@router.get("/documents/{document_id}", summary="下载文书 PDF（将被审计）",
+            responses={200: {"content": {"application/pdf": {}}, "description": "PDF"}})
+def download_document(db_session: ScopedDb, document_id: IdPath) -> Response:
+    document, content = documents_service.read_pdf(db_session=db_session, document_id=document_id)
+    name = quote(f"{document.number}{document.title}.pdf")
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=\"{documents_service.filename(document)}\"; filename*=UTF-8''{name}",
+        "X-Content-SHA256": document.sha256,
+    })
