@@ -47,8 +47,8 @@ from zhijiao.subjects.models import Subject
 log = logging.getLogger(__name__)
 
 POSITIONS_TOPIC = "positions"
-CHECKPOINT_EVERY = timedelta(minutes=10)
-CHECKPOINTS_KEPT = 36  # six hours of fix time
+CHECKPOINT_EVERY = timedelta(minutes=30)
+CHECKPOINTS_KEPT = 12  # six hours of fix time; a copy of the state costs ~0.15 ms
 
 
 @dataclass
@@ -125,7 +125,7 @@ class RulesEngine:
         if not fixes:
             return []
         fixes.sort(key=lambda f: (f.subject_id, f.fix_time))
-        zones = self.index.classify(fixes) if len(self.index) else None
+        zones = zone_views(self.index, fixes)
         out: list[RuleEvent] = []
         i, n = 0, len(fixes)
         while i < n:
@@ -165,7 +165,7 @@ class RulesEngine:
             .order_by(FixRecord.fix_time)
         ).scalars().all()
         fixes = [_fix_from_row(r) for r in rows]
-        zones = list(self.index.classify(fixes)) if fixes and len(self.index) else None
+        zones = zone_views(self.index, fixes)
         result = evaluate_window(state.context, fixes, base_state, zones)
         result.state.last_contact_at = max(filter(None, [result.state.last_contact_at, state.last_contact_at]))
         entry.state = result.state
@@ -188,13 +188,54 @@ class RulesEngine:
             .order_by(FixRecord.subject_id, FixRecord.fix_time)
         ).scalars().all()
         fixes = [_fix_from_row(r) for r in rows]
-        zones = self.index.classify(fixes) if fixes and len(self.index) else None
+        zones = zone_views(self.index, fixes)
         for i, fix in enumerate(fixes):
             self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i])  # type: ignore[arg-type]
         return len(fixes)
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=clock.SHANGHAI)
+
+
+class _ZonesView:
+    """What the fences say about one fix, as the rules read it (duck-typed ``FixZones``).
+
+    The two numbers the rules test on every fix are plain floats; the zone-id tuples, which only
+    an alarm's details need, are looked up on first use. Building a full ``FixZones`` per fix
+    costs a few numpy calls each, more than the rest of the rules together.
+    """
+
+    __slots__ = ("_classification", "_full", "_i", "exclusion_depth_m", "permitted_margin_m")
+
+    def __init__(self, classification: geofence.ZoneClassification, i: int, margin: float, depth: float) -> None:
+        self._classification, self._i, self._full = classification, i, None
+        self.permitted_margin_m, self.exclusion_depth_m = margin, depth
+
+    def _resolved(self) -> geofence.FixZones:
+        if self._full is None:
+            self._full = self._classification[self._i]
+        return self._full
+
+    @property
+    def permitted_inside(self) -> tuple:
+        return self._resolved().permitted_inside
+
+    @property
+    def permitted_outside(self) -> tuple:
+        return self._resolved().permitted_outside
+
+    @property
+    def exclusion_inside(self) -> tuple:
+        return self._resolved().exclusion_inside
+
+
+def zone_views(index: geofence.ZoneIndex, fixes: list[Fix]) -> list[_ZonesView] | None:
+    """One vectorised classification of the batch, as one view per fix (None: no zones at all)."""
+    if not fixes or not len(index):
+        return None
+    c = index.classify(fixes)
+    margins, depths = c.permitted_margin_m.tolist(), c.exclusion_depth_m.tolist()
+    return [_ZonesView(c, i, margins[i], depths[i]) for i in range(len(fixes))]
 
 
 def entry_last_checkpoint(entry: _Subject) -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from datetime import UTC
 from collections.abc import Iterable
 
 from sqlalchemy import Table
@@ -72,22 +73,24 @@ class FixStore:
                 self.counters["duplicate"] += 1
                 continue
             seen.add(key)
-            fix.received_at = fix.received_at or now
+            if fix.received_at is None:
+                fix.received_at = now
             fix.extras["flags"] = flags = flags_for(fix, entry)
             batch.append(fix)
-            rows.append({
-                "device_id": fix.device_id, "subject_id": fix.subject_id, "fix_time": fix.fix_time,
-                "received_at": fix.received_at, "lat": fix.lat, "lon": fix.lon, "accuracy_m": fix.accuracy_m,
-                "source": str(fix.source), "speed_kmh": fix.speed_kmh, "course_deg": fix.course_deg,
-                "battery_pct": fix.battery_pct, "alarm_bits": fix.alarm_bits, "flags": flags,
-            })
+            rows.append((fix.device_id, fix.subject_id, fix.fix_time, fix.received_at, fix.lat, fix.lon,
+                         fix.accuracy_m, str(fix.source), fix.speed_kmh, fix.course_deg, fix.battery_pct,
+                         fix.alarm_bits, flags))
         engine = dbsession.get_engine()
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 inserted = _copy_insert(conn, rows)
             else:
-                inserted = set(conn.execute(self._insert(engine.dialect.name), rows).all())
-        new = [f for f in batch if (f.device_id, f.fix_time) in inserted]
+                inserted = set(conn.execute(self._insert(engine.dialect.name),
+                                            [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
+        if len(inserted) == len(batch):
+            new = batch
+        else:
+            new = [f for f in batch if (f.device_id, f.fix_time) in inserted]
         self.counters["stored"] += len(new)
         self.counters["duplicate"] += len(batch) - len(new)
         return new
@@ -95,26 +98,31 @@ class FixStore:
 
 _COLUMNS = ("device_id", "subject_id", "fix_time", "received_at", "lat", "lon", "accuracy_m", "source",
             "speed_kmh", "course_deg", "battery_pct", "alarm_bits", "flags")
+_COPY_TYPES = ("int8", "int8", "timestamptz", "timestamptz", "float8", "float8", "float8", "text", "float8",
+               "float8", "int2", "int8", "int2")
+_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS fixes_stage (device_id bigint, subject_id bigint, "
+          "fix_time timestamptz, received_at timestamptz, lat float8, lon float8, accuracy_m float8, source text, "
+          "speed_kmh float8, course_deg float8, battery_pct smallint, alarm_bits bigint, flags smallint) "
+          "ON COMMIT DELETE ROWS")
 
 
-def _copy_insert(conn, rows: list[dict]) -> set[tuple[int, object]]:
-    """PostgreSQL: COPY into a session temp table, then one idempotent INSERT … SELECT.
+def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
+    """PostgreSQL: binary COPY into a session temp table, then one idempotent INSERT … SELECT.
 
-    COPY moves rows several times faster than multi-row INSERT from Python; the final
-    statement keeps ``ON CONFLICT DO NOTHING`` so resent fixes are still skipped.
+    COPY moves rows several times faster than multi-row INSERT from Python (binary COPY about
+    four times faster again than text); the final statement keeps ``ON CONFLICT DO NOTHING`` so
+    resent fixes are still skipped, and returns the keys of the rows it did insert.
     """
     cols = ", ".join(_COLUMNS)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fixes_stage "
-            "(LIKE fixes INCLUDING DEFAULTS EXCLUDING CONSTRAINTS) ON COMMIT DELETE ROWS"
-        )
-        with cur.copy(f"COPY fixes_stage ({cols}) FROM STDIN") as copy:
+        cur.execute(_STAGE)
+        with cur.copy(f"COPY fixes_stage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
             for r in rows:
-                copy.write_row([r[c] for c in _COLUMNS])
+                copy.write_row(r)
         cur.execute(
             f"INSERT INTO fixes ({cols}) SELECT {cols} FROM fixes_stage "
             "ON CONFLICT (device_id, fix_time) DO NOTHING RETURNING device_id, fix_time"
         )
-        return {(d, clock.ensure_utc(t)) for d, t in cur.fetchall()}
+        return {(d, t.astimezone(UTC)) for d, t in cur.fetchall()}
