@@ -53,6 +53,7 @@ class RequestContextMiddleware:
 
 
 def api_router() -> APIRouter:
+    from zhijiao.ingestion.http import router as ingestion_router
     from zhijiao.monitoring.api import router as monitoring_router
     from zhijiao.org.api import router as org_router
     from zhijiao.security.api import router as security_router
@@ -63,6 +64,7 @@ def api_router() -> APIRouter:
     router.include_router(org_router)
     router.include_router(subjects_router)
     router.include_router(monitoring_router)
+    router.include_router(ingestion_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:

@@ -67,8 +67,18 @@ class RulesEngine:
         self.contexts: dict[int, SubjectContext] = {}
         self.index = geofence.ZoneIndex([])
         self.counters: collections.Counter[str] = collections.Counter()
-        self._dirty = True
-        self._off = events.on(DIRECTORY_TOPIC, lambda _p: setattr(self, "_dirty", True))
+        # Which subjects this process judges silence for (a worker owning some shards); None: all.
+        self.subject_filter: Callable[[int], bool] | None = None
+        self._changes = 1  # change notices seen; _loaded: the one the last reload started after
+        self._loaded = 0
+        self._off = events.on(DIRECTORY_TOPIC, self._changed)
+
+    def _changed(self, _payload: dict) -> None:
+        self._changes += 1
+
+    @property
+    def _dirty(self) -> bool:
+        return self._loaded != self._changes
 
     def close(self) -> None:
         self._off()
@@ -76,6 +86,7 @@ class RulesEngine:
     # --- context from the database -------------------------------------------------------------
 
     def reload(self, db: Session) -> None:
+        changes = self._changes
         zones = []
         for z in db.execute(select(Zone).where(Zone.active.is_(True))).scalars():
             try:
@@ -102,7 +113,7 @@ class RulesEngine:
         self.contexts = contexts
         for sid, entry in self.subjects.items():
             entry.state.context = contexts.get(sid, SubjectContext(subject_id=sid, device_active=False))
-        self._dirty = False
+        self._loaded = changes
 
     def _leaves(self, db: Session, subject_id: int) -> tuple:
         """Approved leaves suspend the area rules (社区矫正法 第二十七条); wired when workflows exist."""
@@ -176,8 +187,10 @@ class RulesEngine:
 
     def tick(self, now: datetime) -> list[RuleEvent]:
         out: list[RuleEvent] = []
-        for sid, ctx in self.contexts.items():
-            out.extend(self._state(sid).state.tick(now))
+        owns = self.subject_filter
+        for sid in self.contexts:
+            if owns is None or owns(sid):
+                out.extend(self._state(sid).state.tick(now))
         return out
 
     def rebuild(self, db: Session, window: timedelta) -> int:
@@ -289,16 +302,33 @@ class Pipeline:
         self.latency_s: collections.deque[float] = collections.deque(maxlen=100_000)  # receipt → rules done
         self.processed = 0
         self._rules_lock = threading.Lock()  # the rules state has one owner at a time
+        self._rebuilt = False
 
-    async def submit(self, fixes: list[Fix]) -> None:
+    async def submit(self, fixes: list[Fix]) -> list[Fix]:
+        """Commit; returns the fixes that were new (they go on to the rules, after this returns)."""
         new = await asyncio.to_thread(self.store.store, fixes)
         if new:
             self._queue.put_nowait(new)
+        return new
+
+    def process_now(self, fixes: list[Fix], *, rebuild_window: timedelta = timedelta(minutes=30)) -> list[Fix]:
+        """Commit and evaluate in the caller's thread, for a process where :meth:`start` never ran
+        (the HTTP input of an API process without device gateways). Blocking; returns the new fixes."""
+        with self._rules_lock:
+            if not self._rebuilt:
+                with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
+                    self.rules.rebuild(db, rebuild_window)
+                self._rebuilt = True
+        new = self.store.store(fixes)
+        if new:
+            self._process(new)
+        return new
 
     async def start(self, *, rebuild_window: timedelta = timedelta(minutes=30)) -> None:
         def _rebuild() -> None:
-            with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
+            with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
                 self.rules.rebuild(db, rebuild_window)
+                self._rebuilt = True
 
         await asyncio.to_thread(_rebuild)
         self._tasks = [asyncio.create_task(self._work(), name="pipeline-rules"),
