@@ -81,9 +81,10 @@ class District:
         self.boundary = linzi_boundary().geometry
         self.inner = self.boundary.buffer(-margin_deg)
         shapely.prepare(self.inner)
-        self.towns = list(TOWN_CENTRES.values())
         c = self.inner.representative_point()
         self.centre = (c.y, c.x)
+        # two of the approximate town centres lie just outside the packaged boundary
+        self.towns = [self.pull_inside(t) for t in TOWN_CENTRES.values()]
         self.edge = list(self.boundary.exterior.coords) if hasattr(self.boundary, "exterior") else list(
             self.boundary.geoms[0].exterior.coords)
 
@@ -331,7 +332,8 @@ class SimDevice:
             await client.close()
 
     async def _connect(self) -> Jt808Client:
-        client = Jt808Client(self.sim.host, self.sim.port, self.ident, version=self.sim.version, timeout=10.0)
+        timeout = max(2.0, min(10.0, self.sim.interval_s))
+        client = Jt808Client(self.sim.host, self.sim.port, self.ident, version=self.sim.version, timeout=timeout)
         await client.connect()
         try:
             reg = await client.register(TerminalRegister(province_id=37, city_id=305, maker_id="ZJSIM",
@@ -361,7 +363,7 @@ class SimDevice:
             try:
                 self.client = await self._connect()
             except (OSError, TimeoutError, AssertionError) as exc:
-                self.retry_at = t + self.rng.uniform(2, 10)
+                self.retry_at = t + self.rng.uniform(*self.sim.retry_s)
                 self.sim.counters["connect_failures"] += 1
                 log.debug("terminal %s cannot connect: %s", self.ident, exc)
                 return
@@ -383,7 +385,7 @@ class SimDevice:
             self.sim.counters["delivery_failures"] += 1
             log.debug("terminal %s: %s; will resend", self.ident, exc)
             await self._drop()
-            self.retry_at = t + self.rng.uniform(1, 5)
+            self.retry_at = t + self.rng.uniform(*self.sim.retry_s) / 2
 
 
 class Simulator:
@@ -393,13 +395,14 @@ class Simulator:
                  codes_path: Path | None = None, homes: dict[str, tuple[float, float]] | None = None,
                  exclusions: dict[str, tuple[float, float]] | None = None, violation_every_s: float = 600.0,
                  first_violation_s: float = 90.0, dropout_chance: float = 1 / 150,
-                 version: Version = Version.V2013) -> None:
+                 retry_s: tuple[float, float] = (2.0, 10.0), version: Version = Version.V2013) -> None:
         from zhijiao.config import get_settings
 
         self.host, self.port, self.interval_s, self.version = host, port, interval_s, version
         self.codes = CodeBook(codes_path or get_settings().data_dir / "simulator-codes.json")
         self.violation_every_s, self.first_violation_s = violation_every_s, first_violation_s
         self.dropout_chance = dropout_chance
+        self.retry_s = retry_s
         self.exclusions = exclusions or {}
         self.counters: Counter[str] = Counter()
         self.rng = random.Random(seed)
@@ -505,7 +508,7 @@ def load_demo_world(count: int) -> tuple[list[str], dict[str, tuple[float, float
 
 
 def start_demo(port: int, host: str = "127.0.0.1", *, devices: int | None = None, interval_s: float = 40.0,
-               loader: Callable[[int], tuple] = load_demo_world) -> DemoSimulator:
+               loader: Callable[[int], tuple] = load_demo_world, **options: object) -> DemoSimulator:
     """Run the demo's bracelets as a task of the running loop (the server's); ``await stop()``."""
     from zhijiao.demo.seed import BRACELETS
 
@@ -513,7 +516,8 @@ def start_demo(port: int, host: str = "127.0.0.1", *, devices: int | None = None
 
     async def main() -> None:
         idents, homes, exclusions = await asyncio.to_thread(loader, devices or BRACELETS)
-        holder["sim"] = sim = Simulator(host, port, idents, interval_s=interval_s, homes=homes, exclusions=exclusions)
+        holder["sim"] = sim = Simulator(host, port, idents, interval_s=interval_s, homes=homes, exclusions=exclusions,
+                                        **options)  # type: ignore[arg-type]
         log.info("demo simulator: %d bracelets reporting every ~%.0f s to %s:%d", len(idents), interval_s, host, port)
         await sim.run()
 

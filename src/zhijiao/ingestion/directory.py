@@ -42,6 +42,7 @@ class Directory:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._entries: dict[str, DeviceEntry] = {}
+        self._by_id: dict[int, DeviceEntry] = {}
         self._loaded_at = 0.0
         # Change notices seen, and the last one a completed load includes: a reader never trusts
         # a load that started before the change it needs (a code claimed a moment ago).
@@ -68,6 +69,11 @@ class Directory:
         """The cached entry, never touching the database (for the event loop's hot path)."""
         return self._entries.get(ident)
 
+    def by_device_id(self, device_id: int) -> DeviceEntry | None:
+        if self._stale():
+            self.reload(only_if_stale=True)
+        return self._by_id.get(device_id)
+
     def entries(self) -> list[DeviceEntry]:
         if self._stale():
             self.reload(only_if_stale=True)
@@ -79,7 +85,9 @@ class Directory:
                 return  # another thread loaded it while we waited
             wanted = self._wanted
             with dbsession.session_scope(Actor.system("ingestion-directory")) as db:
-                self._entries = load(db)
+                entries = load(db)
+            self._entries = entries
+            self._by_id = {e.device_id: e for e in entries.values()}
             self._loaded_at = time.monotonic()
             self._loaded = wanted
             self.version += 1

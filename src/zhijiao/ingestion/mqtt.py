@@ -75,7 +75,7 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     location_to_fix,
     normalise_phone,
 )
-from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, get_profile
+from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_bits_for, get_profile
 from zhijiao.ingestion.server import FixBatcher, FixSink
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,8 @@ class MqttOptions:
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
             raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
         tls = parts.scheme in ("mqtts", "ssl")
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        # "+" is an MQTT wildcard here, not a URL-encoded space
+        query = {k: v[-1] for k, v in parse_qs(parts.query.replace("+", "%2B"), keep_blank_values=True).items()}
         emqx = query.get("emqx_topic", "jt808/+/+/up")
         return cls(
             host=parts.hostname or "127.0.0.1", port=parts.port or (8883 if tls else 1883), tls=tls,
@@ -289,7 +290,8 @@ class MqttInput:
             if token is None or not check_secret(entry, token) or any(
                     p.token not in (None, token) for p in parsed[1:]):
                 raise Dropped("bad_token")
-        return [own_fix(ident, p, received) for p in parsed]
+        profile = _profile(entry)
+        return [own_fix(ident, p, received, profile) for p in parsed]
 
     def _emqx(self, data: Any, received: datetime) -> list[Fix]:
         if not isinstance(data, dict) or not isinstance(data.get("header"), dict):
@@ -358,13 +360,14 @@ def _profile(entry: DeviceEntry) -> DeviceProfile:
         return DEFAULT_BRACELET
 
 
-def own_fix(ident: str, p: MqttFixIn, received: datetime) -> Fix:
+def own_fix(ident: str, p: MqttFixIn, received: datetime, profile: DeviceProfile = DEFAULT_BRACELET) -> Fix:
     extras: dict[str, Any] = {"protocol": "mqtt"}
     if p.alarm_types:
         extras["alarm_types"] = sorted(set(p.alarm_types))
     return Fix(device_ident=ident, fix_time=p.fix_time.astimezone(UTC), lat=p.lat, lon=p.lon,
                source=FixSource(p.source), accuracy_m=p.accuracy_m, speed_kmh=p.speed_kmh, course_deg=p.course_deg,
-               battery_pct=p.battery_pct, backfill=p.backfill, received_at=received, extras=extras)
+               battery_pct=p.battery_pct, alarm_bits=alarm_bits_for(p.alarm_types, profile), backfill=p.backfill,
+               received_at=received, extras=extras)
 
 
 def emqx_report(body: dict[str, Any]) -> LocationReport:

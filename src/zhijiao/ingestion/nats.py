@@ -180,7 +180,7 @@ class JetStreamSink:
 
     async def stop(self) -> None:
         if self._nc is not None:
-            await self._nc.drain()
+            await self._nc.close()
             self._nc = None
 
     async def submit(self, fixes: list[Fix]) -> None:
@@ -252,7 +252,7 @@ class FixWorker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if self._nc is not None:
-            await self._nc.drain()
+            await self._nc.close()
             self._nc = None
 
     async def _consume(self, shard: int, sub: JetStreamContext.PullSubscription) -> None:
@@ -324,7 +324,7 @@ class EventBridge:
             off()
         self._offs = []
         if self._nc is not None:
-            await self._nc.drain()
+            await self._nc.close()
             self._nc = None
 
     def _outgoing(self, topic: str, payload: dict) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -28,11 +29,12 @@ from zhijiao.core import clock, events
 from zhijiao.db import session as dbsession
 from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory
 from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types, get_profile
 from zhijiao.ingestion.store import FixStore
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import geofence, positioning
 from zhijiao.monitoring import service as monitoring_service
-from zhijiao.monitoring.models import FLAG_BACKFILL, DeviceBinding, FixRecord, PositioningOrder, Zone
+from zhijiao.monitoring.models import FLAG_BACKFILL, FLAG_NOISY, DeviceBinding, FixRecord, PositioningOrder, Zone
 from zhijiao.monitoring.rules import (
     EventKind,
     RuleEvent,
@@ -47,6 +49,9 @@ from zhijiao.subjects.models import Subject
 log = logging.getLogger(__name__)
 
 POSITIONS_TOPIC = "positions"
+# A fix the store flagged noisy (unpositioned, or less accurate than it accepts) is kept and shown
+# but must never trigger a rule; the rules' own test is accuracy, so it gets one they reject.
+UNUSABLE_ACCURACY_M = 1e6
 CHECKPOINT_EVERY = timedelta(minutes=30)
 CHECKPOINTS_KEPT = 12  # six hours of fix time; a copy of the state costs ~0.15 ms
 
@@ -69,6 +74,8 @@ class RulesEngine:
         self.counters: collections.Counter[str] = collections.Counter()
         # Which subjects this process judges silence for (a worker owning some shards); None: all.
         self.subject_filter: Callable[[int], bool] | None = None
+        # The alarm-bit profile of a device, to read stored fixes back with their alarm types.
+        self.profile_of: Callable[[int], DeviceProfile] = lambda _device_id: DEFAULT_BRACELET
         self._changes = 1  # change notices seen; _loaded: the one the last reload started after
         self._loaded = 0
         self._off = events.on(DIRECTORY_TOPIC, self._changed)
@@ -132,7 +139,7 @@ class RulesEngine:
     def process(self, db: Session, fixes: list[Fix]) -> list[RuleEvent]:
         if self._dirty:
             self.reload(db)
-        fixes = [f for f in fixes if f.subject_id is not None]
+        fixes = [_for_rules(f) for f in fixes if f.subject_id is not None]
         if not fixes:
             return []
         fixes.sort(key=lambda f: (f.subject_id, f.fix_time))
@@ -175,7 +182,7 @@ class RulesEngine:
             select(FixRecord).where(FixRecord.subject_id == state.subject_id, FixRecord.fix_time >= base_time)
             .order_by(FixRecord.fix_time)
         ).scalars().all()
-        fixes = [_fix_from_row(r) for r in rows]
+        fixes = [_fix_from_row(r, self.profile_of) for r in rows]
         zones = zone_views(self.index, fixes)
         result = evaluate_window(state.context, fixes, base_state, zones)
         result.state.last_contact_at = max(filter(None, [result.state.last_contact_at, state.last_contact_at]))
@@ -200,7 +207,7 @@ class RulesEngine:
             select(FixRecord).where(FixRecord.fix_time >= clock.now() - window, FixRecord.subject_id.is_not(None))
             .order_by(FixRecord.subject_id, FixRecord.fix_time)
         ).scalars().all()
-        fixes = [_fix_from_row(r) for r in rows]
+        fixes = [_fix_from_row(r, self.profile_of) for r in rows]
         zones = zone_views(self.index, fixes)
         for i, fix in enumerate(fixes):
             self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i])  # type: ignore[arg-type]
@@ -255,11 +262,23 @@ def entry_last_checkpoint(entry: _Subject) -> datetime:
     return entry.checkpoints[-1][0] if entry.checkpoints else _EPOCH
 
 
-def _fix_from_row(r: FixRecord) -> Fix:
+def _for_rules(fix: Fix) -> Fix:
+    if fix.extras.get("flags", 0) & FLAG_NOISY and fix.effective_accuracy_m < UNUSABLE_ACCURACY_M:
+        return dataclasses.replace(fix, accuracy_m=UNUSABLE_ACCURACY_M)
+    return fix
+
+
+def _fix_from_row(r: FixRecord, profile_of: Callable[[int], DeviceProfile]) -> Fix:
+    extras: dict = {"flags": r.flags}
+    if r.alarm_bits:
+        types = alarm_types(r.alarm_bits, profile_of(r.device_id))
+        if types:
+            extras["alarm_types"] = sorted(types)
+    accuracy = UNUSABLE_ACCURACY_M if r.flags & FLAG_NOISY else r.accuracy_m
     return Fix(device_ident=str(r.device_id), fix_time=r.fix_time, lat=r.lat, lon=r.lon,
-               source=FixSource(r.source), accuracy_m=r.accuracy_m, speed_kmh=r.speed_kmh, battery_pct=r.battery_pct,
+               source=FixSource(r.source), accuracy_m=accuracy, speed_kmh=r.speed_kmh, battery_pct=r.battery_pct,
                alarm_bits=r.alarm_bits, backfill=bool(r.flags & FLAG_BACKFILL), received_at=r.received_at,
-               device_id=r.device_id, subject_id=r.subject_id)
+               device_id=r.device_id, subject_id=r.subject_id, extras=extras)
 
 
 # Set by the supervision module: (db, subject_id) -> iterable of rules.Leave
@@ -296,6 +315,7 @@ class Pipeline:
         self.directory = directory or Directory()
         self.store = FixStore(self.directory)
         self.rules = rules or RulesEngine()
+        self.rules.profile_of = self._profile_of
         self.tick_every, self.escalate_every = tick_every, escalate_every
         self._queue: asyncio.Queue[list[Fix] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
@@ -303,6 +323,13 @@ class Pipeline:
         self.processed = 0
         self._rules_lock = threading.Lock()  # the rules state has one owner at a time
         self._rebuilt = False
+
+    def _profile_of(self, device_id: int) -> DeviceProfile:
+        entry = self.directory.by_device_id(device_id)
+        try:
+            return get_profile(entry.profile) if entry is not None else DEFAULT_BRACELET
+        except KeyError:
+            return DEFAULT_BRACELET
 
     async def submit(self, fixes: list[Fix]) -> list[Fix]:
         """Commit; returns the fixes that were new (they go on to the rules, after this returns)."""
