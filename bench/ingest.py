@@ -3,24 +3,27 @@
 The server (the same :class:`~zhijiao.ingestion.runtime.Ingestion` that ``zhijiao gateway`` and
 ``zhijiao serve`` run) lives in a child process; this process plays the terminals, so on a 2-core
 machine the client's CPU is not taken from the server's event loop. Every terminal authenticates
-with its preset code, then pipelines its 0x0200 reports (``--window`` unanswered at a time).
+with its preset code; then two phases on the same connections:
 
-Reported per backend (SQLite, then PostgreSQL):
+1. **closed loop** (throughput): each terminal keeps ``--window`` reports unanswered.
+   ``fixes_per_s`` = fixes acknowledged (0x8001 result 0, i.e. committed) and evaluated by the
+   rules, over the time from the first report sent to the last fix leaving the rules stage;
+   ``ack_per_s`` up to the last acknowledgement only. Server CPU per fix, and the CPU of its two
+   worker-thread stages (store, rules).
+2. **paced** (latency): every terminal sends at a fixed rate, ``--rate`` in all (capped at 80 %
+   of what phase 1 sustained: latency under an overload is only the queue). Injected: 1 % of the
+   terminals press SOS (alarm at once), 1 % leave the district (alarm after the 2-minute dwell of
+   fix time). ``alarm_latency_ms``: from the receipt of the fix that opened an alarm (its
+   ``received_at``) to the alarm's publication on the event bus; ``fix_latency_ms``: receipt →
+   rules done, over every fix.
 
-- ``fixes_per_s``: fixes acknowledged (0x8001 result 0, i.e. committed) and evaluated by the rules,
-  divided by the time from the first report sent to the last fix leaving the rules stage;
-- ``ack_per_s``: the same count up to the last acknowledgement only;
-- ``alarm_latency_ms``: p50/p99 from the receipt of the fix that opened an alarm (its
-  ``received_at``) to the alarm's publication on the event bus. Injected: 1 % of terminals send
-  SOS (alarms at once), 1 % leave the district (alarms after the 2-minute dwell of fix time);
-- ``fix_latency_ms``: receipt → rules done, over every fix;
-- on PostgreSQL, ``copy_rows_per_s``: the same rows ``COPY``'d into a copy of the fixes table
-  (raw bytes, and rows written from Python), the physical limit of the storage path.
+On PostgreSQL also ``copy_rows_per_s``: the same rows ``COPY``'d into a copy of the fixes table
+(raw bytes, and rows written from Python), the physical limit of the storage path.
 
-    PYTHONPATH=src python bench/ingest.py [--terminals 2000] [--fixes 100] [--window 16]
-        [--backends sqlite,postgresql] [--profile DIR]
+    PYTHONPATH=src python bench/ingest.py [--terminals 2000] [--fixes 60] [--paced-fixes 150]
+        [--window 16] [--rate 12000] [--backends sqlite,postgresql] [--profile DIR]
 
-Prints one JSON line. ``--profile DIR`` writes the server's cProfile stats there.
+Prints one JSON line. ``--profile DIR`` writes the server's cProfile stats (event-loop thread).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 PG_ADMIN = os.environ.get("ZHIJIAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-SRC = str(Path(__file__).resolve().parent.parent / "src")
+# BENCH_SRC: run the server from another checkout's src (to compare before/after a change)
+SRC = os.environ.get("BENCH_SRC") or str(Path(__file__).resolve().parent.parent / "src")
 DISTRICT_OUTSIDE = (36.60, 118.05)  # ~20 km south-west of 临淄区, in 张店/淄川
 SOS_AT, LEAVE_AT = 0.5, 0.1  # share of a terminal's reports before it presses SOS / leaves
 
@@ -132,11 +136,16 @@ def setup_database(url: str, terminals: int, rng: random.Random) -> list[tuple[f
 # Frames (parent process, before the clock starts)
 
 
-def build_frames(homes, fixes: int, rng: random.Random) -> tuple[list[bytes], list[list[bytes]], dict[str, int]]:
+def build_frames(homes, fixes: int, paced: int, rng: random.Random):
+    """Per terminal: auth, phase-1 reports (plain), phase-2 reports (with the injected violations).
+
+    Fix times are one second apart, ending about now, so nothing counts as late data.
+    """
     from zhijiao.ingestion.protocols.jt808.codec import LocationReport, TerminalAuth, Version, encode_message
 
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=fixes + 5)
-    auth, frames = [], []
+    total = fixes + paced
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=total + 5)
+    auth, phase1, phase2 = [], [], []
     kinds = {"sos": 0, "leave": 0}
     for n, (lat, lon) in enumerate(homes):
         phone = ident_for(n)
@@ -145,9 +154,10 @@ def build_frames(homes, fixes: int, rng: random.Random) -> tuple[list[bytes], li
         if kind:
             kinds[kind] += 1
         out = []
-        for k in range(fixes):
-            alarm = 1 if kind == "sos" and k == int(fixes * SOS_AT) else 0
-            if kind == "leave" and k >= int(fixes * LEAVE_AT):
+        for k in range(total):
+            j = k - fixes  # index inside phase 2
+            alarm = 1 if kind == "sos" and j == int(paced * SOS_AT) else 0
+            if kind == "leave" and j >= int(paced * LEAVE_AT):
                 p = (DISTRICT_OUTSIDE[0] + rng.uniform(-0.0002, 0.0002), DISTRICT_OUTSIDE[1] + rng.uniform(-0.0002, 0.0002))
             else:
                 p = (lat + rng.uniform(-0.0002, 0.0002), lon + rng.uniform(-0.0002, 0.0002))
@@ -155,8 +165,9 @@ def build_frames(homes, fixes: int, rng: random.Random) -> tuple[list[bytes], li
                                           speed_kmh=round(rng.uniform(0, 5), 1), course_deg=rng.randrange(360),
                                           satellites=9)
             out.append(encode_message(report, phone=phone, serial=k + 1, version=Version.V2013))
-        frames.append(out)
-    return auth, frames, kinds
+        phase1.append(out[:fixes])
+        phase2.append(out[fixes:])
+    return auth, phase1, phase2, kinds
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,70 +182,108 @@ class Tally:
         self.last_ack = 0.0
 
 
-def _results(decoder, data: bytes) -> list[int]:
-    """Result bytes of the 0x8001 replies in ``data`` (2013 header: 12 bytes, then 5 body bytes)."""
-    out = []
-    for payload in decoder.feed(data):
-        if payload[0] == 0x80 and payload[1] == 0x01 and len(payload) >= 17:
-            out.append(payload[16])
+class Terminal:
+    """One connection: writes pre-encoded frames, counts the 0x8001 results coming back."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from zhijiao.ingestion.protocols.jt808.frame import FrameDecoder
+
+        self.reader, self.writer = reader, writer
+        self.decoder = FrameDecoder()
+        self.acked = 0
+        self.progress = asyncio.Event()
+        self.tally: Tally | None = None
+        self.task: asyncio.Task | None = None
+
+    def results(self, data: bytes) -> list[int]:
+        """Result bytes of the 0x8001 replies (2013 header: 12 bytes, then 5 body bytes)."""
+        return [p[16] for p in self.decoder.feed(data) if p[0] == 0x80 and p[1] == 0x01 and len(p) >= 17]
+
+    async def login(self, auth: bytes) -> None:
+        self.writer.write(auth)
+        while True:
+            data = await self.reader.read(4096)
+            if not data:
+                raise RuntimeError("gateway closed during auth")
+            results = self.results(data)
+            if results:
+                if results[0] != 0:
+                    raise RuntimeError("authentication refused")
+                break
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while data := await self.reader.read(65536):
+            for result in self.results(data):
+                self.acked += 1
+                tally = self.tally
+                if result == 0:
+                    tally.ok += 1
+                else:
+                    tally.refused += 1
+                tally.last_ack = time.time()
+            self.progress.set()
+
+    async def closed_loop(self, frames: list[bytes], window: int) -> None:
+        """Phase 1: keep ``window`` reports unanswered, as fast as the gateway answers."""
+        sent, start = 0, self.acked
+        while self.acked - start < len(frames):
+            if sent < len(frames) and sent - (self.acked - start) < window:
+                end = min(len(frames), self.acked - start + window)
+                self.writer.write(b"".join(frames[sent:end]))
+                sent = end
+            self.progress.clear()
+            await self.progress.wait()
+
+    async def paced(self, frames: list[bytes], interval: float, t0: float) -> None:
+        """Phase 2: one report every ``interval`` seconds whatever the answers; then wait for them."""
+        loop = asyncio.get_running_loop()
+        start = self.acked
+        for k, frame in enumerate(frames):
+            delay = t0 + k * interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.writer.write(frame)
+        while self.acked - start < len(frames):
+            self.progress.clear()
+            await self.progress.wait()
+
+
+async def drive(host: str, port: int, auth, phase1, phase2, window: int, control) -> dict:
+    """Connect and log in every terminal, then the two phases; ``control`` talks to the server."""
+    loop = asyncio.get_running_loop()
+    terminals: list[Terminal] = []
+    for i in range(0, len(auth), 200):  # connect in waves
+        conns = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in auth[i:i + 200]))
+        batch = [Terminal(r, w) for r, w in conns]
+        await asyncio.gather(*(t.login(a) for t, a in zip(batch, auth[i:i + 200], strict=True)))
+        terminals.extend(batch)
+    out: dict = {}
+    await loop.run_in_executor(None, control, "START")
+    one = Tally()
+    for t in terminals:
+        t.tally = one
+    one.first_sent = time.time()
+    await asyncio.gather(*(t.closed_loop(f, window) for t, f in zip(terminals, phase1, strict=True)))
+    out["closed"] = one
+    out["closed_done"] = json.loads(await loop.run_in_executor(None, control, f"MARK {one.ok}"))
+    elapsed = out["closed_done"]["done_at"] - one.first_sent
+    # Offered load of phase 2: the target, or 80 % of what phase 1 sustained if that is less.
+    rate = out["rate"] = min(control.rate, 0.8 * one.ok / elapsed)
+    await loop.run_in_executor(None, control, "RESET")
+    two = Tally()
+    for t in terminals:
+        t.tally = two
+    interval = len(terminals) / rate
+    t0 = loop.time() + 0.2
+    two.first_sent = time.time() + 0.2
+    await asyncio.gather(*(t.paced(f, interval, t0 + i * interval / len(terminals))
+                           for i, (t, f) in enumerate(zip(terminals, phase2, strict=True))))
+    out["paced"] = two
+    for t in terminals:
+        t.writer.close()
+        t.task.cancel()
     return out
-
-
-async def _terminal(host: str, port: int, auth: bytes, frames: list[bytes], window: int, tally: Tally,
-                    start: asyncio.Event, ready: asyncio.Semaphore) -> None:
-    from zhijiao.ingestion.protocols.jt808.frame import FrameDecoder
-
-    reader, writer = await asyncio.open_connection(host, port)
-    decoder = FrameDecoder()
-    writer.write(auth)
-    results: list[int] = []
-    while not results:
-        data = await reader.read(4096)
-        if not data:
-            raise RuntimeError("gateway closed during auth")
-        results = _results(decoder, data)
-    if results[0] != 0:
-        raise RuntimeError("authentication refused")
-    ready.release()
-    await start.wait()
-    sent = acked = 0
-    total = len(frames)
-    if not tally.first_sent:
-        tally.first_sent = time.time()
-    while acked < total:
-        if sent < total and sent - acked < window:
-            end = min(total, acked + window)
-            writer.write(b"".join(frames[sent:end]))
-            sent = end
-        data = await reader.read(65536)
-        if not data:
-            raise RuntimeError("gateway closed the connection")
-        for result in _results(decoder, data):
-            acked += 1
-            if result == 0:
-                tally.ok += 1
-            else:
-                tally.refused += 1
-    tally.last_ack = time.time()
-    writer.close()
-
-
-async def drive(host: str, port: int, auth: list[bytes], frames: list[list[bytes]], window: int,
-                on_start=lambda: None) -> Tally:
-    tally = Tally()
-    start = asyncio.Event()
-    tasks = []
-    ready = asyncio.Semaphore(0)
-    for i in range(len(auth)):
-        tasks.append(asyncio.create_task(_terminal(host, port, auth[i], frames[i], window, tally, start, ready)))
-        if i % 200 == 199:
-            await asyncio.sleep(0.02)  # connect in waves
-    for _ in tasks:
-        await ready.acquire()  # every terminal authenticated before the clock starts
-    on_start()
-    start.set()
-    await asyncio.gather(*tasks)
-    return tally
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,27 +317,42 @@ async def _serve(profiler, profile_dir: str | None) -> None:
     ingestion = Ingestion(jt808_port=0, host="127.0.0.1")
     stages = _time_stages(ingestion)
     await ingestion.start()
+    pipeline = ingestion.pipeline
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
     threading.Thread(target=lambda: [loop.call_soon_threadsafe(lines.put_nowait, line) for line in sys.stdin],
                      daemon=True).start()
     print(f"READY {ingestion.gateway.port}", flush=True)
     cpu0 = time.process_time()
+
+    async def processed(expected: int) -> float:
+        deadline = time.time() + 600
+        while pipeline.processed < expected and time.time() < deadline:
+            await asyncio.sleep(0.002)
+        return time.time()
+
     while True:
         line = (await lines.get()).split()
         if not line:
             continue
-        if line[0] == "PROFILE" and profiler is not None:
-            profiler.enable()
-        elif line[0] == "START":
+        if line[0] == "START":
             cpu0 = time.process_time()
+            for k in stages:
+                stages[k] = 0.0
+            if profiler is not None:
+                profiler.enable()
+            print("OK", flush=True)
+        elif line[0] == "MARK":
+            done_at = await processed(int(line[1]))
+            print(json.dumps({"done_at": done_at, "cpu_s": round(time.process_time() - cpu0, 2),
+                              "stage_cpu_s": {k: round(v, 2) for k, v in stages.items()}}), flush=True)
+        elif line[0] == "RESET":
+            await pipeline.drain()
+            pipeline.latency_s.clear()
+            alarms.clear()
+            print("OK", flush=True)
         elif line[0] == "DRAIN":
-            expected = int(line[1])
-            deadline = time.time() + 600
-            pipeline = ingestion.pipeline
-            while pipeline.processed < expected and time.time() < deadline:
-                await asyncio.sleep(0.002)
-            done_at = time.time()
+            done_at = await processed(int(line[1]))
             await pipeline.drain()
             if profiler is not None:
                 profiler.disable()
@@ -296,13 +360,11 @@ async def _serve(profiler, profile_dir: str | None) -> None:
             await asyncio.sleep(0.5)  # alarms published by the last batches
             lat = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
-                "rules_done_at": done_at, "processed": pipeline.processed,
+                "done_at": done_at, "processed": pipeline.processed,
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
                 "alarm_types": _count(p["type"] for _, p in alarms),
                 "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v},
                 "store": dict(pipeline.store.counters), "rules": dict(pipeline.rules.counters),
-                "stage_cpu_s": {k: round(v, 2) for k, v in stages.items()},
-                "cpu_s": round(time.process_time() - cpu0, 1),
             }), flush=True)
         elif line[0] == "STOP":
             await ingestion.stop()
@@ -366,24 +428,30 @@ def _pct_ms(values: list[float], p: float) -> float | None:
     return round(pct(values, p) * 1000, 1)
 
 
+class Control:
+    """The server's stdin/stdout: one command line, one answer line."""
+
+    def __init__(self, server: subprocess.Popen, rate: float) -> None:
+        self.server, self.rate = server, rate
+
+    def __call__(self, command: str) -> str:
+        self.server.stdin.write(command + "\n")
+        self.server.stdin.flush()
+        return self.server.stdout.readline()
+
+
 def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     rng = random.Random(808)
     t0 = time.perf_counter()
     homes = setup_database(url, args.terminals, rng)
-    auth, frames, kinds = build_frames(homes, args.fixes, rng)
+    auth, phase1, phase2, kinds = build_frames(homes, args.fixes, args.paced_fixes, rng)
     setup_s = time.perf_counter() - t0
-    total = args.terminals * args.fixes
     cmd = [sys.executable, __file__, "serve"] + (["--profile", args.profile] if args.profile else [])
     server = subprocess.Popen(cmd, env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    control = Control(server, args.rate)
     try:
         ready = server.stdout.readline().split()
         assert ready and ready[0] == "READY", ready
-        port = int(ready[1])
-
-        def started() -> None:
-            server.stdin.write("START\nPROFILE\n" if args.profile else "START\n")
-            server.stdin.flush()
-
         try:
             import uvloop
 
@@ -391,37 +459,39 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
         except ImportError:
             runner = asyncio.run
         pg0, cpu0 = _postgres_cpu(), time.process_time()
-        tally = runner(drive("127.0.0.1", port, auth, frames, args.window, started))
+        run = runner(drive("127.0.0.1", int(ready[1]), auth, phase1, phase2, args.window, control))
         client_cpu = time.process_time() - cpu0
-        server.stdin.write(f"DRAIN {tally.ok}\n")
-        server.stdin.flush()
-        stats = json.loads(server.stdout.readline())
+        one, two = run["closed"], run["paced"]
+        stats = json.loads(control(f"DRAIN {one.ok + two.ok}"))
         pg_cpu = _postgres_cpu() - pg0
-        server.stdin.write("STOP\n")
-        server.stdin.flush()
+        control("STOP")
         server.wait(timeout=60)
     finally:
         if server.poll() is None:
             server.kill()
-    elapsed = stats["rules_done_at"] - tally.first_sent
+    closed = run["closed_done"]
+    elapsed = closed["done_at"] - one.first_sent
+    fixes = one.ok + two.ok
     out = {
         "backend": label,
         "terminals": args.terminals,
-        "fixes": total,
-        "acked": tally.ok,
-        "refused": tally.refused,
-        "fixes_per_s": round(stats["processed"] / elapsed),
-        "ack_per_s": round(tally.ok / (tally.last_ack - tally.first_sent)),
-        "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
-                             "p99": _pct_ms(stats["alarm_latency_s"], 99), "n": len(stats["alarm_latency_s"])},
-        "fix_latency_ms": {"p50": _pct_ms(stats["fix_latency_s"], 50), "p99": _pct_ms(stats["fix_latency_s"], 99)},
-        "alarms": stats["alarm_types"],
-        "injected": kinds,
+        "fixes_per_s": round(one.ok / elapsed),
+        "ack_per_s": round(one.ok / (one.last_ack - one.first_sent)),
+        "closed_loop": {"fixes": one.ok, "refused": one.refused, "window": args.window,
+                        "server_cpu_us_per_fix": round(closed["cpu_s"] / one.ok * 1e6, 1),
+                        "stage_cpu_us_per_fix": {k: round(v / one.ok * 1e6, 1) for k, v in closed["stage_cpu_s"].items()}},
+        "paced": {"fixes": two.ok, "refused": two.refused, "offered_per_s": round(run["rate"]),
+                  "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
+                  "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
+                                       "p99": _pct_ms(stats["alarm_latency_s"], 99),
+                                       "n": len(stats["alarm_latency_s"])},
+                  "fix_latency_ms": {"p50": _pct_ms(stats["fix_latency_s"], 50),
+                                     "p99": _pct_ms(stats["fix_latency_s"], 99)},
+                  "alarms": stats["alarm_types"], "injected": kinds},
+        "cpu_s": {"client": round(client_cpu, 1), "postgres": round(pg_cpu, 1) if label == "postgresql" else None},
         "setup_s": round(setup_s, 1),
-        "server": {"gateway_batches": stats["gateway"].get("batches"), "store": stats["store"],
-                   "rules": stats["rules"], "stage_cpu_s": stats["stage_cpu_s"], "cpu_s": stats["cpu_s"]},
-        "client_cpu_s": round(client_cpu, 1),
-        "postgres_cpu_s": round(pg_cpu, 1) if label == "postgresql" else None,
+        "stored": stats["store"].get("stored"), "evaluated": stats["rules"].get("evaluated"),
+        "all_fixes": fixes,
     }
     if label == "postgresql":
         out["copy_rows_per_s"] = copy_rate(url)
@@ -476,8 +546,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
     parser.add_argument("--terminals", type=int, default=int(os.environ.get("BENCH_TERMINALS", "2000")))
-    parser.add_argument("--fixes", type=int, default=int(os.environ.get("BENCH_FIXES", "100")),
-                        help="reports per terminal, one second of fix time apart")
+    parser.add_argument("--fixes", type=int, default=int(os.environ.get("BENCH_FIXES", "60")),
+                        help="reports per terminal in the closed-loop (throughput) phase")
+    parser.add_argument("--paced-fixes", type=int, default=int(os.environ.get("BENCH_PACED_FIXES", "150")),
+                        help="reports per terminal in the paced (latency) phase; the leave violation needs > 120")
+    parser.add_argument("--rate", type=float, default=12000.0,
+                        help="offered fixes/s of the paced phase (capped at 80 %% of the closed-loop rate)")
     parser.add_argument("--window", type=int, default=16, help="unanswered reports per connection")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", default=None, help="directory for the server's cProfile stats")

@@ -20,7 +20,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -46,6 +45,7 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     decode_body,
     decode_header,
     encode_message,
+    location_to_fix,
     message_fixes,
 )
 from zhijiao.ingestion.protocols.jt808.frame import DEFAULT_MAX_FRAME, FrameDecoder, FrameStats
@@ -233,10 +233,10 @@ class _TokenBucket:
         self._rate = rate
         self._burst = float(burst)
         self._tokens = float(burst)
-        self._stamp = time.monotonic()
+        self._stamp = 0.0  # the first message finds a full bucket
 
-    def delay(self) -> float:
-        now = time.monotonic()
+    def delay(self, now: float) -> float:
+        """Seconds to wait before this message (``now``: a monotonic clock, the loop's)."""
         self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate) - 1
         self._stamp = now
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
@@ -317,9 +317,9 @@ class _Connection:
                     return
                 for payload in self._decoder.feed(data):
                     # Only good frames keep a connection alive; noise does not.
-                    self._last_frame = loop.time()
+                    self._last_frame = now = loop.time()
                     if self._bucket is not None:
-                        wait = self._bucket.delay()
+                        wait = self._bucket.delay(now)
                         if wait > 0:
                             gw.count("rate_limited")
                             await asyncio.sleep(wait)
@@ -436,7 +436,11 @@ class _Connection:
             self._reply(header, GeneralResult.failure)
             return
         profile = self._gw.profile_for(ident)
-        fixes = message_fixes(Jt808Message(header, body), profile=profile, received_at=clock.now())
+        if isinstance(body, LocationReport):  # the common case, without the message wrapper
+            fixes = [location_to_fix(body, device_ident=ident, profile=profile, version=header.version,
+                                     received_at=clock.now())]
+        else:
+            fixes = message_fixes(Jt808Message(header, body), profile=profile, received_at=clock.now())
         rejected = len(body.rejected) if isinstance(body, LocationBatch) else 0
         if rejected:
             self._gw.count("rejected_items", rejected)

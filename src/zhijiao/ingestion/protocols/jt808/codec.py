@@ -842,19 +842,33 @@ _TYPED_ITEMS = {ITEM_MILEAGE: ("mileage_km", 4, 10), ITEM_SIGNAL: ("signal_stren
                 ITEM_SATELLITES: ("satellites", 1, 0)}
 
 
+# The part of the extras that depends only on the profile, edition, status and alarm words:
+# a few combinations cover almost every report, so it is built once each and copied.
+_EXTRAS_BASE: dict[tuple[int, Version, int, int], tuple[DeviceProfile, dict[str, object]]] = {}
+
+
 def _extras(
     report: LocationReport, profile: DeviceProfile, version: Version, battery: int | None
 ) -> dict[str, object]:
-    extras: dict[str, object] = {
-        "protocol": _PROTOCOL_TAGS[version],
-        "profile": profile.name,
-        "positioned": bool(report.status & STATUS_POSITIONED),
-        "status": report.status,
-    }
-    if report.alarm:
-        types = alarm_types(report.alarm, profile)
-        if types:
-            extras["alarm_types"] = sorted(types)
+    key = (id(profile), version, report.status, report.alarm)
+    cached = _EXTRAS_BASE.get(key)
+    if cached is None or cached[0] is not profile:
+        base: dict[str, object] = {
+            "protocol": _PROTOCOL_TAGS[version],
+            "profile": profile.name,
+            "positioned": bool(report.status & STATUS_POSITIONED),
+            "status": report.status,
+        }
+        if report.alarm:
+            types = alarm_types(report.alarm, profile)
+            if types:
+                base["alarm_types"] = sorted(types)
+        if len(_EXTRAS_BASE) >= 4096:
+            _EXTRAS_BASE.clear()
+        cached = _EXTRAS_BASE[key] = (profile, base)
+    extras = dict(cached[1])
+    if "alarm_types" in extras:
+        extras["alarm_types"] = list(extras["alarm_types"])  # each fix owns its lists
     items = report.items
     if items:
         first: dict[int, bytes] = {}
