@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 from collections.abc import Iterable
 
 from sqlalchemy import Table
@@ -84,13 +84,17 @@ class FixStore:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 inserted = _copy_insert(conn, rows)
+                keys = [(f.device_id, f.fix_time) for f in batch] if len(inserted) != len(batch) else []
+            elif engine.dialect.name == "sqlite":
+                inserted, keys = _sqlite_insert(conn, rows)
             else:
                 inserted = set(conn.execute(self._insert(engine.dialect.name),
                                             [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
+                keys = [(f.device_id, f.fix_time) for f in batch]
         if len(inserted) == len(batch):
             new = batch
         else:
-            new = [f for f in batch if (f.device_id, f.fix_time) in inserted]
+            new = [f for f, key in zip(batch, keys, strict=True) if key in inserted]
         self.counters["stored"] += len(new)
         self.counters["duplicate"] += len(batch) - len(new)
         return new
@@ -104,6 +108,44 @@ _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS fixes_stage (device_id bigint, subjec
           "fix_time timestamptz, received_at timestamptz, lat float8, lon float8, accuracy_m float8, source text, "
           "speed_kmh float8, course_deg float8, battery_pct smallint, alarm_bits bigint, flags smallint) "
           "ON COMMIT DELETE ROWS")
+
+
+_SQLITE_CHUNK = 1000  # rows per statement: 13 000 parameters, under SQLite's 32 766
+
+
+def _sqlite_text(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so the unique key matches its rows."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_insert(conn, rows: list[tuple]) -> tuple[set[tuple[int, str]], list[tuple[int, str]]]:
+    """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the raw connection.
+
+    Several times faster than the ORM layer's executemany for thousands of rows; times are bound
+    as the same text the ORM writes. Returns the keys inserted and the key of every row.
+    """
+    cols = ", ".join(_COLUMNS)
+    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    cursor = conn.connection.driver_connection.cursor()
+    inserted: set[tuple[int, str]] = set()
+    keys: list[tuple[int, str]] = []
+    try:
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            chunk = rows[start : start + _SQLITE_CHUNK]
+            params: list = []
+            for r in chunk:
+                fix_time = _sqlite_text(r[2])
+                keys.append((r[0], fix_time))
+                params.extend((r[0], r[1], fix_time, _sqlite_text(r[3]), *r[4:]))
+            cursor.execute(
+                f"INSERT INTO fixes ({cols}) VALUES {', '.join([one] * len(chunk))} "
+                "ON CONFLICT (device_id, fix_time) DO NOTHING RETURNING device_id, fix_time", params)
+            inserted.update(cursor.fetchall())
+    finally:
+        cursor.close()
+    return inserted, keys
 
 
 def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
