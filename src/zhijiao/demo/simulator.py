@@ -393,7 +393,7 @@ class Simulator:
 
     def __init__(self, host: str, port: int, idents: list[str], *, interval_s: float = 45.0, seed: int = 370305,
                  codes_path: Path | None = None, homes: dict[str, tuple[float, float]] | None = None,
-                 exclusions: dict[str, tuple[float, float]] | None = None, violation_every_s: float = 600.0,
+                 exclusions: dict[str, tuple[float, float]] | None = None, violation_every_s: float = 900.0,
                  first_violation_s: float = 90.0, dropout_chance: float = 1 / 150,
                  retry_s: tuple[float, float] = (2.0, 10.0), version: Version = Version.V2013) -> None:
         from zhijiao.config import get_settings

@@ -57,8 +57,10 @@ _READ_SIZE = 64 * 1024
 
 
 class FixSink(Protocol):
-    async def submit(self, fixes: list[Fix]) -> None:
-        """Return only once ``fixes`` are durably stored; raise if they are not."""
+    async def submit(self, fixes: list[Fix]) -> object:
+        """Return only once ``fixes`` are durably stored (committed, or acknowledged by a durable
+        stream); raise if they are not. The value is the sink's own (the pipeline returns the
+        fixes that were new); the gateway only needs the return."""
 
 
 class Authenticator(Protocol):
