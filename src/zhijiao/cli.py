@@ -139,6 +139,127 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_async(main) -> int:
+    """Run a long-lived coroutine on uvloop when installed; SIGINT/SIGTERM end it cleanly."""
+    import asyncio
+    import logging
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def runner() -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await main(stop)
+
+    try:
+        import uvloop
+
+        return uvloop.run(runner())
+    except ImportError:
+        return asyncio.run(runner())
+
+
+def _cmd_gateway(args: argparse.Namespace) -> int:
+    """Device inputs without the web app: JT/T 808 (and MQTT when configured) → pipeline or JetStream."""
+    from zhijiao.config import get_settings
+
+    settings = get_settings()
+
+    async def main(stop) -> int:
+        from zhijiao.ingestion.runtime import Ingestion, is_nats
+
+        ingestion = Ingestion(jt808_port=settings.jt808_port if args.port is None else args.port,
+                              host=args.host or settings.jt808_host)
+        await ingestion.start()
+        where = "NATS JetStream" if is_nats(settings.event_stream) else "本机数据库"
+        print(f"JT/T 808 网关已启动 {ingestion.gateway.host}:{ingestion.gateway.port}（定位数据写入{where}）"
+              f" gateway listening on {ingestion.gateway.host}:{ingestion.gateway.port}", flush=True)
+        await stop.wait()
+        await ingestion.stop()
+        return 0
+
+    return _run_async(main)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    """Consume fixes from JetStream (ZHIJIAO_EVENT_STREAM=nats://…): store, rules, alarms."""
+    from zhijiao.config import get_settings
+
+    settings = get_settings()
+    if not str(settings.event_stream).startswith(("nats://", "tls://")):
+        print("错误：请设置 ZHIJIAO_EVENT_STREAM=nats://主机:4222 (the worker reads fixes from NATS JetStream)",
+              file=sys.stderr)
+        return 2
+
+    async def main(stop) -> int:
+        from zhijiao.ingestion import nats as zj_nats
+        from zhijiao.ingestion.pipeline import Pipeline
+
+        shards = zj_nats.parse_shards(args.shards)
+        pipeline = Pipeline(escalate_every=60.0 if 0 in shards else float("inf"))
+        worker = zj_nats.FixWorker(settings.event_stream, pipeline, shards=shards, batch=args.batch)
+        bridge = zj_nats.EventBridge(settings.event_stream)
+        await pipeline.start()
+        await bridge.start()
+        await worker.start()
+        print(f"处理节点已启动，分片 {shards} (worker consuming shards {shards})", flush=True)
+        await stop.wait()
+        await worker.stop()
+        await bridge.stop()
+        await pipeline.stop()
+        return 0
+
+    return _run_async(main)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulated bracelets speaking JT/T 808 to a gateway (``make demo`` runs them in-process)."""
+    from zhijiao.config import get_settings
+
+    settings = get_settings()
+
+    async def main(stop) -> int:
+        import asyncio
+        import contextlib
+
+        from zhijiao.demo import seed as demo_seed
+        from zhijiao.demo import simulator as sim
+
+        idents = [demo_seed.device_ident(n) for n in range(1, args.devices + 1)]
+        homes: dict = {}
+        exclusions: dict = {}
+        if not args.no_db:
+            try:
+                _, homes, exclusions = await asyncio.to_thread(sim.load_demo_world, args.devices)
+                print(f"从数据库读取了 {len(homes)} 个住址、{len(exclusions)} 个禁止区域 (homes from the database)")
+            except Exception as exc:  # noqa: BLE001 - the simulator can run without the database
+                print(f"未能读取数据库，使用合成住址 (no database: {str(exc).splitlines()[0][:120]})")
+        simulator = sim.Simulator(args.host or "127.0.0.1", args.port or settings.jt808_port, idents,
+                                  interval_s=60.0 / args.rate, seed=args.seed, homes=homes, exclusions=exclusions)
+        print(f"模拟 {len(idents)} 个终端，每台约每 {60.0 / args.rate:.0f} 秒上报一次 → "
+              f"{simulator.host}:{simulator.port}", flush=True)
+        task = asyncio.create_task(simulator.run())
+
+        async def report() -> None:
+            while True:
+                await asyncio.sleep(60)
+                print("simulator:", dict(sorted(simulator.counters.items())), flush=True)
+
+        reporter = asyncio.create_task(report())
+        await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+        for t in (task, reporter):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        print("simulator:", dict(sorted(simulator.counters.items())), flush=True)
+        return 0
+
+    return _run_async(main)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhijiao", description="智矫 社区矫正智慧管理平台")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -160,6 +281,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--host", default=None)
     p_serve.add_argument("--port", type=int, default=None)
     p_serve.set_defaults(func=_cmd_serve)
+
+    p_gw = sub.add_parser("gateway", help="启动设备接入网关（JT/T 808、MQTT），不含网页")
+    p_gw.add_argument("--host", default=None, help="监听地址（默认 ZHIJIAO_JT808_HOST）")
+    p_gw.add_argument("--port", type=int, default=None, help="JT/T 808 端口（默认 ZHIJIAO_JT808_PORT；0 表示任选）")
+    p_gw.set_defaults(func=_cmd_gateway)
+
+    p_worker = sub.add_parser("worker", help="处理节点：从 NATS JetStream 读取定位数据，入库并判断告警")
+    p_worker.add_argument("--shards", default="all", help="负责的分片，如 0-7 或 0,3,5（共 16 个；默认全部）")
+    p_worker.add_argument("--batch", type=int, default=128, help="每次拉取的消息数")
+    p_worker.set_defaults(func=_cmd_worker)
+
+    p_sim = sub.add_parser("simulate", help="模拟定位手环（JT/T 808）")
+    p_sim.add_argument("--devices", type=int, default=60, help="终端数（编号 13900000001 起）")
+    p_sim.add_argument("--rate", type=float, default=1.5, help="每台终端每分钟上报次数")
+    p_sim.add_argument("--host", default=None, help="网关地址（默认 127.0.0.1）")
+    p_sim.add_argument("--port", type=int, default=None, help="网关端口（默认 ZHIJIAO_JT808_PORT）")
+    p_sim.add_argument("--seed", type=int, default=370305)
+    p_sim.add_argument("--no-db", action="store_true", help="不读取数据库中的住址和禁止区域")
+    p_sim.set_defaults(func=_cmd_simulate)
 
     p_users = sub.add_parser("users", help="账号管理")
     users_sub = p_users.add_subparsers(dest="users_cmd", required=True)

@@ -42,27 +42,55 @@ class Directory:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._entries: dict[str, DeviceEntry] = {}
+        self._by_id: dict[int, DeviceEntry] = {}
         self._loaded_at = 0.0
-        self._dirty = True
+        # Change notices seen, and the last one a completed load includes: a reader never trusts
+        # a load that started before the change it needs (a code claimed a moment ago).
+        self._wanted = 1
+        self._loaded = 0
+        self.version = 0  # bumped on every reload, for caches derived from the entries
         self._off = events.on(DIRECTORY_TOPIC, self._mark_dirty)
 
     def _mark_dirty(self, _payload: dict) -> None:
-        self._dirty = True
+        self._wanted += 1
 
     def close(self) -> None:
         self._off()
 
+    def _stale(self) -> bool:
+        return self._loaded != self._wanted or time.monotonic() - self._loaded_at > self.max_age
+
     def get(self, ident: str) -> DeviceEntry | None:
-        if self._dirty or time.monotonic() - self._loaded_at > self.max_age:
-            self.reload()
+        if self._stale():
+            self.reload(only_if_stale=True)
         return self._entries.get(ident)
 
-    def reload(self) -> None:
+    def peek(self, ident: str) -> DeviceEntry | None:
+        """The cached entry, never touching the database (for the event loop's hot path)."""
+        return self._entries.get(ident)
+
+    def by_device_id(self, device_id: int) -> DeviceEntry | None:
+        if self._stale():
+            self.reload(only_if_stale=True)
+        return self._by_id.get(device_id)
+
+    def entries(self) -> list[DeviceEntry]:
+        if self._stale():
+            self.reload(only_if_stale=True)
+        return list(self._entries.values())
+
+    def reload(self, *, only_if_stale: bool = False) -> None:
         with self._lock:
-            self._dirty = False
+            if only_if_stale and not self._stale():
+                return  # another thread loaded it while we waited
+            wanted = self._wanted
             with dbsession.session_scope(Actor.system("ingestion-directory")) as db:
-                self._entries = load(db)
+                entries = load(db)
+            self._entries = entries
+            self._by_id = {e.device_id: e for e in entries.values()}
             self._loaded_at = time.monotonic()
+            self._loaded = wanted
+            self.version += 1
 
 
 def load(db: Session) -> dict[str, DeviceEntry]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -28,11 +29,12 @@ from zhijiao.core import clock, events
 from zhijiao.db import session as dbsession
 from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory
 from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types, get_profile
 from zhijiao.ingestion.store import FixStore
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import geofence, positioning
 from zhijiao.monitoring import service as monitoring_service
-from zhijiao.monitoring.models import FLAG_BACKFILL, DeviceBinding, FixRecord, PositioningOrder, Zone
+from zhijiao.monitoring.models import FLAG_BACKFILL, FLAG_NOISY, DeviceBinding, FixRecord, PositioningOrder, Zone
 from zhijiao.monitoring.rules import (
     EventKind,
     RuleEvent,
@@ -47,8 +49,11 @@ from zhijiao.subjects.models import Subject
 log = logging.getLogger(__name__)
 
 POSITIONS_TOPIC = "positions"
-CHECKPOINT_EVERY = timedelta(minutes=10)
-CHECKPOINTS_KEPT = 36  # six hours of fix time
+# A fix the store flagged noisy (unpositioned, or less accurate than it accepts) is kept and shown
+# but must never trigger a rule; the rules' own test is accuracy, so it gets one they reject.
+UNUSABLE_ACCURACY_M = 1e6
+CHECKPOINT_EVERY = timedelta(minutes=30)
+CHECKPOINTS_KEPT = 12  # six hours of fix time; a copy of the state costs ~0.15 ms
 
 
 @dataclass
@@ -67,8 +72,20 @@ class RulesEngine:
         self.contexts: dict[int, SubjectContext] = {}
         self.index = geofence.ZoneIndex([])
         self.counters: collections.Counter[str] = collections.Counter()
-        self._dirty = True
-        self._off = events.on(DIRECTORY_TOPIC, lambda _p: setattr(self, "_dirty", True))
+        # Which subjects this process judges silence for (a worker owning some shards); None: all.
+        self.subject_filter: Callable[[int], bool] | None = None
+        # The alarm-bit profile of a device, to read stored fixes back with their alarm types.
+        self.profile_of: Callable[[int], DeviceProfile] = lambda _device_id: DEFAULT_BRACELET
+        self._changes = 1  # change notices seen; _loaded: the one the last reload started after
+        self._loaded = 0
+        self._off = events.on(DIRECTORY_TOPIC, self._changed)
+
+    def _changed(self, _payload: dict) -> None:
+        self._changes += 1
+
+    @property
+    def _dirty(self) -> bool:
+        return self._loaded != self._changes
 
     def close(self) -> None:
         self._off()
@@ -76,6 +93,7 @@ class RulesEngine:
     # --- context from the database -------------------------------------------------------------
 
     def reload(self, db: Session) -> None:
+        changes = self._changes
         zones = []
         for z in db.execute(select(Zone).where(Zone.active.is_(True))).scalars():
             try:
@@ -102,7 +120,7 @@ class RulesEngine:
         self.contexts = contexts
         for sid, entry in self.subjects.items():
             entry.state.context = contexts.get(sid, SubjectContext(subject_id=sid, device_active=False))
-        self._dirty = False
+        self._loaded = changes
 
     def _leaves(self, db: Session, subject_id: int) -> tuple:
         """Approved leaves suspend the area rules (社区矫正法 第二十七条); wired when workflows exist."""
@@ -121,11 +139,11 @@ class RulesEngine:
     def process(self, db: Session, fixes: list[Fix]) -> list[RuleEvent]:
         if self._dirty:
             self.reload(db)
-        fixes = [f for f in fixes if f.subject_id is not None]
+        fixes = [_for_rules(f) for f in fixes if f.subject_id is not None]
         if not fixes:
             return []
         fixes.sort(key=lambda f: (f.subject_id, f.fix_time))
-        zones = self.index.classify(fixes) if len(self.index) else None
+        zones = zone_views(self.index, fixes)
         out: list[RuleEvent] = []
         i, n = 0, len(fixes)
         while i < n:
@@ -164,8 +182,8 @@ class RulesEngine:
             select(FixRecord).where(FixRecord.subject_id == state.subject_id, FixRecord.fix_time >= base_time)
             .order_by(FixRecord.fix_time)
         ).scalars().all()
-        fixes = [_fix_from_row(r) for r in rows]
-        zones = list(self.index.classify(fixes)) if fixes and len(self.index) else None
+        fixes = [_fix_from_row(r, self.profile_of) for r in rows]
+        zones = zone_views(self.index, fixes)
         result = evaluate_window(state.context, fixes, base_state, zones)
         result.state.last_contact_at = max(filter(None, [result.state.last_contact_at, state.last_contact_at]))
         entry.state = result.state
@@ -176,8 +194,10 @@ class RulesEngine:
 
     def tick(self, now: datetime) -> list[RuleEvent]:
         out: list[RuleEvent] = []
-        for sid, ctx in self.contexts.items():
-            out.extend(self._state(sid).state.tick(now))
+        owns = self.subject_filter
+        for sid in self.contexts:
+            if owns is None or owns(sid):
+                out.extend(self._state(sid).state.tick(now))
         return out
 
     def rebuild(self, db: Session, window: timedelta) -> int:
@@ -187,8 +207,8 @@ class RulesEngine:
             select(FixRecord).where(FixRecord.fix_time >= clock.now() - window, FixRecord.subject_id.is_not(None))
             .order_by(FixRecord.subject_id, FixRecord.fix_time)
         ).scalars().all()
-        fixes = [_fix_from_row(r) for r in rows]
-        zones = self.index.classify(fixes) if fixes and len(self.index) else None
+        fixes = [_fix_from_row(r, self.profile_of) for r in rows]
+        zones = zone_views(self.index, fixes)
         for i, fix in enumerate(fixes):
             self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i])  # type: ignore[arg-type]
         return len(fixes)
@@ -208,17 +228,68 @@ def rule_settings() -> RuleSettings:
         night_start=_time.fromisoformat(value("rules.night_start")),
         night_end=_time.fromisoformat(value("rules.night_end")),
     )
+class _ZonesView:
+    """What the fences say about one fix, as the rules read it (duck-typed ``FixZones``).
+
+    The two numbers the rules test on every fix are plain floats; the zone-id tuples, which only
+    an alarm's details need, are looked up on first use. Building a full ``FixZones`` per fix
+    costs a few numpy calls each, more than the rest of the rules together.
+    """
+
+    __slots__ = ("_classification", "_full", "_i", "exclusion_depth_m", "permitted_margin_m")
+
+    def __init__(self, classification: geofence.ZoneClassification, i: int, margin: float, depth: float) -> None:
+        self._classification, self._i, self._full = classification, i, None
+        self.permitted_margin_m, self.exclusion_depth_m = margin, depth
+
+    def _resolved(self) -> geofence.FixZones:
+        if self._full is None:
+            self._full = self._classification[self._i]
+        return self._full
+
+    @property
+    def permitted_inside(self) -> tuple:
+        return self._resolved().permitted_inside
+
+    @property
+    def permitted_outside(self) -> tuple:
+        return self._resolved().permitted_outside
+
+    @property
+    def exclusion_inside(self) -> tuple:
+        return self._resolved().exclusion_inside
+
+
+def zone_views(index: geofence.ZoneIndex, fixes: list[Fix]) -> list[_ZonesView] | None:
+    """One vectorised classification of the batch, as one view per fix (None: no zones at all)."""
+    if not fixes or not len(index):
+        return None
+    c = index.classify(fixes)
+    margins, depths = c.permitted_margin_m.tolist(), c.exclusion_depth_m.tolist()
+    return [_ZonesView(c, i, margins[i], depths[i]) for i in range(len(fixes))]
 
 
 def entry_last_checkpoint(entry: _Subject) -> datetime:
     return entry.checkpoints[-1][0] if entry.checkpoints else _EPOCH
 
 
-def _fix_from_row(r: FixRecord) -> Fix:
+def _for_rules(fix: Fix) -> Fix:
+    if fix.extras.get("flags", 0) & FLAG_NOISY and fix.effective_accuracy_m < UNUSABLE_ACCURACY_M:
+        return dataclasses.replace(fix, accuracy_m=UNUSABLE_ACCURACY_M)
+    return fix
+
+
+def _fix_from_row(r: FixRecord, profile_of: Callable[[int], DeviceProfile]) -> Fix:
+    extras: dict = {"flags": r.flags}
+    if r.alarm_bits:
+        types = alarm_types(r.alarm_bits, profile_of(r.device_id))
+        if types:
+            extras["alarm_types"] = sorted(types)
+    accuracy = UNUSABLE_ACCURACY_M if r.flags & FLAG_NOISY else r.accuracy_m
     return Fix(device_ident=str(r.device_id), fix_time=r.fix_time, lat=r.lat, lon=r.lon,
-               source=FixSource(r.source), accuracy_m=r.accuracy_m, speed_kmh=r.speed_kmh, battery_pct=r.battery_pct,
+               source=FixSource(r.source), accuracy_m=accuracy, speed_kmh=r.speed_kmh, battery_pct=r.battery_pct,
                alarm_bits=r.alarm_bits, backfill=bool(r.flags & FLAG_BACKFILL), received_at=r.received_at,
-               device_id=r.device_id, subject_id=r.subject_id)
+               device_id=r.device_id, subject_id=r.subject_id, extras=extras)
 
 
 # Set by the supervision module: (db, subject_id) -> iterable of rules.Leave
@@ -255,22 +326,47 @@ class Pipeline:
         self.directory = directory or Directory()
         self.store = FixStore(self.directory)
         self.rules = rules or RulesEngine()
+        self.rules.profile_of = self._profile_of
         self.tick_every, self.escalate_every = tick_every, escalate_every
         self._queue: asyncio.Queue[list[Fix] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self.latency_s: collections.deque[float] = collections.deque(maxlen=100_000)  # receipt → rules done
         self.processed = 0
         self._rules_lock = threading.Lock()  # the rules state has one owner at a time
+        self._rebuilt = False
 
-    async def submit(self, fixes: list[Fix]) -> None:
+    def _profile_of(self, device_id: int) -> DeviceProfile:
+        entry = self.directory.by_device_id(device_id)
+        try:
+            return get_profile(entry.profile) if entry is not None else DEFAULT_BRACELET
+        except KeyError:
+            return DEFAULT_BRACELET
+
+    async def submit(self, fixes: list[Fix]) -> list[Fix]:
+        """Commit; returns the fixes that were new (they go on to the rules, after this returns)."""
         new = await asyncio.to_thread(self.store.store, fixes)
         if new:
             self._queue.put_nowait(new)
+        return new
+
+    def process_now(self, fixes: list[Fix], *, rebuild_window: timedelta = timedelta(minutes=30)) -> list[Fix]:
+        """Commit and evaluate in the caller's thread, for a process where :meth:`start` never ran
+        (the HTTP input of an API process without device gateways). Blocking; returns the new fixes."""
+        with self._rules_lock:
+            if not self._rebuilt:
+                with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
+                    self.rules.rebuild(db, rebuild_window)
+                self._rebuilt = True
+        new = self.store.store(fixes)
+        if new:
+            self._process(new)
+        return new
 
     async def start(self, *, rebuild_window: timedelta = timedelta(minutes=30)) -> None:
         def _rebuild() -> None:
-            with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
+            with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
                 self.rules.rebuild(db, rebuild_window)
+                self._rebuilt = True
 
         await asyncio.to_thread(_rebuild)
         self._tasks = [asyncio.create_task(self._work(), name="pipeline-rules"),

@@ -16,10 +16,15 @@ from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory, check_secret
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.protocols.jt808.codec import RegisterResult, TerminalRegister, Version
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, get_profile
-from zhijiao.ingestion.server import Jt808Gateway
+from zhijiao.ingestion.server import FixSink, Jt808Gateway
 from zhijiao.monitoring.models import Device
 
 log = logging.getLogger(__name__)
+
+
+def is_nats(url: str | None) -> bool:
+    """Whether ``ZHIJIAO_EVENT_STREAM`` points at NATS (``memory`` is the in-process default)."""
+    return bool(url) and str(url).startswith(("nats://", "tls://"))
 
 
 class DeviceAuthenticator:
@@ -58,19 +63,37 @@ def _claim_code(device_id: int, code: str) -> bool:
 
 
 class Ingestion:
-    """The pipeline and the enabled device inputs of this process."""
+    """The device inputs of this process and where their fixes go.
 
-    def __init__(self, *, jt808_port: int | None = None, host: str = "0.0.0.0") -> None:
+    Embedded (the default): a local :class:`Pipeline` stores and evaluates them. With
+    ``ZHIJIAO_EVENT_STREAM=nats://…`` they go to JetStream instead (:class:`~.nats.JetStreamSink`,
+    acknowledged to the device after the PubAck) for ``zhijiao worker`` processes to store and
+    evaluate, and the alarms those workers raise come back over NATS to this process's screens.
+    """
+
+    def __init__(self, *, jt808_port: int | None = None, host: str = "0.0.0.0", event_stream: str | None = None,
+                 mqtt_url: str | None = None, jt808: bool = True) -> None:
         settings = get_settings()
         self.directory = Directory()
-        self.pipeline = Pipeline(self.directory)
+        stream = settings.event_stream if event_stream is None else event_stream
+        self.bridge = None
+        if is_nats(stream):
+            from zhijiao.ingestion.nats import EventBridge, JetStreamSink
+
+            self.pipeline: Pipeline | None = None
+            self.sink: FixSink = JetStreamSink(stream)
+            self.bridge = EventBridge(stream)
+        else:
+            self.pipeline = Pipeline(self.directory)
+            self.sink = self.pipeline
         port = settings.jt808_port if jt808_port is None else jt808_port
-        self.gateway = Jt808Gateway(host, port, sink=self.pipeline, authenticator=DeviceAuthenticator(self.directory),
-                                    profile_for=self._profile)
+        self.gateway = Jt808Gateway(host, port, sink=self.sink, authenticator=DeviceAuthenticator(self.directory),
+                                    profile_for=self._profile) if jt808 else None
+        self.mqtt_url = settings.mqtt_url if mqtt_url is None else mqtt_url
         self.mqtt = None
 
     def _profile(self, phone: str) -> DeviceProfile:
-        entry = self.directory.get(phone)
+        entry = self.directory.peek(phone)  # loaded by the auth that opened the session
         if entry is None:
             return DEFAULT_BRACELET
         try:
@@ -79,18 +102,30 @@ class Ingestion:
             return DEFAULT_BRACELET
 
     async def start(self) -> None:
-        await self.pipeline.start()
-        await self.gateway.start()
-        settings = get_settings()
-        if settings.mqtt_url:
+        if self.pipeline is not None:
+            await self.pipeline.start()
+        else:
+            await self.sink.start()  # type: ignore[attr-defined]
+        if self.bridge is not None:
+            await self.bridge.start()
+        if self.gateway is not None:
+            await self.gateway.start()
+            log.info("JT/T 808 gateway listening on %s:%s", self.gateway.host, self.gateway.port)
+        if self.mqtt_url:
             from zhijiao.ingestion.mqtt import MqttInput
 
-            self.mqtt = MqttInput(settings.mqtt_url, self.pipeline, self.directory)
+            self.mqtt = MqttInput(self.mqtt_url, self.sink, self.directory)
             await self.mqtt.start()
-        log.info("JT/T 808 gateway listening on %s:%s", self.gateway.host, self.gateway.port)
 
     async def stop(self) -> None:
         if self.mqtt is not None:
             await self.mqtt.stop()
-        await self.gateway.stop()
-        await self.pipeline.stop()
+        if self.gateway is not None:
+            await self.gateway.stop()
+        if self.bridge is not None:
+            await self.bridge.stop()
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        else:
+            await self.sink.stop()  # type: ignore[attr-defined]
+            self.directory.close()

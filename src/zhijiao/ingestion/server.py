@@ -20,15 +20,14 @@ import asyncio
 import collections
 import contextlib
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from zhijiao.core import clock
 from zhijiao.ingestion.fix import Fix
 from zhijiao.ingestion.protocols import ProtocolError, Reason
 from zhijiao.ingestion.protocols.jt808.codec import (
+    AckEncoder,
     Body,
     Fragment,
     GeneralResult,
@@ -37,7 +36,6 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     Jt808Message,
     LocationBatch,
     LocationReport,
-    PlatformGeneralResponse,
     RegisterResponse,
     RegisterResult,
     TerminalAuth,
@@ -47,6 +45,7 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     decode_body,
     decode_header,
     encode_message,
+    location_to_fix,
     message_fixes,
 )
 from zhijiao.ingestion.protocols.jt808.frame import DEFAULT_MAX_FRAME, FrameDecoder, FrameStats
@@ -58,8 +57,10 @@ _READ_SIZE = 64 * 1024
 
 
 class FixSink(Protocol):
-    async def submit(self, fixes: list[Fix]) -> None:
-        """Return only once ``fixes`` are durably stored; raise if they are not."""
+    async def submit(self, fixes: list[Fix]) -> object:
+        """Return only once ``fixes`` are durably stored (committed, or acknowledged by a durable
+        stream); raise if they are not. The value is the sink's own (the pipeline returns the
+        fixes that were new); the gateway only needs the return."""
 
 
 class Authenticator(Protocol):
@@ -105,13 +106,23 @@ COUNTER_NAMES = (
 # Group commit
 
 
+class _Batch:
+    __slots__ = ("first_at", "fixes", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.fixes: list[Fix] = []
+        self.future: asyncio.Future[bool] = loop.create_future()
+        self.first_at = loop.time()
+
+
 class FixBatcher:
     """Collects fixes from all connections and hands them to the sink in large batches.
 
     Each :meth:`enqueue` gets a future that resolves to ``True`` once the batch holding its fixes
-    was committed, ``False`` if ``sink.submit`` raised. One submit runs at a time: fixes arriving
-    meanwhile form the next batch, so batches grow by themselves under load, and fixes of one
-    connection reach the sink in the order they were enqueued.
+    was committed, ``False`` if ``sink.submit`` raised; requests in one batch share its future. One
+    submit runs at a time: fixes arriving meanwhile form the next batch, so batches grow by
+    themselves under load, and fixes of one connection reach the sink in the order they were
+    enqueued. A request is never split; it opens a new batch when it would not fit.
 
     A failed submit fails every request in the batch (their terminals resend); a sink that can
     meet a poison row should isolate it itself rather than raise for the whole batch.
@@ -129,11 +140,9 @@ class FixBatcher:
         self._max_fixes = max_fixes
         self._max_delay = max_delay
         self._counters = counters if counters is not None else dict.fromkeys(COUNTER_NAMES, 0)
-        self._pending: collections.deque[tuple[list[Fix], asyncio.Future[bool]]] = collections.deque()
-        self._pending_fixes = 0
-        self._first_at = 0.0  # loop time the oldest pending request arrived
+        self._batches: collections.deque[_Batch] = collections.deque()  # the last one takes new fixes
         self._wakeup = asyncio.Event()
-        self._full = asyncio.Event()
+        self._full = asyncio.Event()  # the oldest batch is ready to go before its delay is up
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -152,18 +161,23 @@ class FixBatcher:
             self._task = None
 
     def enqueue(self, fixes: list[Fix]) -> asyncio.Future[bool]:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
         if self._closed or self._task is None:
+            future: asyncio.Future[bool] = loop.create_future()
             future.set_result(False)
             return future
-        if not self._pending:
-            self._first_at = asyncio.get_running_loop().time()
-        self._pending.append((fixes, future))
-        self._pending_fixes += len(fixes)
+        batches = self._batches
+        batch = batches[-1] if batches else None
+        if batch is None or (batch.fixes and len(batch.fixes) + len(fixes) > self._max_fixes):
+            if batch is not None:
+                self._full.set()  # the open batch cannot take this request: it is complete
+            batch = _Batch(loop)
+            batches.append(batch)
+        batch.fixes.extend(fixes)
         self._wakeup.set()
-        if self._pending_fixes >= self._max_fixes:
+        if len(batch.fixes) >= self._max_fixes:
             self._full.set()
-        return future
+        return batch.future
 
     async def submit(self, fixes: list[Fix]) -> bool:
         """Enqueue and wait: ``True`` once committed."""
@@ -171,38 +185,30 @@ class FixBatcher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        batches = self._batches
         while True:
             await self._wakeup.wait()
-            linger = self._first_at + self._max_delay - loop.time()
-            if not self._closed and linger > 0 and self._pending_fixes < self._max_fixes:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(linger):
-                        await self._full.wait()
-            batch = self._take()
-            if batch:
+            if batches:
+                first = batches[0]
+                linger = first.first_at + self._max_delay - loop.time()
+                if (not self._closed and linger > 0 and len(batches) == 1
+                        and len(first.fixes) < self._max_fixes):
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(linger):
+                            await self._full.wait()
+                batch = batches.popleft()
+                if not batches:
+                    self._wakeup.clear()
+                if len(batches) <= 1 and not (batches and len(batches[0].fixes) >= self._max_fixes):
+                    self._full.clear()
                 await self._commit(batch)
-            if self._closed and not self._pending:
+            elif not self._closed:
+                self._wakeup.clear()
+            if self._closed and not batches:
                 return
 
-    def _take(self) -> list[tuple[list[Fix], asyncio.Future[bool]]]:
-        batch: list[tuple[list[Fix], asyncio.Future[bool]]] = []
-        size = 0
-        # Requests are never split, so a big 0x0704 may overshoot max_fixes on its own.
-        while self._pending and (not batch or size + len(self._pending[0][0]) <= self._max_fixes):
-            fixes, future = self._pending.popleft()
-            batch.append((fixes, future))
-            size += len(fixes)
-        self._pending_fixes -= size
-        if self._pending:
-            self._first_at = asyncio.get_running_loop().time()
-        else:
-            self._wakeup.clear()
-        if self._pending_fixes < self._max_fixes:
-            self._full.clear()
-        return batch
-
-    async def _commit(self, batch: list[tuple[list[Fix], asyncio.Future[bool]]]) -> None:
-        fixes = [fix for request, _ in batch for fix in request]
+    async def _commit(self, batch: _Batch) -> None:
+        fixes = batch.fixes
         ok = False
         try:
             await self._sink.submit(fixes)
@@ -213,9 +219,8 @@ class FixBatcher:
             # Also on cancellation: nobody may wait forever on a batch that will not finish.
             self._counters["batches"] += 1
             self._counters["fixes_committed" if ok else "fixes_failed"] += len(fixes)
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(ok)
+            if not batch.future.done():
+                batch.future.set_result(ok)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,47 +235,67 @@ class _TokenBucket:
         self._rate = rate
         self._burst = float(burst)
         self._tokens = float(burst)
-        self._stamp = time.monotonic()
+        self._stamp = 0.0  # the first message finds a full bucket
 
-    def delay(self) -> float:
-        now = time.monotonic()
+    def delay(self, now: float) -> float:
+        """Seconds to wait before this message (``now``: a monotonic clock, the loop's)."""
         self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate) - 1
         self._stamp = now
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
 
-@dataclass(slots=True)
-class _Outgoing:
-    header: Header  # the message being answered
-    body: Body | None = None  # a ready reply, or
-    committed: asyncio.Future[bool] | None = None  # an ack that waits for the batcher
+_WRITE_HIGH_WATER = 256 * 1024  # bytes queued to a slow reader before we stop reading from it
 
 
 class _Connection:
+    """One terminal's socket.
+
+    Messages are handled in arrival order, synchronously except for the register/auth handshake
+    (the authenticator may look things up). Every message that needs an answer takes a slot in
+    ``_pending``, in order: a ready reply, or an ack whose result is the commit of its batch.
+    :meth:`_flush` sends the replies at the head of the queue that are ready, all in one write, so
+    replies leave in request order and a late commit holds back the replies behind it. Reading
+    pauses while ``max_inflight`` replies are owed.
+    """
+
     def __init__(self, gateway: Jt808Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._gw = gateway
         self._reader = reader
         self._writer = writer
         self._peer = writer.get_extra_info("peername")
         self._decoder = FrameDecoder(max_frame=gateway.max_frame, stats=gateway.frame_stats)
-        self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue(maxsize=gateway.max_inflight)
         self._bucket = _TokenBucket(gateway.rate_limit, gateway.rate_burst) if gateway.rate_limit else None
+        self._loop = asyncio.get_running_loop()
+        # (message answered, GeneralResult value or a reply body, or None for a commit ack, batch future)
+        self._pending: collections.deque[tuple[Header, int | Body | None, asyncio.Future[bool] | None]] = (
+            collections.deque())
+        self._watched: set[asyncio.Future[bool]] = set()
+        self._room = asyncio.Event()  # fewer than max_inflight replies owed
+        self._room.set()
+        self._empty = asyncio.Event()  # nothing owed
+        self._empty.set()
+        self._flush_scheduled = False
+        self._acks = AckEncoder()
         self._serial = 0
         self._ident: str | None = None  # normalised phone of the authenticated terminal
         self._write_failed = False
+        self._idle = False
+        self._last_frame = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._reading_task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
-        sender = asyncio.create_task(self._send_loop())
+        self._reading_task = asyncio.current_task()
         try:
             await self._read_loop()
             # Peer closed or went idle: let acks already owed go out, within a bound.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._gw.drain_timeout):
-                    await self._outbox.join()
+                    await self._empty.wait()
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            self._write_failed = True  # a commit finishing later must not write to a closed socket
+            for future in self._watched:
+                future.remove_done_callback(self._committed)
             self._writer.close()
             with contextlib.suppress(Exception):
                 await self._writer.wait_closed()
@@ -278,75 +303,107 @@ class _Connection:
     # -- reading -------------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._gw.idle_timeout
-        while not self._write_failed:
-            try:
-                async with asyncio.timeout_at(deadline):
+        loop = self._loop
+        gw = self._gw
+        self._last_frame = loop.time()
+        # One timer per connection that re-arms itself, rather than a timeout around every read:
+        # under load a connection reads thousands of times a minute and goes idle rarely.
+        self._idle_timer = loop.call_at(self._last_frame + gw.idle_timeout, self._check_idle)
+        try:
+            while not self._write_failed:
+                try:
                     data = await self._reader.read(_READ_SIZE)
-            except TimeoutError:
-                self._gw.count("idle_timeouts")
-                log.info("jt808 %s idle, closing", self._peer)
-                return
-            except OSError:
-                return
-            if not data:
-                return
-            for payload in self._decoder.feed(data):
-                # Only good frames keep a connection alive; noise does not.
-                deadline = loop.time() + self._gw.idle_timeout
-                await self._throttle()
-                await self._handle(payload)
+                except OSError:
+                    return
+                if not data:
+                    return
+                for payload in self._decoder.feed(data):
+                    # Only good frames keep a connection alive; noise does not.
+                    self._last_frame = now = loop.time()
+                    if self._bucket is not None:
+                        wait = self._bucket.delay(now)
+                        if wait > 0:
+                            gw.count("rate_limited")
+                            await asyncio.sleep(wait)
+                    if len(self._pending) >= gw.max_inflight:
+                        self._room.clear()
+                        await self._room.wait()
+                    step = self._handle(payload)
+                    if step is not None:
+                        await self._guarded(step)
+                if self._writer.transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+                    try:
+                        await self._writer.drain()
+                    except OSError:
+                        return
+        except asyncio.CancelledError:
+            if not self._idle:
+                raise
+            self._gw.count("idle_timeouts")
+            log.info("jt808 %s idle, closing", self._peer)
+            # uncancel so that the drain and close in run() still happen
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        finally:
+            self._idle_timer.cancel()
 
-    async def _throttle(self) -> None:
-        if self._bucket is None:
-            return
-        wait = self._bucket.delay()
-        if wait > 0:
-            self._gw.count("rate_limited")
-            await asyncio.sleep(wait)
+    def _check_idle(self) -> None:
+        due = self._last_frame + self._gw.idle_timeout
+        if self._loop.time() < due:
+            self._idle_timer = self._loop.call_at(due, self._check_idle)
+        elif self._reading_task is not None:
+            self._idle = True
+            self._reading_task.cancel()
 
-    async def _handle(self, payload: bytes) -> None:
+    def _handle(self, payload: bytes) -> Coroutine[Any, Any, None] | None:
+        """Handle one message; returns the rest of the work when it must wait (register, auth)."""
         try:
             header, raw_body = decode_header(payload)
         except ProtocolError:
             # Without a trustworthy header there is no serial to answer.
             self._gw.count("bad_messages")
-            return
+            return None
         try:
             body = decode_body(header, raw_body)
         except ProtocolError as exc:
             self._gw.count("bad_messages")
-            bad = GeneralResult.unsupported if exc.reason is Reason.encrypted else GeneralResult.bad_message
-            await self._reply(header, bad)
-            return
+            self._reply(header, GeneralResult.unsupported if exc.reason is Reason.encrypted else GeneralResult.bad_message)
+            return None
         self._gw.count("messages")
         try:
-            await self._dispatch(header, body)
+            return self._dispatch(header, body)
         except Exception:
             # A bug here must not take the connection (or the gateway) down; the terminal retries.
             log.exception("jt808 %s: failed to handle %#06x", self._peer, header.msg_id)
             self._gw.count("internal_errors")
-            await self._reply(header, GeneralResult.failure)
+            self._reply(header, GeneralResult.failure)
+            return None
 
-    async def _dispatch(self, header: Header, body: Body) -> None:
+    async def _guarded(self, step: Coroutine[Any, Any, None]) -> None:
+        try:
+            await step
+        except Exception:
+            log.exception("jt808 %s: handshake step failed", self._peer)
+            self._gw.count("internal_errors")
+
+    def _dispatch(self, header: Header, body: Body) -> Coroutine[Any, Any, None] | None:
         match body:
             case LocationReport() | LocationBatch():
-                await self._on_location(header, body)
+                self._on_location(header, body)
             case Heartbeat():
-                await self._reply(header, GeneralResult.ok)
+                self._reply(header, GeneralResult.ok)
             case TerminalRegister():
-                await self._on_register(header, body)
+                return self._on_register(header, body)
             case TerminalAuth():
-                await self._on_auth(header, body)
+                return self._on_auth(header, body)
             case TerminalGeneralResponse():
                 pass  # the terminal acknowledging one of our commands: nothing to answer
             case Fragment():
                 self._gw.count("subpackages_refused")
-                await self._reply(header, GeneralResult.unsupported)
+                self._reply(header, GeneralResult.unsupported)
             case _:
                 self._gw.count("unsupported")
-                await self._reply(header, GeneralResult.unsupported)
+                self._reply(header, GeneralResult.unsupported)
+        return None
 
     async def _on_register(self, header: Header, body: TerminalRegister) -> None:
         self._gw.count("registrations")
@@ -358,10 +415,9 @@ class _Connection:
         except Exception:
             log.exception("jt808 %s: authenticator.register failed", self._peer)
             self._gw.count("authenticator_errors")
-            await self._reply(header, GeneralResult.failure)
+            self._reply(header, GeneralResult.failure)
             return
-        reply = RegisterResponse(header.serial, result, code if result is RegisterResult.ok else None)
-        await self._outbox.put(_Outgoing(header, body=reply))
+        self._push(header, RegisterResponse(header.serial, result, code if result is RegisterResult.ok else None))
 
     async def _on_auth(self, header: Header, body: TerminalAuth) -> None:
         try:
@@ -373,60 +429,82 @@ class _Connection:
         # A failed attempt also ends an earlier session: one connection speaks for one terminal.
         self._ident = header.device_ident if ok else None
         self._gw.count("auth_ok" if ok else "auth_failed")
-        await self._reply(header, GeneralResult.ok if ok else GeneralResult.failure)
+        self._reply(header, GeneralResult.ok if ok else GeneralResult.failure)
 
-    async def _on_location(self, header: Header, body: LocationReport | LocationBatch) -> None:
-        if self._ident is None or header.device_ident != self._ident:
+    def _on_location(self, header: Header, body: LocationReport | LocationBatch) -> None:
+        ident = header.device_ident
+        if self._ident is None or ident != self._ident:
             self._gw.count("unauthenticated")
-            await self._reply(header, GeneralResult.failure)
+            self._reply(header, GeneralResult.failure)
             return
-        profile = self._gw.profile_for(header.device_ident)
-        fixes = message_fixes(Jt808Message(header, body), profile=profile, received_at=clock.now())
+        profile = self._gw.profile_for(ident)
+        if isinstance(body, LocationReport):  # the common case, without the message wrapper
+            fixes = [location_to_fix(body, device_ident=ident, profile=profile, version=header.version,
+                                     received_at=clock.now())]
+        else:
+            fixes = message_fixes(Jt808Message(header, body), profile=profile, received_at=clock.now())
         rejected = len(body.rejected) if isinstance(body, LocationBatch) else 0
         if rejected:
             self._gw.count("rejected_items", rejected)
         if not fixes:
             # Nothing to store: an empty batch is fine, one with only bad items is a bad message.
-            await self._reply(header, GeneralResult.bad_message if rejected else GeneralResult.ok)
+            self._reply(header, GeneralResult.bad_message if rejected else GeneralResult.ok)
             return
-        await self._outbox.put(_Outgoing(header, committed=self._gw.batcher.enqueue(fixes)))
+        self._push(header, None, self._gw.batcher.enqueue(fixes))
 
-    async def _reply(self, header: Header, result: GeneralResult) -> None:
-        await self._outbox.put(_Outgoing(header, body=PlatformGeneralResponse(header.serial, header.msg_id, result)))
+    def _reply(self, header: Header, result: GeneralResult) -> None:
+        self._push(header, int(result))
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def _send_loop(self) -> None:
-        while True:
-            item = await self._outbox.get()
-            try:
-                body = item.body
-                if item.committed is not None:
-                    ok = await item.committed
-                    result = GeneralResult.ok if ok else GeneralResult.failure
-                    body = PlatformGeneralResponse(item.header.serial, item.header.msg_id, result)
-                if body is not None and not self._write_failed:
-                    await self._write(item.header, body)
-            finally:
-                self._outbox.task_done()
+    def _push(self, header: Header, reply: int | Body | None, committed: asyncio.Future[bool] | None = None) -> None:
+        self._pending.append((header, reply, committed))
+        self._empty.clear()
+        if committed is not None and not committed.done():
+            if committed not in self._watched:
+                self._watched.add(committed)
+                committed.add_done_callback(self._committed)
+        elif len(self._pending) == 1:
+            self._schedule_flush()
 
-    async def _write(self, answered: Header, body: Body) -> None:
-        self._serial = (self._serial + 1) & 0xFFFF
-        frame = encode_message(
-            body,
-            phone=answered.phone,
-            serial=self._serial,
-            version=answered.version,
-            protocol_version=answered.protocol_version or 1,
-        )
-        try:
-            self._writer.write(frame)
-            await self._writer.drain()
-        except OSError:
-            # Keep consuming the outbox so the reader never blocks on a full queue; the reader
-            # sees the closed socket (or _write_failed) and ends the connection.
-            self._write_failed = True
-            self._writer.close()
+    def _committed(self, future: asyncio.Future[bool]) -> None:
+        self._watched.discard(future)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Send every reply at the head of the queue that is ready, in one write."""
+        self._flush_scheduled = False
+        pending = self._pending
+        frames = []
+        while pending:
+            header, reply, committed = pending[0]
+            if committed is not None:
+                if not committed.done():
+                    break
+                reply = GeneralResult.ok if committed.result() else GeneralResult.failure
+            pending.popleft()
+            self._serial = serial = (self._serial + 1) & 0xFFFF
+            if isinstance(reply, int):
+                frames.append(self._acks.encode(header, serial, reply))
+            else:
+                frames.append(encode_message(reply, phone=header.phone, serial=serial, version=header.version,
+                                             protocol_version=header.protocol_version or 1))
+        if frames and not self._write_failed:
+            try:
+                self._writer.write(b"".join(frames))
+            except (OSError, RuntimeError):
+                # The reader sees the closed socket (or _write_failed) and ends the connection.
+                self._write_failed = True
+                self._writer.close()
+        if len(pending) < self._gw.max_inflight:
+            self._room.set()
+        if not pending:
+            self._empty.set()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,7 +557,10 @@ class Jt808Gateway:
             return
         self._stopped.clear()
         await self.batcher.start()
-        self._server = await asyncio.start_server(self._accept, self.host, self._requested_port)
+        # A deep accept queue: after a restart every terminal reconnects at once, and a full queue
+        # makes the kernel drop (or reset) handshakes that the terminal believes complete.
+        self._server = await asyncio.start_server(self._accept, self.host, self._requested_port,
+                                                  backlog=min(self.max_connections, 4096))
         log.info("jt808 gateway listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:

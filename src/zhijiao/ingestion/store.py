@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
+from datetime import UTC, datetime
 from collections.abc import Iterable
 
 from sqlalchemy import Table
@@ -72,22 +73,28 @@ class FixStore:
                 self.counters["duplicate"] += 1
                 continue
             seen.add(key)
-            fix.received_at = fix.received_at or now
+            if fix.received_at is None:
+                fix.received_at = now
             fix.extras["flags"] = flags = flags_for(fix, entry)
             batch.append(fix)
-            rows.append({
-                "device_id": fix.device_id, "subject_id": fix.subject_id, "fix_time": fix.fix_time,
-                "received_at": fix.received_at, "lat": fix.lat, "lon": fix.lon, "accuracy_m": fix.accuracy_m,
-                "source": str(fix.source), "speed_kmh": fix.speed_kmh, "course_deg": fix.course_deg,
-                "battery_pct": fix.battery_pct, "alarm_bits": fix.alarm_bits, "flags": flags,
-            })
+            rows.append((fix.device_id, fix.subject_id, fix.fix_time, fix.received_at, fix.lat, fix.lon,
+                         fix.accuracy_m, str(fix.source), fix.speed_kmh, fix.course_deg, fix.battery_pct,
+                         fix.alarm_bits, flags))
         engine = dbsession.get_engine()
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 inserted = _copy_insert(conn, rows)
+                keys = [(f.device_id, f.fix_time) for f in batch] if len(inserted) != len(batch) else []
+            elif engine.dialect.name == "sqlite":
+                inserted, keys = _sqlite_insert(conn, rows)
             else:
-                inserted = set(conn.execute(self._insert(engine.dialect.name), rows).all())
-        new = [f for f in batch if (f.device_id, f.fix_time) in inserted]
+                inserted = set(conn.execute(self._insert(engine.dialect.name),
+                                            [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
+                keys = [(f.device_id, f.fix_time) for f in batch]
+        if len(inserted) == len(batch):
+            new = batch
+        else:
+            new = [f for f, key in zip(batch, keys, strict=True) if key in inserted]
         self.counters["stored"] += len(new)
         self.counters["duplicate"] += len(batch) - len(new)
         return new
@@ -95,26 +102,69 @@ class FixStore:
 
 _COLUMNS = ("device_id", "subject_id", "fix_time", "received_at", "lat", "lon", "accuracy_m", "source",
             "speed_kmh", "course_deg", "battery_pct", "alarm_bits", "flags")
+_COPY_TYPES = ("int8", "int8", "timestamptz", "timestamptz", "float8", "float8", "float8", "text", "float8",
+               "float8", "int2", "int8", "int2")
+_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS fixes_stage (device_id bigint, subject_id bigint, "
+          "fix_time timestamptz, received_at timestamptz, lat float8, lon float8, accuracy_m float8, source text, "
+          "speed_kmh float8, course_deg float8, battery_pct smallint, alarm_bits bigint, flags smallint) "
+          "ON COMMIT DELETE ROWS")
 
 
-def _copy_insert(conn, rows: list[dict]) -> set[tuple[int, object]]:
-    """PostgreSQL: COPY into a session temp table, then one idempotent INSERT … SELECT.
+_SQLITE_CHUNK = 1000  # rows per statement: 13 000 parameters, under SQLite's 32 766
 
-    COPY moves rows several times faster than multi-row INSERT from Python; the final
-    statement keeps ``ON CONFLICT DO NOTHING`` so resent fixes are still skipped.
+
+def _sqlite_text(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (naive UTC), so the unique key matches its rows."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_insert(conn, rows: list[tuple]) -> tuple[set[tuple[int, str]], list[tuple[int, str]]]:
+    """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the raw connection.
+
+    Several times faster than the ORM layer's executemany for thousands of rows; times are bound
+    as the same text the ORM writes. Returns the keys inserted and the key of every row.
+    """
+    cols = ", ".join(_COLUMNS)
+    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    cursor = conn.connection.driver_connection.cursor()
+    inserted: set[tuple[int, str]] = set()
+    keys: list[tuple[int, str]] = []
+    try:
+        for start in range(0, len(rows), _SQLITE_CHUNK):
+            chunk = rows[start : start + _SQLITE_CHUNK]
+            params: list = []
+            for r in chunk:
+                fix_time = _sqlite_text(r[2])
+                keys.append((r[0], fix_time))
+                params.extend((r[0], r[1], fix_time, _sqlite_text(r[3]), *r[4:]))
+            cursor.execute(
+                f"INSERT INTO fixes ({cols}) VALUES {', '.join([one] * len(chunk))} "
+                "ON CONFLICT (device_id, fix_time) DO NOTHING RETURNING device_id, fix_time", params)
+            inserted.update(cursor.fetchall())
+    finally:
+        cursor.close()
+    return inserted, keys
+
+
+def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
+    """PostgreSQL: binary COPY into a session temp table, then one idempotent INSERT … SELECT.
+
+    COPY moves rows several times faster than multi-row INSERT from Python (binary COPY about
+    four times faster again than text); the final statement keeps ``ON CONFLICT DO NOTHING`` so
+    resent fixes are still skipped, and returns the keys of the rows it did insert.
     """
     cols = ", ".join(_COLUMNS)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fixes_stage "
-            "(LIKE fixes INCLUDING DEFAULTS EXCLUDING CONSTRAINTS) ON COMMIT DELETE ROWS"
-        )
-        with cur.copy(f"COPY fixes_stage ({cols}) FROM STDIN") as copy:
+        cur.execute(_STAGE)
+        with cur.copy(f"COPY fixes_stage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
             for r in rows:
-                copy.write_row([r[c] for c in _COLUMNS])
+                copy.write_row(r)
         cur.execute(
             f"INSERT INTO fixes ({cols}) SELECT {cols} FROM fixes_stage "
             "ON CONFLICT (device_id, fix_time) DO NOTHING RETURNING device_id, fix_time"
         )
-        return {(d, clock.ensure_utc(t)) for d, t in cur.fetchall()}
+        return {(d, t.astimezone(UTC)) for d, t in cur.fetchall()}

@@ -20,6 +20,7 @@ terminal has the same identity whichever edition it speaks.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import struct
 from collections.abc import Callable, Iterable
@@ -30,7 +31,7 @@ from typing import ClassVar
 from zhijiao.core import clock
 from zhijiao.ingestion.fix import Fix, FixSource
 from zhijiao.ingestion.protocols import ProtocolError, Reason
-from zhijiao.ingestion.protocols.jt808.frame import decode_frame, encode_frame
+from zhijiao.ingestion.protocols.jt808.frame import checksum, decode_frame, encode_frame, escape
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types
 
 # Device clocks report Beijing time (GMT+8, no DST), per JT/T 808 §8.12.
@@ -148,6 +149,7 @@ def _fixed_text(value: str, size: int, name: str) -> bytes:
 # Phone numbers and header
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_phone(digits: str) -> str:
     """The device identifier used across Zhijiao: the terminal phone digits without leading zeros.
 
@@ -184,23 +186,41 @@ class Header:
         return normalise_phone(self.phone)
 
 
+_HEAD_2013 = struct.Struct(">HH6sH")  # msg id, body attributes, phone BCD[6], serial
+_HEAD_2019 = struct.Struct(">HHB10sH")  # msg id, body attributes, protocol version, phone BCD[10], serial
+_PACKAGE = struct.Struct(">HH")
+
+
+def _short(need: int, have: int) -> ProtocolError:
+    return ProtocolError(Reason.truncated, f"need {need} bytes, have {have}")
+
+
 def decode_header(payload: bytes) -> tuple[Header, bytes]:
     """Split a frame payload (check code removed) into its header and body bytes."""
-    r = _Reader(payload)
-    msg_id, attrs = r.u16(), r.u16()
-    if attrs & _ATTR_VERSION_2019:
-        version, protocol_version = Version.V2019, r.u8()
+    size = len(payload)
+    if size < 4:
+        raise _short(4, size)
+    if payload[2] & 0x40:  # attributes bit 14: the 2019 edition
+        if size < _HEAD_2019.size:
+            raise _short(_HEAD_2019.size, size)
+        msg_id, attrs, protocol_version, phone_bcd, serial = _HEAD_2019.unpack_from(payload)
+        version, pos = Version.V2019, _HEAD_2019.size
     else:
-        version, protocol_version = Version.V2013, 0
-    phone = _bcd_digits(r.take(_PHONE_BYTES[version]))
-    serial = r.u16()
+        if size < _HEAD_2013.size:
+            raise _short(_HEAD_2013.size, size)
+        msg_id, attrs, phone_bcd, serial = _HEAD_2013.unpack_from(payload)
+        version, protocol_version, pos = Version.V2013, 0, _HEAD_2013.size
+    phone = _bcd_digits(phone_bcd)
     package = None
     if attrs & _ATTR_SUBPACKAGE:
-        total, index = r.u16(), r.u16()
+        if size < pos + 4:
+            raise _short(pos + 4, size)
+        total, index = _PACKAGE.unpack_from(payload, pos)
+        pos += 4
         if not 1 <= index <= total:
             raise ProtocolError(Reason.bad_header, f"package {index} of {total}")
         package = (total, index)
-    body = r.rest()
+    body = payload[pos:]
     length = attrs & _ATTR_LENGTH
     if len(body) != length:
         raise ProtocolError(Reason.length_mismatch, f"attributes say {length}, body has {len(body)}")
@@ -417,14 +437,23 @@ _LOCATION_FIXED = struct.Struct(">IIIIhHH")
 _LOCATION_SIZE = _LOCATION_FIXED.size + 6  # + BCD[6] time
 
 
+_TIMES: dict[bytes, datetime] = {}  # terminals report the same few seconds: decode each once
+
+
 def _decode_time(data: bytes) -> datetime:
+    cached = _TIMES.get(data)
+    if cached is not None:
+        return cached
     digits = _bcd_digits(data)
     yy, mo, dd, hh, mi, ss = (int(digits[i : i + 2]) for i in range(0, 12, 2))
     try:
         local = datetime(2000 + yy, mo, dd, hh, mi, ss, tzinfo=_GMT8)
     except ValueError as exc:
         raise ProtocolError(Reason.bad_time, digits) from exc
-    return local.astimezone(UTC)
+    if len(_TIMES) >= 4096:
+        _TIMES.clear()
+    value = _TIMES[bytes(data)] = local.astimezone(UTC)
+    return value
 
 
 def _encode_time(value: datetime) -> bytes:
@@ -498,7 +527,10 @@ class LocationReport:
         return bool(self.status & STATUS_POSITIONED)
 
     def item(self, item_id: int) -> bytes | None:
-        return next((it.value for it in self.items if it.id == item_id), None)
+        for it in self.items:
+            if it.id == item_id:
+                return it.value
+        return None
 
     def _uint_item(self, item_id: int, size: int) -> int | None:
         value = self.item(item_id)
@@ -544,16 +576,22 @@ class LocationReport:
 
     @classmethod
     def decode(cls, data: bytes, version: Version = Version.V2013) -> LocationReport:
-        r = _Reader(data)
+        if len(data) < _LOCATION_FIXED.size:
+            raise _short(_LOCATION_FIXED.size, len(data))
         # Altitude is a WORD in the standard; read it signed as most platforms do, so a terminal
         # that sends two's complement below sea level is not placed 65 km up.
-        alarm, status, lat_raw, lon_raw, altitude, speed, course = r.unpack(_LOCATION_FIXED)
-        time = _decode_time(r.take(6))
+        alarm, status, lat_raw, lon_raw, altitude, speed, course = _LOCATION_FIXED.unpack_from(data)
+        if len(data) < _LOCATION_SIZE:
+            raise _short(6, len(data) - _LOCATION_FIXED.size)
+        time = _decode_time(data[_LOCATION_FIXED.size : _LOCATION_SIZE])
         if lat_raw > 90_000_000 or lon_raw > 180_000_000:
             raise ProtocolError(Reason.bad_coordinate, f"{lat_raw}, {lon_raw}")
         lat = lat_raw / 1_000_000 * (-1 if status & STATUS_SOUTH else 1)
         lon = lon_raw / 1_000_000 * (-1 if status & STATUS_WEST else 1)
-        items, truncated = _decode_items(r.rest())
+        if len(data) > _LOCATION_SIZE:
+            items, truncated = _decode_items(data[_LOCATION_SIZE:])
+        else:
+            items, truncated = (), False
         return cls(alarm, status, lat, lon, altitude, speed / 10, course, time, items, truncated)
 
 
@@ -754,6 +792,36 @@ def encode_message(
     )
 
 
+class AckEncoder:
+    """0x8001 platform general responses for one connection, without building messages.
+
+    The gateway answers every location report with one of these, so they are the most frequent
+    frame it writes. The header up to the serial is the same for every reply to one terminal;
+    it and its check code are kept, and each reply only adds nine bytes. The output is
+    byte-for-byte what :func:`encode_message` gives for a :class:`PlatformGeneralResponse`.
+    """
+
+    __slots__ = ("_heads",)
+    _TAIL = struct.Struct(">HHHB")  # serial, answer serial, answer id, result
+
+    def __init__(self) -> None:
+        self._heads: dict[tuple[str, Version, int], tuple[bytes, int]] = {}
+
+    def encode(self, answered: Header, serial: int, result: int) -> bytes:
+        key = (answered.phone, answered.version, answered.protocol_version)
+        head = self._heads.get(key)
+        if head is None:
+            raw = _encode_header(PlatformGeneralResponse.MSG_ID, 5, phone=answered.phone, serial=0,
+                                 version=answered.version, protocol_version=answered.protocol_version or 1,
+                                 package=None)[:-2]
+            head = self._heads[key] = (raw, checksum(raw))
+        prefix, check = head
+        tail = self._TAIL.pack(serial & 0xFFFF, answered.serial, answered.msg_id, result)
+        for byte in tail:
+            check ^= byte
+        return b"\x7e" + escape(prefix + tail + bytes((check,))) + b"\x7e"
+
+
 # ---------------------------------------------------------------------------------------------
 # To the normalised Fix
 
@@ -768,34 +836,59 @@ def _battery(report: LocationReport, profile: DeviceProfile) -> int | None:
     return pct if pct <= 100 else None
 
 
+_PROTOCOL_TAGS = {v: f"jt808/{v.value}" for v in Version}
+# standard additional items decoded into typed extras: id → (key, size, scale)
+_TYPED_ITEMS = {ITEM_MILEAGE: ("mileage_km", 4, 10), ITEM_SIGNAL: ("signal_strength", 1, 0),
+                ITEM_SATELLITES: ("satellites", 1, 0)}
+
+
+# The part of the extras that depends only on the profile, edition, status and alarm words:
+# a few combinations cover almost every report, so it is built once each and copied.
+_EXTRAS_BASE: dict[tuple[int, Version, int, int], tuple[DeviceProfile, dict[str, object]]] = {}
+
+
 def _extras(
     report: LocationReport, profile: DeviceProfile, version: Version, battery: int | None
 ) -> dict[str, object]:
-    extras: dict[str, object] = {
-        "protocol": f"jt808/{version.value}",
-        "profile": profile.name,
-        "positioned": report.positioned,
-        "status": report.status,
-    }
-    types = alarm_types(report.alarm, profile)
-    if types:
-        extras["alarm_types"] = sorted(types)
-    typed = {
-        ITEM_MILEAGE: ("mileage_km", report.mileage_km),
-        ITEM_SIGNAL: ("signal_strength", report.signal_strength),
-        ITEM_SATELLITES: ("satellites", report.satellites),
-    }
-    decoded = {item_id for item_id, (_, value) in typed.items() if value is not None}
-    for key, value in typed.values():
-        if value is not None:
-            extras[key] = value
-    if battery is not None and profile.battery_item_id is not None:
-        decoded.add(profile.battery_item_id)
-    # Everything not decoded above (vendor items, standard ids with odd lengths) stays raw, as
-    # hex, so it survives JSON storage for later analysis.
-    raw = {f"{it.id:#04x}": it.value.hex() for it in report.items if it.id not in decoded}
-    if raw:
-        extras["items"] = raw
+    key = (id(profile), version, report.status, report.alarm)
+    cached = _EXTRAS_BASE.get(key)
+    if cached is None or cached[0] is not profile:
+        base: dict[str, object] = {
+            "protocol": _PROTOCOL_TAGS[version],
+            "profile": profile.name,
+            "positioned": bool(report.status & STATUS_POSITIONED),
+            "status": report.status,
+        }
+        if report.alarm:
+            types = alarm_types(report.alarm, profile)
+            if types:
+                base["alarm_types"] = sorted(types)
+        if len(_EXTRAS_BASE) >= 4096:
+            _EXTRAS_BASE.clear()
+        cached = _EXTRAS_BASE[key] = (profile, base)
+    extras = dict(cached[1])
+    if "alarm_types" in extras:
+        extras["alarm_types"] = list(extras["alarm_types"])  # each fix owns its lists
+    items = report.items
+    if items:
+        first: dict[int, bytes] = {}
+        for it in items:
+            first.setdefault(it.id, it.value)
+        decoded: set[int] = set()
+        for item_id, (key, size, scale) in _TYPED_ITEMS.items():
+            value = first.get(item_id)
+            # A standard id with the wrong length is a vendor quirk: no typed value, raw item kept.
+            if value is not None and len(value) == size:
+                number = int.from_bytes(value, "big")
+                extras[key] = number / scale if scale else number
+                decoded.add(item_id)
+        if battery is not None and profile.battery_item_id is not None:
+            decoded.add(profile.battery_item_id)
+        # Everything not decoded above (vendor items, standard ids with odd lengths) stays raw, as
+        # hex, so it survives JSON storage for later analysis.
+        raw = {f"{it.id:#04x}": it.value.hex() for it in items if it.id not in decoded}
+        if raw:
+            extras["items"] = raw
     if report.items_truncated:
         extras["items_truncated"] = True
     return extras
@@ -860,6 +953,7 @@ def message_fixes(
 
 
 __all__ = [
+    "AckEncoder",
     "BatchKind",
     "Body",
     "Fragment",

@@ -48,6 +48,16 @@ def alarm_types(bits: int, profile: DeviceProfile) -> set[str]:
     return {name for bit, name in profile.alarm_bits.items() if bits >> bit & 1}
 
 
+def alarm_bits_for(types: object, profile: DeviceProfile) -> int:
+    """The alarm word that :func:`alarm_types` reads back as ``types`` (unknown types add nothing).
+
+    Inputs that report alarms by name (MQTT, HTTP) store them this way, so that a fix read back
+    from the database (late-data replay) still carries them.
+    """
+    wanted = set(types) if types else set()
+    return sum(1 << bit for bit, name in profile.alarm_bits.items() if name in wanted)
+
+
 def register_profile(profile: DeviceProfile) -> None:
     """Add or replace a profile (called at start-up from settings)."""
     _REGISTRY[profile.name] = profile

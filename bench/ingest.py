@@ -1,0 +1,592 @@
+"""End-to-end ingestion over loopback TCP: JT/T 808 terminals → gateway → store → rules → alarms.
+
+The server (the same :class:`~zhijiao.ingestion.runtime.Ingestion` that ``zhijiao gateway`` and
+``zhijiao serve`` run) lives in a child process; this process plays the terminals, so on a 2-core
+machine the client's CPU is not taken from the server's event loop. Every terminal authenticates
+with its preset code; then two phases on the same connections:
+
+1. **closed loop** (throughput): each terminal keeps ``--window`` reports unanswered.
+   ``fixes_per_s`` = fixes acknowledged (0x8001 result 0, i.e. committed) and evaluated by the
+   rules, over the time from the first report sent to the last fix leaving the rules stage;
+   ``ack_per_s`` up to the last acknowledgement only. Server CPU per fix, and the CPU of its two
+   worker-thread stages (store, rules).
+2. **paced** (latency): every terminal sends at a fixed rate, ``--rate`` in all (capped at 80 %
+   of what phase 1 sustained: latency under an overload is only the queue). Injected: 1 % of the
+   terminals press SOS (alarm at once), 1 % leave the district (alarm after the 2-minute dwell of
+   fix time). ``alarm_latency_ms``: from the receipt of the fix that opened an alarm (its
+   ``received_at``) to the alarm's publication on the event bus; ``fix_latency_ms``: receipt →
+   rules done, over every fix.
+
+On PostgreSQL also ``copy_rows_per_s``: the same rows ``COPY``'d into a copy of the fixes table
+(raw bytes, and rows written from Python), the physical limit of the storage path.
+
+    PYTHONPATH=src python bench/ingest.py [--terminals 2000] [--fixes 60] [--paced-fixes 150]
+        [--window 16] [--rate 12000] [--backends sqlite,postgresql] [--profile DIR]
+
+Prints one JSON line. ``--profile DIR`` writes the server's cProfile stats (event-loop thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+PG_ADMIN = os.environ.get("ZHIJIAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# BENCH_SRC: run the server from another checkout's src (to compare before/after a change)
+SRC = os.environ.get("BENCH_SRC") or str(Path(__file__).resolve().parent.parent / "src")
+DISTRICT_OUTSIDE = (36.60, 118.05)  # ~20 km south-west of 临淄区, in 张店/淄川
+SOS_AT, LEAVE_AT = 0.5, 0.1  # share of a terminal's reports before it presses SOS / leaves
+
+
+def _env(tmp: Path, url: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "ZHIJIAO_DATA_DIR": str(tmp), "ZHIJIAO_DEMO_MODE": "true", "ZHIJIAO_DATABASE_URL": url,
+            "ZHIJIAO_SECRET_KEY": "bench-" + uuid.uuid4().hex, "ZHIJIAO_MQTT_URL": "",
+            "ZHIJIAO_JT808_ENABLED": "true"}
+
+
+def code_for(n: int) -> str:
+    return f"bench-code-{n}"
+
+
+def ident_for(n: int) -> str:
+    return f"1380{n:07d}"
+
+
+# --------------------------------------------------------------------------------------------
+# Database set-up (parent process)
+
+
+def setup_database(url: str, terminals: int, rng: random.Random) -> list[tuple[float, float]]:
+    """Bureau, offices, the district zone, and one subject + bracelet + order per terminal."""
+    from sqlalchemy import insert, text
+
+    from zhijiao.core import clock
+    from zhijiao.db import migrate
+    from zhijiao.db import session as dbsession
+    from zhijiao.demo import seed as demo_seed
+    from zhijiao.monitoring.geofence import linzi_boundary
+    from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder
+    from zhijiao.security.crypto import get_keyring
+    from zhijiao.subjects import idcard
+    from zhijiao.subjects.models import Subject
+
+    import shapely
+
+    migrate.upgrade(url)
+    engine = dbsession.configure(url)
+    demo_seed.seed(subjects=0)  # bureau, offices, staff and the district boundary zone
+    with engine.connect() as conn:
+        office_ids = [r[0] for r in conn.execute(text("SELECT id FROM offices"))]
+    boundary = linzi_boundary().geometry.buffer(-0.01)
+    shapely.prepare(boundary)
+    centres = list(demo_seed.TOWN_CENTRES.values())
+    homes: list[tuple[float, float]] = []
+    while len(homes) < terminals:
+        lat, lon = rng.choice(centres)
+        lat, lon = lat + rng.uniform(-0.02, 0.02), lon + rng.uniform(-0.02, 0.02)
+        if shapely.contains_xy(boundary, lon, lat):
+            homes.append((lat, lon))
+    ring = get_keyring()
+    now = clock.now()
+    today = clock.today_local()
+    subjects = []
+    for n in range(terminals):
+        number = idcard.generate_id_number("370305", date(1980, 1, 1) + timedelta(days=n % 9000), "male", n % 500)
+        subjects.append(dict(
+            office_id=office_ids[n % len(office_ids)], name=f"测试{n}", gender="male", ethnicity="汉族",
+            birth_date=date(1980, 1, 1), id_number=number, id_number_index=ring.blind_index(number),
+            id_number_masked=idcard.mask_id_number(number), correction_type="probation", crime="盗窃罪",
+            sentence="有期徒刑一年，缓刑二年", deciding_organ="淄博市临淄区人民法院",
+            judgment_effective_date=today - timedelta(days=30), correction_start_date=today - timedelta(days=25),
+            supervision_level="ordinary", is_minor=False, status="under_correction", version=1,
+            home_lat=homes[n][0], home_lon=homes[n][1], created_at=now, updated_at=now,
+        ))
+    with engine.begin() as conn:
+        sids = [r[0] for r in conn.execute(insert(Subject.__table__).returning(Subject.__table__.c.id), subjects)]
+        dids = [r[0] for r in conn.execute(insert(Device.__table__).returning(Device.__table__.c.id), [
+            dict(kind="bracelet", protocol="jt808", ident=ident_for(n), model_profile="default_bracelet",
+                 secret_hash=hashlib.sha256(code_for(n).encode()).hexdigest(), active=True,
+                 created_at=now, updated_at=now) for n in range(terminals)])]
+        conn.execute(insert(DeviceBinding.__table__), [
+            dict(device_id=d, subject_id=s, start_at=now - timedelta(days=1), bound_by="bench")
+            for d, s in zip(dids, sids, strict=True)])
+        conn.execute(insert(PositioningOrder.__table__), [
+            dict(subject_id=s, trigger="left_without_approval", kind="initial", start_date=today - timedelta(days=1),
+                 end_date=today + timedelta(days=60), approved_by_name="bench", approved_at=now, reason="基准测试")
+            for s in sids])
+    engine.dispose()
+    return homes
+
+
+# --------------------------------------------------------------------------------------------
+# Frames (parent process, before the clock starts)
+
+
+def build_frames(homes, fixes: int, paced: int, rng: random.Random):
+    """Per terminal: auth, phase-1 reports (plain), phase-2 reports (with the injected violations).
+
+    Fix times are one second apart, ending about now, so nothing counts as late data.
+    """
+    from zhijiao.ingestion.protocols.jt808.codec import LocationReport, TerminalAuth, Version, encode_message
+
+    total = fixes + paced
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=total + 5)
+    auth, phase1, phase2 = [], [], []
+    kinds = {"sos": 0, "leave": 0}
+    for n, (lat, lon) in enumerate(homes):
+        phone = ident_for(n)
+        auth.append(encode_message(TerminalAuth(code_for(n)), phone=phone, serial=0, version=Version.V2013))
+        kind = "sos" if n % 100 == 1 else "leave" if n % 100 == 2 else None
+        if kind:
+            kinds[kind] += 1
+        out = []
+        for k in range(total):
+            j = k - fixes  # index inside phase 2
+            alarm = 1 if kind == "sos" and j == int(paced * SOS_AT) else 0
+            if kind == "leave" and j >= int(paced * LEAVE_AT):
+                p = (DISTRICT_OUTSIDE[0] + rng.uniform(-0.0002, 0.0002), DISTRICT_OUTSIDE[1] + rng.uniform(-0.0002, 0.0002))
+            else:
+                p = (lat + rng.uniform(-0.0002, 0.0002), lon + rng.uniform(-0.0002, 0.0002))
+            report = LocationReport.build(lat=p[0], lon=p[1], time=base + timedelta(seconds=k), alarm=alarm,
+                                          speed_kmh=round(rng.uniform(0, 5), 1), course_deg=rng.randrange(360),
+                                          satellites=9)
+            out.append(encode_message(report, phone=phone, serial=k + 1, version=Version.V2013))
+        phase1.append(out[:fixes])
+        phase2.append(out[fixes:])
+    return auth, phase1, phase2, kinds
+
+
+# --------------------------------------------------------------------------------------------
+# Terminals (parent process)
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.ok = 0
+        self.refused = 0
+        self.first_sent = 0.0
+        self.last_ack = 0.0
+
+
+class Terminal:
+    """One connection: writes pre-encoded frames, counts the 0x8001 results coming back."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from zhijiao.ingestion.protocols.jt808.frame import FrameDecoder
+
+        self.reader, self.writer = reader, writer
+        self.decoder = FrameDecoder()
+        self.acked = 0
+        self.progress = asyncio.Event()
+        self.tally: Tally | None = None
+        self.task: asyncio.Task | None = None
+
+    def results(self, data: bytes) -> list[int]:
+        """Result bytes of the 0x8001 replies (2013 header: 12 bytes, then 5 body bytes)."""
+        return [p[16] for p in self.decoder.feed(data) if p[0] == 0x80 and p[1] == 0x01 and len(p) >= 17]
+
+    async def login(self, auth: bytes) -> None:
+        self.writer.write(auth)
+        while True:
+            data = await self.reader.read(4096)
+            if not data:
+                raise RuntimeError("gateway closed during auth")
+            results = self.results(data)
+            if results:
+                if results[0] != 0:
+                    raise RuntimeError("authentication refused")
+                break
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while data := await self.reader.read(65536):
+            for result in self.results(data):
+                self.acked += 1
+                tally = self.tally
+                if result == 0:
+                    tally.ok += 1
+                else:
+                    tally.refused += 1
+                tally.last_ack = time.time()
+            self.progress.set()
+
+    async def closed_loop(self, frames: list[bytes], window: int) -> None:
+        """Phase 1: keep ``window`` reports unanswered, as fast as the gateway answers."""
+        sent, start = 0, self.acked
+        while self.acked - start < len(frames):
+            if sent < len(frames) and sent - (self.acked - start) < window:
+                end = min(len(frames), self.acked - start + window)
+                self.writer.write(b"".join(frames[sent:end]))
+                sent = end
+            self.progress.clear()
+            await self.progress.wait()
+
+    async def paced(self, frames: list[bytes], interval: float, t0: float) -> None:
+        """Phase 2: one report every ``interval`` seconds whatever the answers; then wait for them."""
+        loop = asyncio.get_running_loop()
+        start = self.acked
+        for k, frame in enumerate(frames):
+            delay = t0 + k * interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.writer.write(frame)
+        while self.acked - start < len(frames):
+            self.progress.clear()
+            await self.progress.wait()
+
+
+async def drive(host: str, port: int, auth, phase1, phase2, window: int, control) -> dict:
+    """Connect and log in every terminal, then the two phases; ``control`` talks to the server."""
+    loop = asyncio.get_running_loop()
+    terminals: list[Terminal] = []
+    for i in range(0, len(auth), 200):  # connect in waves
+        conns = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in auth[i:i + 200]))
+        batch = [Terminal(r, w) for r, w in conns]
+        await asyncio.gather(*(t.login(a) for t, a in zip(batch, auth[i:i + 200], strict=True)))
+        terminals.extend(batch)
+    out: dict = {}
+    await loop.run_in_executor(None, control, "START")
+    one = Tally()
+    for t in terminals:
+        t.tally = one
+    one.first_sent = time.time()
+    await asyncio.gather(*(t.closed_loop(f, window) for t, f in zip(terminals, phase1, strict=True)))
+    out["closed"] = one
+    out["closed_done"] = json.loads(await loop.run_in_executor(None, control, f"MARK {one.ok}"))
+    elapsed = out["closed_done"]["done_at"] - one.first_sent
+    # Offered load of phase 2: the target, or 80 % of what phase 1 sustained if that is less.
+    rate = out["rate"] = min(control.rate, 0.8 * one.ok / elapsed)
+    await loop.run_in_executor(None, control, "RESET")
+    two = Tally()
+    for t in terminals:
+        t.tally = two
+    interval = len(terminals) / rate
+    t0 = loop.time() + 0.2
+    two.first_sent = time.time() + 0.2
+    await asyncio.gather(*(t.paced(f, interval, t0 + i * interval / len(terminals))
+                           for i, (t, f) in enumerate(zip(terminals, phase2, strict=True))))
+    out["paced"] = two
+    for t in terminals:
+        t.writer.close()
+        t.task.cancel()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The server (child process): ``python bench/ingest.py serve``
+
+
+def serve(profile_dir: str | None) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    profiler = None
+    if profile_dir:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    asyncio.run(_serve(profiler, profile_dir))
+
+
+async def _serve(profiler, profile_dir: str | None) -> None:
+    from zhijiao.core import events
+    from zhijiao.ingestion.runtime import Ingestion
+
+    alarms: list[tuple[float, dict]] = []
+    events.on("alarms", lambda p: alarms.append((time.time(), p)) if p.get("change") == "opened" else None)
+    ingestion = Ingestion(jt808_port=0, host="127.0.0.1")
+    stages = _time_stages(ingestion)
+    await ingestion.start()
+    pipeline = ingestion.pipeline
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    threading.Thread(target=lambda: [loop.call_soon_threadsafe(lines.put_nowait, line) for line in sys.stdin],
+                     daemon=True).start()
+    print(f"READY {ingestion.gateway.port}", flush=True)
+    cpu0 = time.process_time()
+
+    async def processed(expected: int) -> float:
+        deadline = time.time() + 600
+        while pipeline.processed < expected and time.time() < deadline:
+            await asyncio.sleep(0.002)
+        return time.time()
+
+    while True:
+        line = (await lines.get()).split()
+        if not line:
+            continue
+        if line[0] == "START":
+            cpu0 = time.process_time()
+            for k in stages:
+                stages[k] = 0.0
+            if profiler is not None:
+                profiler.enable()
+            print("OK", flush=True)
+        elif line[0] == "MARK":
+            done_at = await processed(int(line[1]))
+            print(json.dumps({"done_at": done_at, "cpu_s": round(time.process_time() - cpu0, 2),
+                              "stage_cpu_s": {k: round(v, 2) for k, v in stages.items()}}), flush=True)
+        elif line[0] == "RESET":
+            await pipeline.drain()
+            pipeline.latency_s.clear()
+            alarms.clear()
+            print("OK", flush=True)
+        elif line[0] == "DRAIN":
+            done_at = await processed(int(line[1]))
+            await pipeline.drain()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(str(Path(profile_dir) / f"server-{os.getpid()}.prof"))
+            await asyncio.sleep(0.5)  # alarms published by the last batches
+            lat = await asyncio.to_thread(_alarm_latencies, alarms)
+            print(json.dumps({
+                "done_at": done_at, "processed": pipeline.processed,
+                "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
+                "alarm_types": _count(p["type"] for _, p in alarms),
+                "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v},
+                "store": dict(pipeline.store.counters), "rules": dict(pipeline.rules.counters),
+            }), flush=True)
+        elif line[0] == "STOP":
+            await ingestion.stop()
+            return
+
+
+def _time_stages(ingestion) -> dict[str, float]:
+    """CPU seconds of the two worker-thread stages (store, rules), for the report."""
+    stages = {"store": 0.0, "rules": 0.0}
+    pipeline = ingestion.pipeline
+
+    def timed(name, fn):
+        def wrapper(*args):
+            t = time.thread_time()
+            try:
+                return fn(*args)
+            finally:
+                stages[name] += time.thread_time() - t
+        return wrapper
+
+    pipeline.store.store = timed("store", pipeline.store.store)
+    pipeline._process = timed("rules", pipeline._process)
+    return stages
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _alarm_latencies(alarms: list[tuple[float, dict]]) -> list[float]:
+    """Publication time minus the receipt of the fix that opened the alarm (its last_at)."""
+    from sqlalchemy import select
+
+    from zhijiao.db import session as dbsession
+    from zhijiao.monitoring.models import FixRecord
+
+    out = []
+    with dbsession.get_engine().connect() as conn:
+        for published, p in alarms:
+            at = datetime.fromisoformat(p["last_at"])
+            row = conn.execute(select(FixRecord.received_at).where(
+                FixRecord.subject_id == p["subject_id"], FixRecord.fix_time == at)).first()
+            if row is not None:
+                received = row[0] if row[0].tzinfo else row[0].replace(tzinfo=UTC)
+                out.append(published - received.timestamp())
+    return sorted(out)
+
+
+# --------------------------------------------------------------------------------------------
+# One backend
+
+
+def _pct_ms(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    from _common import pct
+
+    return round(pct(values, p) * 1000, 1)
+
+
+class Control:
+    """The server's stdin/stdout: one command line, one answer line."""
+
+    def __init__(self, server: subprocess.Popen, rate: float) -> None:
+        self.server, self.rate = server, rate
+
+    def __call__(self, command: str) -> str:
+        self.server.stdin.write(command + "\n")
+        self.server.stdin.flush()
+        return self.server.stdout.readline()
+
+
+def run_backend(label: str, url: str, args, tmp: Path) -> dict:
+    rng = random.Random(808)
+    t0 = time.perf_counter()
+    homes = setup_database(url, args.terminals, rng)
+    auth, phase1, phase2, kinds = build_frames(homes, args.fixes, args.paced_fixes, rng)
+    setup_s = time.perf_counter() - t0
+    cmd = [sys.executable, __file__, "serve"] + (["--profile", args.profile] if args.profile else [])
+    server = subprocess.Popen(cmd, env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    control = Control(server, args.rate)
+    try:
+        ready = server.stdout.readline().split()
+        assert ready and ready[0] == "READY", ready
+        try:
+            import uvloop
+
+            runner = uvloop.run
+        except ImportError:
+            runner = asyncio.run
+        pg0, cpu0 = _postgres_cpu(), time.process_time()
+        run = runner(drive("127.0.0.1", int(ready[1]), auth, phase1, phase2, args.window, control))
+        client_cpu = time.process_time() - cpu0
+        one, two = run["closed"], run["paced"]
+        stats = json.loads(control(f"DRAIN {one.ok + two.ok}"))
+        pg_cpu = _postgres_cpu() - pg0
+        control("STOP")
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    closed = run["closed_done"]
+    elapsed = closed["done_at"] - one.first_sent
+    fixes = one.ok + two.ok
+    out = {
+        "backend": label,
+        "terminals": args.terminals,
+        "fixes_per_s": round(one.ok / elapsed),
+        "ack_per_s": round(one.ok / (one.last_ack - one.first_sent)),
+        "closed_loop": {"fixes": one.ok, "refused": one.refused, "window": args.window,
+                        "server_cpu_us_per_fix": round(closed["cpu_s"] / one.ok * 1e6, 1),
+                        "stage_cpu_us_per_fix": {k: round(v / one.ok * 1e6, 1) for k, v in closed["stage_cpu_s"].items()}},
+        "paced": {"fixes": two.ok, "refused": two.refused, "offered_per_s": round(run["rate"]),
+                  "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
+                  "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
+                                       "p99": _pct_ms(stats["alarm_latency_s"], 99),
+                                       "n": len(stats["alarm_latency_s"])},
+                  "fix_latency_ms": {"p50": _pct_ms(stats["fix_latency_s"], 50),
+                                     "p99": _pct_ms(stats["fix_latency_s"], 99)},
+                  "alarms": stats["alarm_types"], "injected": kinds},
+        "cpu_s": {"client": round(client_cpu, 1), "postgres": round(pg_cpu, 1) if label == "postgresql" else None},
+        "setup_s": round(setup_s, 1),
+        "stored": stats["store"].get("stored"), "evaluated": stats["rules"].get("evaluated"),
+        "all_fixes": fixes,
+    }
+    if label == "postgresql":
+        out["copy_rows_per_s"] = copy_rate(url)
+    return out
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds used so far by the local PostgreSQL server processes (Linux /proc), 0 if unknown."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)
+            if not fields[0].endswith("(postgres"):
+                continue
+            parts = fields[1].split()
+            total += (int(parts[11]) + int(parts[12])) / tick
+        except OSError:
+            continue
+    return total
+
+
+def copy_rate(url: str) -> dict:
+    """The same rows COPY'd into a copy of the fixes table: raw bytes, and rows from Python."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:
+        cols = ("device_id, subject_id, fix_time, received_at, lat, lon, accuracy_m, source, speed_kmh, "
+                "course_deg, battery_pct, alarm_bits, flags")
+        buf = bytearray()
+        with cur.copy(f"COPY fixes ({cols}) TO STDOUT") as copy:
+            for chunk in copy:
+                buf += chunk
+        rows = cur.execute(f"SELECT {cols} FROM fixes").fetchall()
+        results = {}
+        for name, write in (("raw", lambda c: c.write(buf)), ("rows", lambda c: [c.write_row(r) for r in rows])):
+            cur.execute("DROP TABLE IF EXISTS bench_copy")
+            cur.execute("CREATE TABLE bench_copy (LIKE fixes INCLUDING ALL)")
+            t = time.perf_counter()
+            with conn.transaction(), cur.copy(f"COPY bench_copy ({cols}) FROM STDIN") as copy:
+                write(copy)
+            results[name] = round(len(rows) / (time.perf_counter() - t))
+        cur.execute("DROP TABLE bench_copy")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
+    parser.add_argument("--terminals", type=int, default=int(os.environ.get("BENCH_TERMINALS", "2000")))
+    parser.add_argument("--fixes", type=int, default=int(os.environ.get("BENCH_FIXES", "60")),
+                        help="reports per terminal in the closed-loop (throughput) phase")
+    parser.add_argument("--paced-fixes", type=int, default=int(os.environ.get("BENCH_PACED_FIXES", "150")),
+                        help="reports per terminal in the paced (latency) phase; the leave violation needs > 120")
+    parser.add_argument("--rate", type=float, default=12000.0,
+                        help="offered fixes/s of the paced phase (capped at 80 %% of the closed-loop rate)")
+    parser.add_argument("--window", type=int, default=16, help="unanswered reports per connection")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--profile", default=None, help="directory for the server's cProfile stats")
+    args = parser.parse_args()
+    if args.mode == "serve":
+        serve(args.profile)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="zhijiao-bench-ingest-"))
+    os.environ.update(_env(tmp, f"sqlite:///{tmp / 'bench.db'}"))
+    from sqlalchemy import create_engine, text
+
+    from _common import machine
+
+    results = []
+    for label in args.backends.split(","):
+        if label == "sqlite":
+            results.append(run_backend("sqlite", f"sqlite:///{tmp / 'bench.db'}", args, tmp))
+            continue
+        name = f"zhijiao_bench_{uuid.uuid4().hex[:8]}"
+        try:
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:  # noqa: BLE001
+            results.append({"backend": "postgresql", "skipped": str(exc).splitlines()[0]})
+            continue
+        try:
+            results.append(run_backend("postgresql", PG_ADMIN.rsplit("/", 1)[0] + "/" + name, args, tmp))
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    print(json.dumps({"bench": "ingest", "target_fixes_per_s": 12000, "target_alarm_p99_ms": 1000,
+                      "results": results, "machine": machine()}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
