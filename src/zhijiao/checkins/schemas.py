@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,7 +48,8 @@ class CheckInRead(BaseModel):
 
 
 class RollCallCreate(BaseModel):
-    subject_ids: list[int] | None = Field(default=None, max_length=500, description="点名对象；省略时随机抽取")
+    subject_ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
+        default=None, max_length=500, description="点名对象；省略时随机抽取")
     sample: int | None = Field(default=None, ge=1, le=500, description="随机抽取人数")
     minutes: int = Field(default=10, ge=1, le=120, description="应答时限（分钟）")
 
