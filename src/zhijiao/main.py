@@ -103,6 +103,7 @@ async def _too_large(send: Send, rid: str) -> None:
 
 
 def api_router() -> APIRouter:
+    from zhijiao.command.api import router as command_router
     from zhijiao.monitoring.api import router as monitoring_router
     from zhijiao.org.api import router as org_router
     from zhijiao.settings.api import router as settings_router
@@ -115,6 +116,7 @@ def api_router() -> APIRouter:
     router.include_router(subjects_router)
     router.include_router(monitoring_router)
     router.include_router(settings_router)
+    router.include_router(command_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:

@@ -5,6 +5,7 @@ from zhijiao.security import models as _security  # noqa: F401
 from zhijiao.subjects import models as _subjects  # noqa: F401
 from zhijiao.monitoring import models as _monitoring  # noqa: F401
 from zhijiao.settings import models as _settings  # noqa: F401
+from zhijiao.command import models as _command  # noqa: F401
 from zhijiao.db.base import Base
 
 metadata = Base.metadata
