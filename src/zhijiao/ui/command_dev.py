@@ -46,7 +46,8 @@ def register_login_page() -> None:
     def login_page(request: Request, next: str | None = None) -> None:  # noqa: A002 - the query parameter
         theme()
         target = _safe_next(next)
-        with ui.column().classes("absolute-center items-stretch gap-3 cc-panel p-8 min-w-[360px]"):
+        with ui.element("div").classes("w-full flex items-center justify-center").style("min-height: 100vh"), \
+                ui.column().classes("items-stretch gap-3 cc-panel p-8 min-w-[360px]"):
             ui.label("临淄区社区矫正指挥中心").classes("cc-title text-center")
             username = ui.input("用户名").props("outlined autocomplete=username").mark("login-username")
             password = ui.input("密码", password=True).props("outlined autocomplete=current-password").mark(

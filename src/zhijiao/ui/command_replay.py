@@ -7,7 +7,7 @@ the cursor there. Reading the track is an audited access (``monitoring_service.t
 from __future__ import annotations
 
 import bisect
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -31,7 +31,7 @@ INPUT_FMT = "%Y-%m-%dT%H:%M"
 
 def parse_local(value: str | None) -> datetime:
     try:
-        return datetime.strptime(value or "", INPUT_FMT).replace(tzinfo=clock.SHANGHAI).astimezone(clock.now().tzinfo)
+        return datetime.strptime(value or "", INPUT_FMT).replace(tzinfo=clock.SHANGHAI).astimezone(UTC)
     except ValueError:
         raise InvalidInput("请填写完整的开始和结束时间", code="invalid_time") from None
 
@@ -136,9 +136,9 @@ class Replay:
         self.times = [p[2] for p in track["points"]]
         n = len(self.times)
         self.map.set_track(track)
-        self.slider.props(f"max={max(n - 1, 1)}")
-        self.slider._props["max"] = max(n - 1, 1)
+        self.slider.props["max"] = max(n - 1, 1)
         self.slider.value = 0
+        self.slider.update()
         self.vt = self.times[0] if n else 0.0
         km = sum(geo.haversine_m(a[0], a[1], b[0], b[1]) for a, b in zip(track["points"], track["points"][1:])) / 1000
         if n:
