@@ -107,6 +107,7 @@ def api_router() -> APIRouter:
     from zhijiao.checkins.phone_api import router as phone_router
     from zhijiao.checkins.phone_api import staff_router as phone_staff_router
     from zhijiao.ingestion.http import router as ingestion_router
+    from zhijiao.command.api import router as command_router
     from zhijiao.monitoring.api import router as monitoring_router
     from zhijiao.org.api import router as org_router
     from zhijiao.settings.api import router as settings_router
@@ -129,6 +130,7 @@ def api_router() -> APIRouter:
     router.include_router(documents_router)
     router.include_router(tasks_router)
     router.include_router(ingestion_router)
+    router.include_router(command_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:

@@ -9,6 +9,7 @@ from zhijiao.checkins import models as _checkins  # noqa: F401
 from zhijiao.supervision import models as _supervision  # noqa: F401
 from zhijiao.documents import models as _documents  # noqa: F401
 from zhijiao.tasks import models as _tasks  # noqa: F401
+from zhijiao.command import models as _command  # noqa: F401
 from zhijiao.db.base import Base
 
 metadata = Base.metadata

@@ -50,6 +50,11 @@ def register() -> None:
     layout.install_theme()
     for name in UI_MODULES:
         importlib.import_module(name).register()
+    # The command center (指挥中心) has its own full-screen layout; the shell links to it.
+    from zhijiao.ui import command
+
+    command.register_command_pages()
+    menu.add_menu_item("指挥中心大屏", "/command", "monitor", menu.CASE, order=15)
 
 
 def mount(fastapi_app: FastAPI) -> None:

@@ -1,0 +1,295 @@
+"""One real browser on the command center: headless Debian chromium against uvicorn.
+
+The app (API, a bare login and the command pages) runs in a thread of this process, so the
+test raises an alarm through ``monitoring.alarms.raise_alarm`` while the big screen is open and
+watches it arrive without a reload; then it acknowledges, verifies and closes it on the alarm
+desk, replays a track, and leaves screenshots in ``artifacts/command/``. No JavaScript console
+error and no request to any host but this loopback server are allowed.
+
+Skipped when chromium is missing, except in CI (``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from zhijiao.core import clock
+from zhijiao.demo.seed import DEMO_PASSWORD
+from zhijiao.monitoring import alarms as alarm_service
+from zhijiao.monitoring.models import Alarm, DeviceBinding, FixRecord
+from zhijiao.security.actor import Actor
+from zhijiao.subjects import service as subjects_service
+from zhijiao.subjects.models import Subject
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "command"
+CHROMIUM = os.environ.get("ZHIJIAO_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("ZHIJIAO_CHROMEDRIVER", "/usr/bin/chromedriver")
+CI = os.environ.get("CI", "").lower() == "true"
+TIMEOUT = 20
+SYSTEM = Actor.system("tests")
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+ALL_SHOTS = os.environ.get("ZHIJIAO_ALL_SCREENSHOTS") == "1"  # also desk.png and replay.png
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _missing() -> str | None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(path).is_file() and os.access(path, os.X_OK)):
+            return f"{path} not found (apt-get install chromium chromium-driver fonts-noto-cjk)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    return None
+
+
+@pytest.fixture
+def chromium_available() -> None:
+    problem = _missing()
+    if problem:
+        if CI:
+            pytest.fail(f"the command-center browser test must run in CI: {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def world(db):
+    """The demo district (12 offices, 120 subjects, 60 bracelets) with live positions, one walk with a
+    stop, 30 days of handled alarms and a few open ones: what a command center looks like."""
+    from zhijiao.demo import seed
+
+    seed.seed(subjects=120)
+    db.info["actor"] = SYSTEM
+    rng = random.Random(370305)
+    now = clock.now().replace(microsecond=0)
+    worn = db.execute(select(DeviceBinding, Subject).join(Subject, Subject.id == DeviceBinding.subject_id)
+                      .where(DeviceBinding.end_at.is_(None)).order_by(DeviceBinding.id)).unique().all()
+    walker = worn[0][1]
+    for k, (binding, subject) in enumerate(worn[1:], start=1):
+        age = timedelta(minutes=35 if k % 12 == 0 else rng.uniform(0.5, 4))  # a few are offline
+        t = now - age
+        db.add(FixRecord(device_id=binding.device_id, subject_id=subject.id, fix_time=t, received_at=t,
+                         lat=subject.home_lat + rng.uniform(-0.004, 0.004),
+                         lon=subject.home_lon + rng.uniform(-0.005, 0.005), battery_pct=rng.randint(20, 99)))
+    # the walker: twelve minutes out, a ten-minute stop, thirteen minutes on
+    lat0, lon0 = walker.home_lat, walker.home_lon
+    points = [(lat0 + 0.0010 * i, lon0 + 0.0006 * i) for i in range(12)]
+    points += [(lat0 + 0.012, lon0 + 0.0072)] * 10
+    points += [(lat0 + 0.012 + 0.0010 * i, lon0 + 0.0072 - 0.0008 * i) for i in range(1, 14)]
+    for k, (lat, lon) in enumerate(points):
+        t = now - timedelta(minutes=len(points) - k)
+        db.add(FixRecord(device_id=worn[0][0].device_id, subject_id=walker.id, fix_time=t, received_at=t, lat=lat,
+                         lon=lon, battery_pct=80))
+    types = ["night_absence", "low_battery", "lost_contact", "left_permitted_area", "power_off", "tamper",
+             "compliance", "entered_exclusion_zone"]
+    for _ in range(70):  # handled in the last 30 days
+        subject = rng.choice(worn)[1]
+        kind = rng.choices(types, weights=[30, 25, 12, 10, 8, 5, 5, 3])[0]
+        opened = now - timedelta(days=rng.uniform(0.2, 29.5))
+        db.add(Alarm(subject_id=subject.id, type=kind, severity=alarm_service.ALARM_TYPES[kind][1], status="closed",
+                     episode_start=opened, last_at=opened, opened_at=opened, verdict=rng.choice(["confirmed",
+                     "false_alarm"]), acknowledged_at=opened + timedelta(minutes=3), response_seconds=180,
+                     closed_at=opened + timedelta(minutes=40), lat=subject.home_lat, lon=subject.home_lon))
+    for (binding, subject), kind, minutes in ((worn[5], "night_absence", 6), (worn[9], "low_battery", 3),
+                                              (worn[14], "left_permitted_area", 24)):
+        opened = now - timedelta(minutes=minutes)
+        db.add(Alarm(subject_id=subject.id, type=kind, severity=alarm_service.ALARM_TYPES[kind][1], status="open",
+                     episode_start=opened, last_at=opened, opened_at=opened, lat=subject.home_lat,
+                     lon=subject.home_lon, escalated_at=now - timedelta(minutes=9) if minutes > 15 else None))
+    db.commit()
+    return {"operator": "operator", "subject": walker, "devices": len(worn)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
+    """The app with the command pages, served by uvicorn in a thread of this process."""
+    import uvicorn
+    from nicegui.testing.general import nicegui_reset_globals
+
+    from zhijiao.main import create_app
+    from zhijiao.security.auth import ip_limiter
+    from zhijiao.ui import command_dev
+
+    ip_limiter.reset()
+    os.environ["NICEGUI_STORAGE_PATH"] = str(tmp_path / "nicegui")
+    from nicegui import core
+    from nicegui.storage import Storage
+
+    Storage.path = Path(os.environ["NICEGUI_STORAGE_PATH"])
+    core.app.storage = Storage()
+    modules = dict(sys.modules)
+    with nicegui_reset_globals():
+        app = create_app(with_ui=False)
+        command_dev.mount(app, storage_secret="browser-test-secret")
+        port = _free_port()
+        uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=uv.run, name="uvicorn-command", daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.1)
+        try:
+            yield base
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=15)
+    for name, module in modules.items():
+        sys.modules.setdefault(name, module)
+
+
+@pytest.fixture
+def driver(chromium_available, tmp_path: Path):
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not look for a driver online
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1920,1080", "--lang=zh-CN", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    d.set_page_load_timeout(TIMEOUT)
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+class Checks:
+    """What every page must satisfy: no console error, no request off this machine."""
+
+    def __init__(self, driver) -> None:
+        self.driver = driver
+        self.errors: list[str] = []
+        self.foreign: set[str] = set()
+
+    def collect(self) -> None:
+        self.errors += [e["message"] for e in self.driver.get_log("browser") if e.get("level") == "SEVERE"]
+        urls = self.driver.execute_script(
+            "return performance.getEntries().map(e => e.name).filter(n => /^(https?|wss?):/.test(n))")
+        self.foreign |= {u for u in urls if urlparse(u).hostname not in LOOPBACK}
+
+
+def _shot(driver, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def test_operator_sees_an_alarm_live_handles_it_and_replays_a_track(server: str, driver, db, world) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
+    checks = Checks(driver)
+    operator, subject = world["operator"], world["subject"]
+
+    def body_has(text: str):
+        return ec.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
+
+    try:
+        driver.get(f"{server}/command")
+        wait.until(ec.url_contains("/login"))
+        wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "input[autocomplete=username]"))).send_keys(operator)
+        driver.find_element(By.CSS_SELECTOR, "input[autocomplete=current-password]").send_keys(DEMO_PASSWORD)
+        driver.find_element(By.XPATH, "//button[contains(., '登 录')]").click()
+        wait.until(ec.url_to_be(f"{server}/command"))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".cc-map-root[data-ready='1']")))
+        wait.until(body_has("共 3 条"))
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".cc-map-root").get_attribute("data-dots") == str(
+            world["devices"]))
+        driver.execute_script("window.__sameDocument = true")
+
+        db.info["actor"] = SYSTEM
+        alarm = alarm_service.raise_alarm(db_session=db, subject_id=subject.id, type="sos", at=clock.now(),
+                                          lat=subject.home_lat + 0.012, lon=subject.home_lon + 0.0072)
+        row = wait.until(ec.visibility_of_element_located(
+            (By.XPATH, "//div[contains(@class,'cc-alarm ')][.//div[contains(., 'SOS 求助')]]")))
+        assert driver.execute_script("return window.__sameDocument === true"), "the page was reloaded"
+        assert subjects_service.display_name(subject) in row.text and "待处置" in row.text
+        assert "共 4 条" in driver.find_element(By.TAG_NAME, "body").text
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".cc-pulse"))
+        wait.until(lambda d: "—" not in d.find_element(By.CSS_SELECTOR, ".cc-tile .cc-num").text)
+        time.sleep(0.6)  # let the charts finish their entry animation
+        _shot(driver, "command.png")
+        checks.collect()
+
+        row.find_element(By.XPATH, ".//button[contains(., '处置')]").click()
+        wait.until(ec.url_to_be(f"{server}/command/alarms/{alarm.id}"))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".cc-map-root[data-track]")))
+        wait.until(body_has("联系电话"))
+        assert subject.phone_masked in driver.find_element(By.TAG_NAME, "body").text
+        driver.find_element(By.XPATH, "//button[contains(., '接警')]").click()
+        wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-acknowledged')]")))
+        driver.find_element(By.XPATH, "//div[contains(@class,'q-radio')][contains(., '误报')]").click()
+        driver.find_element(By.CSS_SELECTOR, "textarea").send_keys("电话联系本人，在家，设备误报")
+        driver.find_element(By.XPATH, "//button[contains(., '提交核查')]").click()
+        wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-verified')]")))
+        driver.find_element(By.XPATH, "//button[contains(., '关闭告警')]").click()
+        wait.until(ec.element_to_be_clickable((By.XPATH, "//button[contains(., '确认关闭')]"))).click()
+        wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-closed')]")))
+        if ALL_SHOTS:
+            _shot(driver, "desk.png")
+        checks.collect()
+
+        driver.get(f"{server}/command/replay?subject_id={subject.id}")
+        wait.until(body_has("个定位点"))
+        assert "停留 1 处" in driver.find_element(By.TAG_NAME, "body").text
+        driver.find_element(By.XPATH, "//button[.//i[normalize-space()='play_arrow']]").click()
+        wait.until(lambda d: int(d.find_element(By.CSS_SELECTOR, ".cc-map-root").get_attribute("data-cursor")
+                                 or 0) > 1)
+        if ALL_SHOTS:
+            _shot(driver, "replay.png")
+        checks.collect()
+    except Exception:
+        _shot(driver, "failure.png")
+        print(driver.current_url, driver.find_element(By.TAG_NAME, "body").text[:2000], driver.get_log("browser"))
+        raise
+
+    db.expire_all()
+    db.info["actor"] = SYSTEM
+    stored = db.execute(select(Alarm).where(Alarm.id == alarm.id)).scalar_one()
+    assert (stored.status, stored.verdict) == ("closed", "false_alarm")
+    assert not checks.errors, f"JavaScript console errors: {checks.errors}"
+    assert not checks.foreign, f"requests off this machine: {sorted(checks.foreign)}"
