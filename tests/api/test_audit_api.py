@@ -77,3 +77,27 @@ def test_application_cannot_update_audit_rows(client, db):
     with pytest.raises(DBAPIError):
         with db.get_bind().begin() as conn:
             conn.execute(text("DELETE FROM audit_events"))
+
+
+def test_audit_chain_detects_inserted_and_removed_rows(client, db, backend):
+    from sqlalchemy import text
+
+    from zhijiao.security import audit
+
+    a = f.office(db)
+    h = f.login(client, f.staff(db, "office_officer", a).username)
+    for i in range(3):
+        client.post("/api/v1/subjects", json=f.subject_payload(name=f"插入{i}号"), headers=h)
+    db.expire_all()
+    assert audit.verify_chain(db) is None
+    head = db.execute(text("SELECT seq, mac FROM audit_head")).one()
+    with db.get_bind().begin() as conn:
+        # a forged row appended by someone without the key, with the head moved along
+        conn.execute(text(
+            "INSERT INTO audit_events (seq, at, actor_kind, actor_name, object_type, object_id, action, prev_mac, mac) "
+            "VALUES (:s, :at, 'staff', 'mallory', 'subjects', '1', 'update', :p, :m)"),
+            {"s": head.seq + 1, "at": "2026-01-01 00:00:00", "p": head.mac, "m": "0" * 64})
+        conn.execute(text("UPDATE audit_head SET seq = :s, mac = :m"), {"s": head.seq + 1, "m": "0" * 64})
+    db.expire_all()
+    broken = audit.verify_chain(db)
+    assert broken is not None and broken.seq == head.seq + 1
