@@ -23,6 +23,13 @@ async def _read(upload: UploadFile) -> bytes:
     return data
 
 
+async def read_frames(images: list[UploadFile]) -> list[bytes]:
+    """A burst of frames, bounded in count and in size per file."""
+    if len(images) > 30:
+        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
+    return [await _read(i) for i in images]
+
+
 @router.post("/subjects/{subject_id}/face", response_model=EnrolmentRead, status_code=201, summary="采集人脸")
 async def enrol_face(db_session: ScopedDb, subject_id: IdPath, image: Annotated[UploadFile, File()]) -> EnrolmentRead:
     data = await _read(image)
@@ -56,9 +63,7 @@ async def check_in(
 ) -> CheckInResult:
     from starlette.concurrency import run_in_threadpool
 
-    if len(images) > 30:
-        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
-    frames = [await _read(i) for i in images]
+    frames = await read_frames(images)
     chip = await _read(id_card_photo) if id_card_photo is not None else None
     req = checkins_service.CheckInRequest(
         source=source, images=frames, subject_id=subject_id, id_number=id_number, challenge=challenge, lat=lat,
@@ -102,9 +107,7 @@ async def answer_rollcall(
 ) -> RollCallRead:
     from starlette.concurrency import run_in_threadpool
 
-    if len(images) > 30:
-        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
-    frames = [await _read(i) for i in images]
+    frames = await read_frames(images)
     req = checkins_service.CheckInRequest(source="phone", images=frames, challenge=challenge, lat=lat, lon=lon,
                                           mirrored=mirrored)
     rc = await run_in_threadpool(checkins_service.answer, db_session=db_session, rollcall_id=rollcall_id, req=req)

@@ -12,9 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from zhijiao.api.deps import DbSession, IdPath, ScopedDb, client_ip
 from zhijiao.checkins import service as checkins_service
-from zhijiao.checkins.api import _read
+from zhijiao.checkins.api import read_frames
 from zhijiao.checkins.schemas import CheckInResult, RollCallRead
-from zhijiao.core.errors import TooLarge
 from zhijiao.security import auth
 from zhijiao.security.actor import Actor
 from zhijiao.subjects import service as subjects_service
@@ -58,9 +57,7 @@ async def phone_checkin(
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
     mirrored: Annotated[bool, Form()] = True,
 ) -> CheckInResult:
-    if len(images) > 30:
-        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
-    frames = [await _read(i) for i in images]
+    frames = await read_frames(images)
     actor: Actor = db_session.info["actor"]
     req = checkins_service.CheckInRequest(source="phone", images=frames, subject_id=actor.subject_id,
                                           challenge=challenge, lat=lat, lon=lon, mirrored=mirrored)
@@ -82,9 +79,7 @@ async def answer(
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
     mirrored: Annotated[bool, Form()] = True,
 ) -> RollCallRead:
-    if len(images) > 30:
-        raise TooLarge("一次最多上传 30 张照片", code="too_many_images")
-    frames = [await _read(i) for i in images]
+    frames = await read_frames(images)
     req = checkins_service.CheckInRequest(source="phone", images=frames, challenge=challenge, lat=lat, lon=lon,
                                           mirrored=mirrored)
     rc = await run_in_threadpool(checkins_service.answer, db_session=db_session, rollcall_id=rollcall_id, req=req)
