@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="zhijiao-test-"))
-os.environ.setdefault("ZHIJIAO_DATA_DIR", str(_TMP / "data"))
+# Always a fresh, absolute data dir: `make` exports ZHIJIAO_DATA_DIR=./var for the demo, and a
+# relative path would point a server subprocess (other cwd) at another keyring.
+os.environ["ZHIJIAO_DATA_DIR"] = str(_TMP / "data")
 os.environ["ZHIJIAO_DEMO_MODE"] = "true"
 os.environ.setdefault("ZHIJIAO_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
 os.environ.setdefault("ZHIJIAO_JT808_ENABLED", "false")

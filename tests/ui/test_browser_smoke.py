@@ -124,16 +124,32 @@ def _open(driver, url: str) -> None:
     WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script("return window.did_handshake === true"))
 
 
+def _wait_for_text(driver, text: str, server_log: Path) -> None:
+    """Wait for ``text``; on a timeout say what the page showed and what the server logged."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:  # the body goes stale while the page navigates
+        WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)) \
+            .until(lambda d: text in d.find_element("tag name", "body").text)
+    except TimeoutException:
+        body = driver.find_element("tag name", "body").text
+        log = server_log.read_text(errors="replace")[-4000:] if server_log.exists() else ""
+        pytest.fail(f"{text!r} not shown after {TIMEOUT} s at {driver.current_url}\n"
+                    f"page:\n{body[:2000]}\nconsole: {_severe(driver)}\nserver log:\n{log}")
+
+
 def _severe(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 
 
-def test_login_list_and_file_in_chromium(server: str, driver, world: World) -> None:
+def test_login_list_and_file_in_chromium(server: str, driver, world: World, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, TIMEOUT)
+    server_log = tmp_path / "server.log"
     errors: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
@@ -144,7 +160,7 @@ def test_login_list_and_file_in_chromium(server: str, driver, world: World) -> N
         driver.find_element(By.CSS_SELECTOR, "input[autocomplete=one-time-code]").send_keys(
             factories.otp(world.officer_a))
         driver.find_element(By.XPATH, "//button[contains(., '登 录')]").click()
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "在册概况"))
+        _wait_for_text(driver, "在册概况", server_log)
         assert "王所员" in driver.find_element(By.TAG_NAME, "header").text
         errors += _severe(driver)
 
