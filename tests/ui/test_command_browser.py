@@ -11,6 +11,8 @@ Skipped when chromium is missing, except in CI (``CI=true``), where that is a fa
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import random
 import socket
@@ -216,8 +218,13 @@ def _shot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / name))
 
 
-@pytest.mark.skip(reason="fails after the merge at the verify step on the alarm desk; see the issue 7 note")
 def test_operator_sees_an_alarm_live_handles_it_and_replays_a_track(server: str, driver, db, world) -> None:
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -228,6 +235,16 @@ def test_operator_sees_an_alarm_live_handles_it_and_replays_a_track(server: str,
 
     def body_has(text: str):
         return ec.text_to_be_present_in_element((By.TAG_NAME, "body"), text)
+
+    def click(xpath: str) -> None:
+        """Click once the element is there; the desk re-renders its panels after each action."""
+        def attempt(d) -> bool:
+            try:
+                d.find_element(By.XPATH, xpath).click()
+                return True
+            except (StaleElementReferenceException, NoSuchElementException, ElementClickInterceptedException):
+                return False
+        wait.until(attempt)
 
     try:
         driver.get(f"{server}/command")
@@ -263,12 +280,20 @@ def test_operator_sees_an_alarm_live_handles_it_and_replays_a_track(server: str,
         assert subject.phone_masked in driver.find_element(By.TAG_NAME, "body").text
         driver.find_element(By.XPATH, "//button[contains(., '接警')]").click()
         wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-acknowledged')]")))
-        driver.find_element(By.XPATH, "//div[contains(@class,'q-radio')][contains(., '误报')]").click()
-        driver.find_element(By.CSS_SELECTOR, "textarea").send_keys("电话联系本人，在家，设备误报")
-        driver.find_element(By.XPATH, "//button[contains(., '提交核查')]").click()
+        click("//div[contains(@class,'q-radio')][contains(., '误报')]")
+        wait.until(lambda d: d.find_element(By.XPATH, "//div[contains(@class,'q-radio')][contains(., '误报')]")
+                   .get_attribute("aria-checked") == "true")
+        wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "textarea"))).send_keys("电话联系本人，在家，设备误报")
+        click("//button[contains(., '提交核查')]")
         wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-verified')]")))
-        driver.find_element(By.XPATH, "//button[contains(., '关闭告警')]").click()
-        wait.until(ec.element_to_be_clickable((By.XPATH, "//button[contains(., '确认关闭')]"))).click()
+        for _ in range(5):  # a click that lands while the panel re-renders opens nothing: click again
+            click("//button[contains(., '关闭告警')]")
+            with contextlib.suppress(TimeoutException):
+                WebDriverWait(driver, 4).until(
+                    ec.element_to_be_clickable((By.XPATH, "//button[contains(., '确认关闭')]"))).click()
+                break
+        else:
+            raise AssertionError("the close dialog never opened")
         wait.until(ec.presence_of_element_located((By.XPATH, "//span[contains(@class,'cc-chip-closed')]")))
         if ALL_SHOTS:
             _shot(driver, "desk.png")

@@ -141,8 +141,6 @@ def raise_alarm(db, subject, type_: str = "sos") -> Alarm:
                                      lon=118.31)
 
 
-@pytest.mark.skip(reason="expects an operator to count an unassigned minor; scoping now shows a minor's file only "
-                         "to the assigned officer (社区矫正法 第五十四条) — to reconcile, see the issue 7 note")
 async def test_big_screen_pushes_alarms_and_the_desk_handles_them(cc_user: User, db, world) -> None:
     user = cc_user
     await user.open("/command")  # not logged in: the login page

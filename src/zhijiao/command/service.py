@@ -7,8 +7,10 @@ scoping mechanism limits an office officer to their own office without anything 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -39,12 +41,14 @@ from zhijiao.monitoring.models import Alarm, DeviceBinding, FixRecord
 from zhijiao.org import service as org_service
 from zhijiao.org.models import Office, Staff
 from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security import scoping
 from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, Role, has_perm, require
 from zhijiao.settings import service as settings_service
 from zhijiao.subjects import rules as subject_rules
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 
+T = TypeVar("T")
 ACTIVE_STATUSES = ("pending_reception", "reported", "under_correction")
 ONLINE_WITHIN = timedelta(minutes=10)
 CAMERAS_TOPIC = "cameras.changed"
@@ -52,6 +56,17 @@ CAMERAS_TOPIC = "cameras.changed"
 
 def _reader(db: Session) -> Actor:
     return require(get_actor(db), Perm.subjects_read)
+
+
+def _counting_minors(fn: Callable[..., T]) -> Callable[..., T]:
+    """Numbers and boards count minors, masked (see ``scoping.anonymised``, 社区矫正法 第五十四条)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, db_session: Session, **kwargs: Any) -> T:
+        with scoping.anonymised(db_session):
+            return fn(*args, db_session=db_session, **kwargs)
+
+    return wrapper
 
 
 def day_start_utc(day: date) -> datetime:
@@ -70,6 +85,7 @@ def visible_office_ids(db: Session) -> list[int] | None:
 # --- today's numbers -------------------------------------------------------------------------------
 
 
+@_counting_minors
 def stats(*, db_session: Session, now: datetime | None = None) -> CommandStats:
     _reader(db_session)
     now = now or clock.now()
@@ -115,6 +131,7 @@ def _local_day(db: Session, column):
     return func.date(column, "+8 hours")  # SQLite keeps naive UTC; Asia/Shanghai has no DST
 
 
+@_counting_minors
 def alarm_breakdown(*, db_session: Session, days: int = 30, now: datetime | None = None) -> AlarmBreakdown:
     """Alarms opened in the last ``days`` local days: by type, by office and by day."""
     _reader(db_session)
@@ -149,6 +166,7 @@ def _offices(db: Session) -> list[Office]:
 # --- duty supervision (工作督察) ------------------------------------------------------------------
 
 
+@_counting_minors
 def duty_board(*, db_session: Session, now: datetime | None = None) -> DutyBoard:
     """Every office and officer with what they have not done in time, worst first."""
     _reader(db_session)
@@ -193,6 +211,7 @@ def duty_board(*, db_session: Session, now: datetime | None = None) -> DutyBoard
                                                 for m in metrics], offices=rows)
 
 
+@_counting_minors
 def duty_items(*, db_session: Session, metric: str | None = None, office_id: int | None = None,
                staff_id: int | None = None, now: datetime | None = None) -> list[DutyItem]:
     """The items behind a number of the board (the leader's drill-down)."""

@@ -9,6 +9,9 @@ bind ``Actor.system(...)`` explicitly, which is visible in the code and in the a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -73,6 +76,26 @@ def _minor_visible(subject, actor: Actor):
     )
 
 
+ANONYMISED = "scope_anonymised"
+
+
+@contextmanager
+def anonymised(session: Session) -> Iterator[Session]:
+    """Queries for counts and masked boards: minors' rows count within the office scope.
+
+    Law Art. 54 protects a minor's identity and file, not the fact that the district supervises
+    them: the command center must count them and place them on the map. Callers inside this block
+    return only aggregates or rows whose identity is masked (``subjects.service.display_name``);
+    the file itself (card, track, documents) stays behind the normal rule.
+    """
+    previous = session.info.get(ANONYMISED, False)
+    session.info[ANONYMISED] = True
+    try:
+        yield session
+    finally:
+        session.info[ANONYMISED] = previous
+
+
 def _criteria(office_expr, owned_expr) -> list:
     office, owned = _scoped_classes()
     opts = [with_loader_criteria(cls, office_expr(cls), include_aliases=True) for cls in office]
@@ -92,6 +115,15 @@ def _apply_scope(state: ORMExecuteState) -> None:
     if actor.is_system:
         return
     subject = _subject_model()
+    if state.session.info.get(ANONYMISED) and actor.kind == "staff":
+        if actor.role in ALL_OFFICE_ROLES:
+            return  # the whole district, minors counted (see ``anonymised``)
+        if actor.role == Role.office_officer and actor.office_id:
+            t = subject.__table__.c
+            subject_ids = select(t.id).where(t.office_id == actor.office_id).scalar_subquery()
+            state.statement = state.statement.options(*_criteria(
+                lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids)))
+            return
     if actor.kind == "staff" and actor.role in ALL_OFFICE_ROLES:
         # Every office, except minors' files not assigned to this person (few rows: NOT IN is cheap).
         # Subqueries use the table, not the entity, so the Subject criteria do not apply inside them.
