@@ -22,6 +22,7 @@ os.environ["ZHIJIAO_DATA_DIR"] = str(_TMP / "data")
 os.environ["ZHIJIAO_DEMO_MODE"] = "true"
 os.environ.setdefault("ZHIJIAO_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
 os.environ.setdefault("ZHIJIAO_JT808_ENABLED", "false")
+os.environ.setdefault("ZHIJIAO_SCHEDULER_ENABLED", "false")  # tests run jobs explicitly (tests/unit/jobs)
 
 from sqlalchemy import create_engine, text  # noqa: E402
 

@@ -98,6 +98,40 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_jobs_list(args: argparse.Namespace) -> int:
+    from zhijiao.core import clock
+    from zhijiao.db.session import session_scope
+    from zhijiao.jobs import service as jobs
+
+    with session_scope(None) as session:
+        rows = jobs.status(db_session=session)
+    for r in rows:
+        last = (clock.to_local(r["last_started_at"]).strftime("%Y-%m-%d %H:%M:%S") if r["last_started_at"]
+                else "从未运行")
+        print(f"{r['name']:<24} {r['schedule']:<10} {r['last_status'] or '-':<6} {last}  {r['label']}"
+              + (f"\n    错误：{r['last_error']}" if r["last_error"] else ""))
+    return 0
+
+
+def _cmd_jobs_run(args: argparse.Namespace) -> int:
+    from zhijiao.core.errors import DomainError
+    from zhijiao.db.session import session_scope
+    from zhijiao.jobs import service as jobs
+
+    try:
+        job = jobs.get_job(args.name)
+    except DomainError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 2
+    if not jobs.execute(job, force=True):
+        print("该任务正在其他进程中运行 (the job is running elsewhere)", file=sys.stderr)
+        return 1
+    with session_scope(None) as session:
+        row = next(r for r in jobs.status(db_session=session) if r["name"] == job.name)
+    print(f"{job.name}: {row['last_status']} {row['last_result'] or ''}{row['last_error'] or ''}")
+    return 0 if row["last_status"] == "ok" else 1
+
+
 def _cmd_audit_purge(args: argparse.Namespace) -> int:
     from zhijiao.db.session import session_scope
     from zhijiao.security import audit
@@ -322,6 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_rot = keys_sub.add_parser("rotate", help="新建密钥并分批重新加密")
     p_rot.add_argument("--batch", type=int, default=500)
     p_rot.set_defaults(func=_cmd_keys)
+
+    p_jobs = sub.add_parser("jobs", help="定时任务")
+    jobs_sub = p_jobs.add_subparsers(dest="jobs_cmd", required=True)
+    jobs_sub.add_parser("list", help="列出定时任务及最近一次运行").set_defaults(func=_cmd_jobs_list)
+    p_run = jobs_sub.add_parser("run", help="立即运行一个定时任务")
+    p_run.add_argument("name")
+    p_run.set_defaults(func=_cmd_jobs_run)
 
     p_audit = sub.add_parser("audit", help="审计")
     audit_sub = p_audit.add_subparsers(dest="audit_cmd", required=True)

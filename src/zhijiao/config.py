@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     jt808_port: int = 6808
     jt808_host: str = "127.0.0.1"  # 0.0.0.0 to accept terminals from the network
     jt808_enabled: bool = True
+    scheduler_enabled: bool = True  # deadline scans and timers (zhijiao.jobs); leased, so every process may run it
     mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883
     event_stream: str = "memory"  # or nats://127.0.0.1:4222
 

@@ -116,6 +116,7 @@ def api_router() -> APIRouter:
     from zhijiao.documents.api import router as documents_router
     from zhijiao.supervision.api import router as supervision_router
     from zhijiao.tasks.api import router as tasks_router
+    from zhijiao.jobs.api import router as jobs_router
 
     router = APIRouter(prefix="/api/v1")
     router.include_router(security_router)
@@ -131,6 +132,7 @@ def api_router() -> APIRouter:
     router.include_router(tasks_router)
     router.include_router(ingestion_router)
     router.include_router(command_router)
+    router.include_router(jobs_router)
 
     @router.get("/health", tags=["system"], summary="健康检查")
     def health() -> dict:
@@ -170,9 +172,17 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
                 from zhijiao.demo import simulator as sim
 
                 simulator = sim.start_demo(port=ingestion.gateway.port)
+        scheduler = None
+        if settings.scheduler_enabled:
+            from zhijiao.jobs.service import Scheduler
+
+            scheduler = Scheduler()
+            await scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if simulator is not None:
                 await simulator.stop()
             if ingestion is not None:

@@ -9,8 +9,9 @@ the check-in answer.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -277,6 +278,69 @@ def _expire(db: Session, rc: RollCall) -> None:
                               details={"rollcall_id": rc.id, "reason": "未在时限内应答"}, commit=False)
     db.commit()
     events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "no_answer"))
+
+
+SCHEDULED_BY = "计划点名"
+
+
+def planned_rollcall(subject_id: int, level: str, day: date, *, secret: bytes, every_days: dict[str, int],
+                     window: tuple[time, time]) -> datetime | None:
+    """When (UTC) a subject is called on ``day`` by the schedule, or None.
+
+    A keyed hash of (subject, day) picks about one day in ``every_days[level]`` and a minute in
+    the window: spread over the day, different for each person, and not predictable by a subject
+    who does not hold the server's secret.
+    """
+    every = every_days.get(level, 0)
+    start, end = window
+    span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    if every <= 0 or span <= 0:
+        return None
+    digest = int.from_bytes(hmac.new(secret, f"rollcall:{subject_id}:{day.isoformat()}".encode(),
+                                     hashlib.sha256).digest()[:8], "big")
+    if digest % every:
+        return None
+    minute = (digest >> 16) % span
+    local = datetime.combine(day, start, tzinfo=clock.SHANGHAI) + timedelta(minutes=minute)
+    return clock.ensure_utc(local)
+
+
+def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[int]:
+    """Call the subjects whose scheduled time today has come (idempotent: once a day at most)."""
+    from zhijiao.config import get_settings
+    from zhijiao.security.models import SubjectCredential
+    from zhijiao.settings import service as settings_service
+
+    now = now or clock.now()
+    local = clock.to_local(now)
+    window = (time.fromisoformat(settings_service.value("rules.rollcall_window_start")),
+              time.fromisoformat(settings_service.value("rules.rollcall_window_end")))
+    if not window[0] <= local.time().replace(tzinfo=None) < window[1]:
+        return []
+    every_days = {lvl: settings_service.value(f"rules.rollcall_every_days_{lvl}")
+                  for lvl in ("strict", "ordinary", "lenient")}
+    secret = get_settings().effective_secret().encode()
+    day_start = clock.ensure_utc(datetime.combine(local.date(), time(0), tzinfo=clock.SHANGHAI))
+    already = set(db_session.execute(select(RollCall.subject_id).where(
+        RollCall.called_by == SCHEDULED_BY, RollCall.called_at >= day_start)).scalars())
+    # Only those who can answer: a phone login was set at reception.
+    candidates = db_session.execute(
+        select(Subject.id, Subject.supervision_level).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
+        .where(Subject.status == "under_correction")).all()
+    minutes = settings_service.value("rules.rollcall_answer_minutes")
+    calls = []
+    for sid, level in candidates:
+        if sid in already:
+            continue
+        at = planned_rollcall(sid, level, local.date(), secret=secret, every_days=every_days, window=window)
+        if at is not None and at <= now:
+            calls.append(RollCall(subject_id=sid, called_at=now, called_by=SCHEDULED_BY,
+                                  deadline=now + timedelta(minutes=minutes), status="pending"))
+    db_session.add_all(calls)
+    db_session.commit()
+    for rc in calls:
+        events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "called"))
+    return [rc.subject_id for rc in calls]
 
 
 def expire_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[int]:

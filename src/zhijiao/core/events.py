@@ -101,3 +101,40 @@ def subscribe(topic: str, maxsize: int = 10_000) -> Subscription:
 
 def on(topic: str, fn: Callable[[Payload], None]) -> Callable[[], None]:
     return bus.on(topic, fn)
+
+
+# --- publishing what a transaction did, once it is committed ------------------------------------
+
+_PENDING = "events_on_commit"
+
+
+def publish_on_commit(session: Any, topic: str, payload: Callable[[], Payload]) -> None:
+    """Publish when ``session`` commits (ids are assigned by then); forget it on rollback.
+
+    For services that change rows without committing themselves: a screen must never hear of
+    an alarm that a rollback took back, nor miss one that was committed by the caller.
+    """
+    _ensure_listeners()
+    session.info.setdefault(_PENDING, []).append((topic, payload))
+
+
+_listening = False
+
+
+def _ensure_listeners() -> None:
+    global _listening
+    if _listening:
+        return
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    @sa_event.listens_for(Session, "after_commit")
+    def _flush_pending(session: Session) -> None:
+        for topic, payload in session.info.pop(_PENDING, ()):
+            publish(topic, payload())
+
+    @sa_event.listens_for(Session, "after_soft_rollback")
+    def _drop_pending(session: Session, _previous) -> None:
+        session.info.pop(_PENDING, None)
+
+    _listening = True

@@ -10,6 +10,7 @@ from zhijiao.supervision import models as _supervision  # noqa: F401
 from zhijiao.documents import models as _documents  # noqa: F401
 from zhijiao.tasks import models as _tasks  # noqa: F401
 from zhijiao.command import models as _command  # noqa: F401
+from zhijiao.jobs import models as _jobs  # noqa: F401
 from zhijiao.db.base import Base
 
 metadata = Base.metadata

@@ -308,6 +308,7 @@ def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
                 db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type), at=ev.started_at,
                 details={k: v for k, v in ev.details.items() if isinstance(v, (str, int, float, bool, type(None)))},
                 retrospective=ev.retrospective, lat=ev.details.get("lat"), lon=ev.details.get("lon"), commit=False,
+                publish=False,  # published below with the rule's own change kind
             )
             alarm.last_at = max(alarm.last_at, ev.last_at)
         if alarm is not None:

@@ -59,9 +59,12 @@ def _event(alarm: Alarm, change: str) -> dict[str, Any]:
 def raise_alarm(
     *, db_session: Session, subject_id: int, type: str, at: datetime, details: dict[str, Any] | None = None,
     device_id: int | None = None, retrospective: bool = False, lat: float | None = None, lon: float | None = None,
-    zone_id: int | None = None, commit: bool = True,
+    zone_id: int | None = None, commit: bool = True, publish: bool = True,
 ) -> Alarm:
-    """Open an alarm, or update the open one of the same subject and type (no storms)."""
+    """Open an alarm, or update the open one of the same subject and type (no storms).
+
+    With ``commit=False`` the caller commits; the event goes out then (``publish=False``: the
+    caller publishes its own)."""
     existing = db_session.execute(
         select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
     ).scalar_one_or_none()
@@ -87,8 +90,11 @@ def raise_alarm(
         except IntegrityError:  # another writer opened it first: update that one instead
             db_session.rollback()
             return raise_alarm(db_session=db_session, subject_id=subject_id, type=type, at=at, details=details,
-                               device_id=device_id, retrospective=retrospective, lat=lat, lon=lon, commit=commit)
+                               device_id=device_id, retrospective=retrospective, lat=lat, lon=lon, commit=commit,
+                               publish=publish)
         events.publish(TOPIC, _event(alarm, change))
+    elif publish:
+        events.publish_on_commit(db_session, TOPIC, lambda: _event(alarm, change))
     return alarm
 
 

@@ -41,4 +41,11 @@ SPECS = {s.key: s for s in [
     SettingSpec("rules.night_end", "06:00", "夜不归宿结束时间"),
     SettingSpec("rules.lost_contact_s", 1800, "失联判定时长（秒）", 300, 86400),
     SettingSpec("rules.alarm_escalation_minutes", 15, "告警未接警上报区局时限（分钟）", 1, 240),
+    # video roll call (视频点名) by schedule: on average once every N days per level, within a window
+    SettingSpec("rules.rollcall_every_days_strict", 1, "严管对象计划点名间隔（天，0 为不点名）", 0, 90),
+    SettingSpec("rules.rollcall_every_days_ordinary", 7, "普管对象计划点名间隔（天，0 为不点名）", 0, 90),
+    SettingSpec("rules.rollcall_every_days_lenient", 30, "宽管对象计划点名间隔（天，0 为不点名）", 0, 180),
+    SettingSpec("rules.rollcall_window_start", "09:00", "计划点名时段开始"),
+    SettingSpec("rules.rollcall_window_end", "18:00", "计划点名时段结束"),
+    SettingSpec("rules.rollcall_answer_minutes", 10, "点名应答时限（分钟）", 1, 120),
 ]}

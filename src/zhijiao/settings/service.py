@@ -66,7 +66,7 @@ def _validate(spec: SettingSpec, raw: Any) -> Any:
             raise InvalidInput(f"取值范围为 {spec.minimum:g}–{spec.maximum:g}", code="setting_range",
                                fields={"value": "超出范围"})
         return type(spec.default)(raw)
-    if not isinstance(raw, str) or (spec.key.endswith(("_start", "_end")) and not re.fullmatch(r"[0-2]\d:[0-5]\d", raw)):
+    if not isinstance(raw, str) or (spec.key.endswith(("_start", "_end")) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", raw)):
         raise InvalidInput("格式不正确", code="setting_type", fields={"value": "格式不正确"})
     return raw
 

@@ -1,0 +1,1 @@
+"""Scheduled jobs: the one mechanism that runs deadline scans and timers of every module."""

@@ -1,0 +1,205 @@
+"""Scheduled jobs: registry, due times, a lease per job in the database, and a run record.
+
+A module registers its jobs in its own ``jobs.py`` (listed in :data:`JOB_MODULES`). Every
+server process runs a :class:`Scheduler`; the lease row in ``job_runs`` makes exactly one of
+them run a due job, and a process that dies mid-run only holds the job until its lease ends.
+A job runs under ``Actor.system("job:<name>")`` (visible in the audit log) in a worker thread
+and must be idempotent: a deadline scan that runs twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhijiao.core import clock
+from zhijiao.core.errors import NotFound
+from zhijiao.db import session as dbsession
+from zhijiao.jobs.models import JobRun
+from zhijiao.security.actor import Actor
+
+log = logging.getLogger(__name__)
+
+JOB_MODULES: tuple[str, ...] = (
+    "zhijiao.supervision.jobs",
+    "zhijiao.checkins.jobs",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    label: str  # what an administrator reads
+    run: Callable[[Session, datetime], Any]  # returns a small JSON-able summary
+    every: timedelta | None = None
+    daily_at: time | None = None  # Asia/Shanghai; also runs once when never run before
+    lease: timedelta = timedelta(minutes=10)  # longer than any run
+
+    def threshold(self, now: datetime) -> datetime:
+        """Due when the last start is at or before this instant."""
+        if self.every is not None:
+            return now - self.every
+        assert self.daily_at is not None
+        local = clock.to_local(now)
+        slot = datetime.combine(local.date(), self.daily_at, tzinfo=clock.SHANGHAI)
+        if slot > local:
+            slot -= timedelta(days=1)
+        return clock.ensure_utc(slot) - timedelta(microseconds=1)
+
+
+_JOBS: dict[str, Job] = {}
+_loaded = False
+
+
+def register(job: Job) -> Job:
+    if (job.every is None) == (job.daily_at is None):
+        raise ValueError(f"job {job.name}: give exactly one of every= or daily_at=")
+    _JOBS[job.name] = job
+    return job
+
+
+def jobs() -> list[Job]:
+    global _loaded
+    if not _loaded:
+        for module in JOB_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+    return list(_JOBS.values())
+
+
+def get_job(name: str) -> Job:
+    for job in jobs():
+        if job.name == name:
+            return job
+    raise NotFound(f"没有名为 {name} 的定时任务", code="job_not_found")
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def claim(db: Session, job: Job, now: datetime, owner: str, *, force: bool = False) -> bool:
+    """Take the job's lease if it is due (or ``force``) and nobody holds it: one UPDATE, atomic."""
+    if db.get(JobRun, job.name) is None:
+        try:
+            with db.begin_nested():
+                db.add(JobRun(name=job.name, runs=0, failures=0))
+        except IntegrityError:
+            pass  # another process created it meanwhile
+    free = or_(JobRun.lease_until.is_(None), JobRun.lease_until < now)
+    due = or_(JobRun.last_started_at.is_(None), JobRun.last_started_at <= job.threshold(now))
+    stmt = (update(JobRun).where(JobRun.name == job.name, free, *(() if force else (due,)))
+            .values(lease_until=now + job.lease, owner=owner, last_started_at=now, runs=JobRun.runs + 1)
+            .execution_options(synchronize_session=False))
+    claimed = db.execute(stmt).rowcount == 1
+    db.commit()
+    return claimed
+
+
+def _summary(result: Any) -> str | None:
+    if result is None:
+        return None
+    try:
+        text = json.dumps(result, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = json.dumps(str(result), ensure_ascii=False)
+    return text[:2000]
+
+
+def execute(job: Job, now: datetime | None = None, *, owner: str | None = None, force: bool = False,
+            requested_by: str | None = None) -> bool:
+    """Run ``job`` here if this process gets its lease; record the outcome. Returns whether it ran.
+
+    ``force`` (an administrator's "run now") skips the due check but never a live lease."""
+    now = now or clock.now()
+    owner = owner or owner_id()
+    if requested_by:
+        log.info("job %s run on request of %s", job.name, requested_by)
+    with dbsession.session_scope(Actor.system("scheduler")) as db:
+        if not claim(db, job, now, owner, force=force):
+            return False
+    status, result, error = "ok", None, None
+    try:
+        with dbsession.session_scope(Actor.system(f"job:{job.name}")) as db:
+            result = job.run(db, now)
+            db.commit()
+    except Exception as exc:  # noqa: BLE001 - a failed job is recorded, and runs again when due
+        log.exception("job %s failed", job.name)
+        status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+    with dbsession.session_scope(Actor.system("scheduler")) as db:
+        values: dict[str, Any] = {"lease_until": None, "last_finished_at": clock.now(), "last_status": status,
+                                  "last_result": _summary(result), "last_error": error}
+        if status == "failed":
+            values["failures"] = JobRun.failures + 1
+        db.execute(update(JobRun).where(JobRun.name == job.name, JobRun.owner == owner).values(**values)
+                   .execution_options(synchronize_session=False))
+        db.commit()
+    return True
+
+
+def run_due(now: datetime | None = None, *, owner: str | None = None) -> list[str]:
+    """Every due job, one after another (blocking). Returns the names that ran here."""
+    ran = []
+    for job in jobs():
+        if execute(job, now, owner=owner):
+            ran.append(job.name)
+    return ran
+
+
+def status(*, db_session: Session) -> list[dict[str, Any]]:
+    """Each job with its schedule and last run (the administrator's health view)."""
+    rows = {r.name: r for r in db_session.execute(select(JobRun)).scalars()}
+    out = []
+    for job in jobs():
+        r = rows.get(job.name)
+        out.append({
+            "name": job.name, "label": job.label,
+            "schedule": (f"每 {int(job.every.total_seconds() // 60)} 分钟" if job.every
+                         else f"每日 {job.daily_at.strftime('%H:%M')}" if job.daily_at else ""),
+            "last_started_at": r.last_started_at if r else None, "last_finished_at": r.last_finished_at if r else None,
+            "last_status": r.last_status if r else None, "last_result": r.last_result if r else None,
+            "last_error": r.last_error if r else None, "runs": r.runs if r else 0, "failures": r.failures if r else 0,
+            "running": bool(r and r.lease_until and r.lease_until > clock.now()),
+        })
+    return out
+
+
+class Scheduler:
+    """The asyncio loop of one process: every ``poll_s`` it runs what is due (in a thread)."""
+
+    def __init__(self, *, poll_s: float = 20.0) -> None:
+        self.poll_s = poll_s
+        self.owner = owner_id()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(run_due, owner=self.owner)
+            except Exception:  # noqa: BLE001 - the database may be briefly away; try again next round
+                log.exception("scheduler round failed")
+            await asyncio.sleep(self.poll_s)
