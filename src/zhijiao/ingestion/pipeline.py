@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,6 +37,7 @@ from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import FLAG_BACKFILL, FLAG_NOISY, DeviceBinding, FixRecord, PositioningOrder, Zone
 from zhijiao.monitoring.rules import (
     EventKind,
+    Leave,
     RuleEvent,
     RuleSettings,
     SubjectContext,
@@ -111,21 +112,17 @@ class RulesEngine:
         homes = dict(((sid, (lat, lon)) for sid, lat, lon in db.execute(
             select(Subject.id, Subject.home_lat, Subject.home_lon).where(Subject.id.in_(list(bound)))
         ) if lat is not None))
+        leaves = approved_leaves(db, today - timedelta(days=LEAVE_LOOKBACK_DAYS))
         contexts = {}
         for sid, since in bound.items():
             contexts[sid] = SubjectContext(
                 subject_id=sid, positioning_order_in_force=positioning.in_force(orders.get(sid, ()), today),
-                device_active=True, home=homes.get(sid), leaves=self._leaves(db, sid), monitoring_since=since,
+                device_active=True, home=homes.get(sid), leaves=leaves.get(sid, ()), monitoring_since=since,
             )
         self.contexts = contexts
         for sid, entry in self.subjects.items():
             entry.state.context = contexts.get(sid, SubjectContext(subject_id=sid, device_active=False))
         self._loaded = changes
-
-    def _leaves(self, db: Session, subject_id: int) -> tuple:
-        """Approved leaves suspend the area rules (社区矫正法 第二十七条); wired when workflows exist."""
-        provider = LEAVE_PROVIDER
-        return tuple(provider(db, subject_id)) if provider else ()
 
     def _state(self, subject_id: int) -> _Subject:
         entry = self.subjects.get(subject_id)
@@ -293,7 +290,21 @@ def _fix_from_row(r: FixRecord, profile_of: Callable[[int], DeviceProfile]) -> F
 
 
 # Set by the supervision module: (db, subject_id) -> iterable of rules.Leave
-LEAVE_PROVIDER: Callable[[Session, int], Iterable] | None = None
+LEAVE_LOOKBACK_DAYS = 2  # leaves that ended lately still matter to backfilled fixes
+
+
+def approved_leaves(db: Session, since) -> dict[int, tuple[Leave, ...]]:
+    """Approved leaves ending on or after ``since``, per subject (社区矫正法 第二十七条).
+
+    The destination is free text in the request, so a leave covers any place for its days; an
+    overdue leave (status ``overdue``) covers nothing: the subject should be back.
+    """
+    from zhijiao.supervision import service as supervision_service
+
+    out: dict[int, list[Leave]] = collections.defaultdict(list)
+    for window in supervision_service.leave_windows(db, since):
+        out[window.subject_id].append(Leave(start=window.start_at, end=window.end_at))
+    return {sid: tuple(v) for sid, v in out.items()}
 
 
 def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:

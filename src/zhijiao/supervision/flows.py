@@ -231,6 +231,7 @@ def decide_leave(*, db_session: Session, leave_id: int, decision_in: LeaveDecisi
                                source_type="leave_requests", source_id=row.id, extra=extra,
                                doc_date=service.local_date(row.created_at))
     tasks_service.close(db_session=db_session, key=f"leave_decision:{row.id}", note="已审批")
+    service.leaves_changed(db_session, row)  # the area rules now allow (or still forbid) the trip
     db_session.commit()
     return row
 

@@ -57,6 +57,7 @@ def _scan(db: Session, today: date) -> dict[str, int]:
                                                      LeaveRequest.end < today)).scalars():
         moved = leave_rules.mark_overdue(service.leave_rule(row), today=today)
         row.status = moved.status.value
+        service.leaves_changed(db, row)  # no longer covered: the area rules apply again
         s = subjects.get(row.subject_id) or db.get(Subject, row.subject_id)
         assert s is not None
         subjects[s.id] = s

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhijiao.core import clock
+from zhijiao.core import clock, events
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org import service as org_service
 from zhijiao.security.actor import Actor, get_actor
@@ -728,6 +728,20 @@ def approved_leaves(db_session: Session, subject_id: int, since: date | None = N
     return [leave_window(r) for r in db_session.execute(stmt.order_by(LeaveRequest.start)).scalars()]
 
 
+def leave_windows(db_session: Session, since: date) -> list[ActiveLeave]:
+    """Every approved leave ending on or after ``since``, all subjects (the positioning rules'
+    context; the caller's actor is the pipeline's system actor)."""
+    stmt = select(LeaveRequest).where(LeaveRequest.status == "approved", LeaveRequest.end >= since)
+    return [leave_window(r) for r in db_session.execute(stmt.order_by(LeaveRequest.start)).scalars()]
+
+
+def leaves_changed(db_session: Session, row: LeaveRequest) -> None:
+    """Tell the positioning rules, once committed, that a subject's leaves changed."""
+    from zhijiao.monitoring.service import DIRECTORY_TOPIC
+
+    events.publish_on_commit(db_session, DIRECTORY_TOPIC, lambda: {"subject_id": row.subject_id, "leave_id": row.id})
+
+
 def request_leave(*, db_session: Session, subject_id: int, leave_in: LeaveCreate) -> LeaveRequest:
     actor = writer(db_session)
     s = active_subject(db_session, subject_id)
@@ -774,6 +788,7 @@ def confirm_return(*, db_session: Session, leave_id: int, returned_on: date | No
     row.status, row.returned_on = moved.status.value, back
     row.return_confirmed_by, row.return_note = actor.username, note
     tasks_service.close(db_session=db_session, key=f"leave_overdue:{row.id}", note="已销假")
+    leaves_changed(db_session, row)
     if moved.returned_late:
         tasks_service.ensure(
             db_session=db_session, key=f"leave_late_return:{row.id}", kind="leave_late_return",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories as f
-from zhijiao.core import clock
+from zhijiao.core import clock, events
 from zhijiao.ingestion.protocols.jt808.client import Jt808Client
 from zhijiao.ingestion.protocols.jt808.codec import LocationReport, Version
 from zhijiao.ingestion.runtime import Ingestion
@@ -133,3 +133,39 @@ def test_device_alarm_bits_become_alarms(setup):
     asyncio.run(_run(scenario))
     types = {a.type for a in setup["db"].execute(select(Alarm)).scalars()}
     assert types == {"sos", "tamper"}
+
+
+def test_an_approved_leave_suspends_the_area_rule(client, setup):
+    """社区矫正法 第二十七条: away on an approved leave is not leaving without approval."""
+    db, subject = setup["db"], setup["subject"]
+    office = db.get(type(subject.office), subject.office_id)
+    asker, approver = (f.login(client, f.staff(db, "office_officer", office).username) for _ in range(2))
+    today = clock.today_local()
+    db.info["actor"] = Actor.system("test")
+    db.get(type(subject), subject.id).correction_end_date = today + timedelta(days=180)  # the form needs it
+    db.commit()
+    r = client.post(f"/api/v1/subjects/{subject.id}/leave-requests", headers=asker, json={
+        "start": today.isoformat(), "end": (today + timedelta(days=2)).isoformat(),
+        "destination": "山东省济南市历下区", "reason": "探望住院的母亲"})
+    assert r.status_code == 201, r.text
+    leave_id = r.json()["id"]
+    heard: list[dict] = []
+    off = events.on("devices.changed", heard.append)  # a running pipeline reloads its rule context on it
+    try:
+        r = client.post(f"/api/v1/leave-requests/{leave_id}/decisions", headers=approver,
+                        json={"decision": "approve", "note": "同意，按时销假"})
+    finally:
+        off()
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    assert {"subject_id": subject.id, "leave_id": leave_id} in heard
+    now = clock.now().replace(microsecond=0)
+
+    async def scenario(c: Jt808Client, ing: Ingestion):
+        reg = await c.register()
+        await c.authenticate(reg.auth_code)
+        for minutes in (4, 3, 2, 1):
+            assert (await c.send_location(_report(OUTSIDE, now - timedelta(minutes=minutes)))).result == 0
+
+    asyncio.run(_run(scenario))
+    assert _count(db, FixRecord) == 4
+    assert _count(db, Alarm) == 0
