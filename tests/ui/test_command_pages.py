@@ -202,6 +202,26 @@ async def test_big_screen_pushes_alarms_and_the_desk_handles_them(cc_user: User,
     assert [a.object_id for a in access] == [str(world["s1"].id)]  # reading the track was recorded
 
 
+async def test_operator_takes_a_minors_alarm_on_a_restricted_desk(cc_user: User, db, world) -> None:
+    user = cc_user
+    alarm = raise_alarm(db, world["minor"])
+    await login(user, world["operator"].username, f"/command/alarms/{alarm.id}")
+    await user.should_see(marker="desk-restricted")
+    card = text_of(user, "desk-subject")
+    assert "赵某" in card and "王所员" in card and "闻韶司法所" in card
+    await user.should_not_see("赵小明")
+    await user.should_not_see(content="139****5678")
+    await user.should_not_see(marker="act-close")
+    await user.should_not_see(marker="act-verify")
+    user.find(marker="act-acknowledge").click()
+    await until(lambda: "已接警" in text_of(user, "desk-status"))
+    db.expire_all()
+    db.info["actor"] = SYSTEM
+    assert db.get(Alarm, alarm.id).acknowledged_by == world["operator"].username
+    access = db.execute(select(AuditEvent).where(AuditEvent.action == "view_track")).scalars().all()
+    assert access == []  # no track was read
+
+
 async def test_office_officer_sees_only_their_office(cc_user: User, db, world) -> None:
     user = cc_user
     await login(user, world["officer_a"].username)

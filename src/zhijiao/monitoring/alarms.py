@@ -116,6 +116,32 @@ def get(*, db_session: Session, alarm_id: int) -> Alarm:
     return alarm
 
 
+# What the command center may do with a minor's alarm without seeing the file (Law Art. 54):
+# take it and hand it to the responsible officer, who verifies and closes it.
+RESTRICTED_ACTIONS = frozenset({"acknowledge", "dispatch", "note"})
+
+
+def get_restricted(*, db_session: Session, alarm_id: int) -> Alarm:
+    """A minor's alarm for the district's command center: the alarm, not the case file.
+
+    An operator must be able to take a minor's SOS even though the file is only visible to the
+    assigned officer (社区矫正法 第五十四条). Anything else out of scope stays not found.
+    """
+    from zhijiao.security import scoping
+    from zhijiao.subjects.models import Subject
+
+    actor = require(get_actor(db_session), Perm.alarms_handle)
+    missing = NotFound("告警不存在或不在您的管辖范围内", code="alarm_not_found")
+    if not (actor.is_system or actor.role in ALL_OFFICE_ROLES):
+        raise missing
+    with scoping.anonymised(db_session):
+        row = db_session.execute(select(Alarm, Subject.is_minor).join(Subject, Subject.id == Alarm.subject_id)
+                                 .where(Alarm.id == alarm_id)).first()
+    if row is None or not row[1]:
+        raise missing
+    return row[0]
+
+
 def search(
     *, db_session: Session, subject_id: int | None = None, type: str | None = None, status: str | None = None,
     open_only: bool = False, page: int = 1, size: int = 50,
@@ -143,7 +169,13 @@ def act(
 ) -> Alarm:
     """Acknowledge, dispatch, verify, close or annotate an alarm; every step is audited and timed."""
     actor: Actor = require(get_actor(db_session), Perm.alarms_handle)
-    alarm = get(db_session=db_session, alarm_id=alarm_id)
+    try:
+        alarm = get(db_session=db_session, alarm_id=alarm_id)
+    except NotFound:
+        alarm = get_restricted(db_session=db_session, alarm_id=alarm_id)
+        if action not in RESTRICTED_ACTIONS:
+            raise Forbidden("未成年社区矫正对象的告警由其责任矫正工作人员核查和关闭（社区矫正法第五十四条）",
+                            code="minor_alarm_restricted") from None
     status = lifecycle.apply(alarm.status, action, verdict=verdict, note=note)
     now = clock.now()
     if action == lifecycle.Action.acknowledge:

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from nicegui import run, ui
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -21,13 +22,15 @@ from zhijiao.command import service as command_service
 from zhijiao.command.config import map_settings
 from zhijiao.command.live import hub
 from zhijiao.core import clock
-from zhijiao.core.errors import DomainError
+from zhijiao.core.errors import DomainError, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import lifecycle
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Alarm
+from zhijiao.security import scoping
 from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.subjects import service as subjects_service
+from zhijiao.subjects.models import Subject
 from zhijiao.subjects.rules import CORRECTION_TYPE_LABELS, STATE_LABELS
 from zhijiao.ui.command import (
     LEVEL_LABELS,
@@ -92,12 +95,25 @@ def track_payload(db: Session, *, subject_id: int, start: Any, end: Any, datum: 
     return out
 
 
-def alarm_view(db: Session, alarm_id: int) -> dict[str, Any]:
-    """What the desk shows of an alarm and its subject, as plain data (refreshable)."""
-    alarm = alarm_service.get(db_session=db, alarm_id=alarm_id)
-    subject = subjects_service.get(db_session=db, subject_id=alarm.subject_id)
-    earlier = [a for a in alarm_service.search(db_session=db, subject_id=subject.id, size=20).items if a.id != alarm.id]
-    officer = subject.responsible_staff
+def restricted_view(db: Session, alarm_id: int) -> dict[str, Any]:
+    """A minor's alarm as the district's command center sees it: the alarm, where, and who is
+    responsible; no identity, file or track (社区矫正法 第五十四条)."""
+    alarm = alarm_service.get_restricted(db_session=db, alarm_id=alarm_id)
+    with scoping.anonymised(db):
+        subject = db.execute(select(Subject).where(Subject.id == alarm.subject_id)).unique().scalar_one()
+        officer = subject.responsible_staff
+        view = _alarm_part(db, alarm)
+        view["subject"] = {
+            "id": subject.id, "name": subjects_service.display_name(subject), "minor": True, "restricted": True,
+            "gender": "—", "level": subject.supervision_level, "type": "—", "status": "—",
+            "office": subject.office.name, "office_id": subject.office_id,
+            "officer": officer.display_name if officer else "未指定", "phone": "保密", "crime": "保密",
+        }
+    view["earlier"] = []
+    return view
+
+
+def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
     dispatched = None
     if alarm.dispatched_to_id:
         from zhijiao.org import service as org_service
@@ -112,6 +128,20 @@ def alarm_view(db: Session, alarm_id: int) -> dict[str, Any]:
         "acknowledged_at": alarm.acknowledged_at, "response_seconds": alarm.response_seconds,
         "dispatched_to": dispatched, "details": alarm.details or {}, "zone_id": alarm.zone_id,
         "actions": [(a.action, a.at, a.actor_name, a.note) for a in alarm.actions],
+    }
+
+
+def alarm_view(db: Session, alarm_id: int) -> dict[str, Any]:
+    """What the desk shows of an alarm and its subject, as plain data (refreshable)."""
+    try:
+        alarm = alarm_service.get(db_session=db, alarm_id=alarm_id)
+    except NotFound:
+        return restricted_view(db, alarm_id)
+    subject = subjects_service.get(db_session=db, subject_id=alarm.subject_id)
+    earlier = [a for a in alarm_service.search(db_session=db, subject_id=subject.id, size=20).items if a.id != alarm.id]
+    officer = subject.responsible_staff
+    return {
+        **_alarm_part(db, alarm),
         "subject": {
             "id": subject.id, "name": subjects_service.display_name(subject), "minor": subject.is_minor,
             "gender": GENDER.get(subject.gender, subject.gender), "level": subject.supervision_level,
@@ -123,6 +153,35 @@ def alarm_view(db: Session, alarm_id: int) -> dict[str, Any]:
         },
         "earlier": [(a.id, alarm_service.label(a.type), a.opened_at, a.status, a.verdict) for a in earlier],
     }
+
+
+def _parts(db: Session, alarm_id: int, screen: Screen, datum: str):
+    """The track around the alarm (an audited read), the subject's zones, dispatch candidates."""
+    alarm = alarm_service.get(db_session=db, alarm_id=alarm_id)
+    start, end = track_window(alarm)
+    track = track_payload(db, subject_id=alarm.subject_id, start=start, end=end, datum=datum, alarm=alarm)
+    base = mapdata.base_layers(db_session=db, with_zones=False)
+    zones = monitoring_service.list_zones(db_session=db, subject_id=alarm.subject_id)
+    base["zones"] = mapdata.zones_geojson(zones, datum, highlight=alarm.zone_id)
+    candidates = [(s.id, s.display_name) for s in command_service.dispatch_candidates(
+        db_session=db, subject_id=alarm.subject_id)] if screen.can_dispatch else []
+    return track, base, candidates
+
+
+def _restricted_parts(db: Session, alarm_id: int, screen: Screen, datum: str):
+    """No track and no personal zones for a minor's alarm; the officers it can be handed to."""
+    alarm = alarm_service.get_restricted(db_session=db, alarm_id=alarm_id)
+    track: dict[str, Any] = {"points": [], "stops": [], "crossings": [], "alarm": None}
+    if alarm.lat is not None and alarm.lon is not None:
+        lat, lon = mapdata.point(alarm.lat, alarm.lon, datum)
+        track["alarm"] = {"lat": lat, "lon": lon, "label": alarm_service.label(alarm.type)}
+    base = mapdata.base_layers(db_session=db, with_zones=False)
+    candidates: list[tuple[int, str]] = []
+    if screen.can_dispatch:
+        with scoping.anonymised(db):
+            candidates = [(s.id, s.display_name) for s in command_service.dispatch_candidates(
+                db_session=db, subject_id=alarm.subject_id)]
+    return track, base, candidates
 
 
 async def alarm_desk(request: Request, alarm_id: int) -> Response | None:
@@ -137,14 +196,10 @@ async def alarm_desk(request: Request, alarm_id: int) -> Response | None:
             return None
         try:
             view = alarm_view(db, alarm_id)
-            alarm = alarm_service.get(db_session=db, alarm_id=alarm_id)
-            start, end = track_window(alarm)
-            track = track_payload(db, subject_id=alarm.subject_id, start=start, end=end, datum=datum, alarm=alarm)
-            base = mapdata.base_layers(db_session=db, with_zones=False)
-            zones = monitoring_service.list_zones(db_session=db, subject_id=alarm.subject_id)
-            base["zones"] = mapdata.zones_geojson(zones, datum, highlight=alarm.zone_id)
-            candidates = [(s.id, s.display_name) for s in command_service.dispatch_candidates(
-                db_session=db, subject_id=alarm.subject_id)] if screen.can_dispatch else []
+            if view["subject"].get("restricted"):
+                track, base, candidates = _restricted_parts(db, alarm_id, screen, datum)
+            else:
+                track, base, candidates = _parts(db, alarm_id, screen, datum)
         except DomainError as exc:
             theme()
             header(screen, "")
@@ -239,6 +294,15 @@ class Desk:
 
     def _card(self) -> None:
         s = self.view["subject"]
+        if s.get("restricted"):
+            ui.html("<dl class='cc-kv'>"
+                    f"<dt>对象</dt><dd><b>{_esc(s['name'])}</b>（未成年）</dd>"
+                    f"<dt>管理等级</dt><dd class='cc-level-{s['level']}'>{LEVEL_LABELS.get(s['level'], s['level'])}</dd>"
+                    f"<dt>司法所</dt><dd>{_esc(s['office'])}</dd>"
+                    f"<dt>责任人</dt><dd>{_esc(s['officer'])}</dd></dl>", sanitize=False).mark("desk-subject")
+            ui.label("未成年社区矫正对象：身份、档案和轨迹仅其责任矫正工作人员可见（社区矫正法第五十四条）。"
+                     "请接警并派发给责任人核查、关闭。").classes("cc-banner mt-2").mark("desk-restricted")
+            return
         with ui.row().classes("no-wrap gap-4 items-start"):
             with ui.element("div").classes("cc-card-photo"):
                 ui.icon("person").classes("text-5xl")
@@ -267,10 +331,13 @@ class Desk:
         def style(action: str) -> str:
             return "unelevated color=cyan text-color=black" if action == nxt else "outline color=grey-5"
 
+        restricted = bool(self.view["subject"].get("restricted"))
         with ui.row().classes("gap-2"):
             ui.button("接警", icon="how_to_reg", on_click=lambda: self.do("acknowledge")).props(
                 style("acknowledge")).mark("act-acknowledge")
-            ui.button("关闭告警", icon="task_alt", on_click=self.close_dialog).props(style("close")).mark("act-close")
+            if not restricted:
+                ui.button("关闭告警", icon="task_alt", on_click=self.close_dialog).props(style("close")).mark(
+                    "act-close")
         if self.screen.can_dispatch and self.candidates:
             with ui.row().classes("items-center gap-2 mt-3 no-wrap"):
                 target = ui.select({sid: name for sid, name in self.candidates}, value=self.candidates[0][0],
@@ -280,6 +347,8 @@ class Desk:
                     "dispatch", dispatch_to=target.value,
                     note=f"派发给 {dict(self.candidates).get(target.value, '')}")).props("outline color=amber") \
                     .mark("act-dispatch")
+        if restricted:
+            return
         with ui.column().classes("gap-1 mt-3 w-full"):
             ui.label("核查结论").classes("cc-section")
             verdict = ui.radio({"confirmed": "属实", "false_alarm": "误报"}).props("inline dense").mark("verdict")
