@@ -118,8 +118,15 @@ class FaceEngine:
         """Faces scoring at least ``min_detection_score``, largest first, with landmarks."""
         cfg = config or self.config
         small, factor = reduce_max_side(rgb, cfg.detect_max_side)
-        with self._detect_lock:
-            rects, scores, _ = self._detector.run(small, cfg.detect_upsample, 0.0)
+        # Upsampling quadruples the work and only finds faces under the detector's 80 px window.
+        # A face big enough to pass the gate is found without it; only when nothing is, look
+        # again upsampled (so a too-small face answers ``face_too_small``, not ``no_face``).
+        upsamples = (0, cfg.detect_upsample) if cfg.detect_upsample else (0,)
+        for upsample in upsamples:
+            with self._detect_lock:
+                rects, scores, _ = self._detector.run(small, upsample, 0.0)
+            if any(score >= cfg.min_detection_score for score in scores):
+                break
         found = []
         for rect, score in zip(rects, scores, strict=True):
             if score < cfg.min_detection_score:
