@@ -46,7 +46,7 @@ def test_pre_sentence_assessment_deadline_and_findings(client, world):
     assert created["deadline"] == "2026-12-11" and created["office_id"] == world["a"].id
     expedited = client.post("/api/v1/assessments", json={**body, "expedited": True}, headers=h).json()
     assert expedited["deadline"] == "2026-12-04"
-    # the bureau tracks the deadline as a task (no subject yet: a district-level task)
+    # the deadline is a task (no subject yet: the office's and the district's)
     hb = f.login(client, world["bureau"].username)
     tasks = client.get("/api/v1/tasks", params={"kind": "assessment_due"}, headers=hb).json()
     assert tasks["total"] == 2
@@ -57,8 +57,10 @@ def test_pre_sentence_assessment_deadline_and_findings(client, world):
     again = client.post(f"/api/v1/assessments/{created['id']}/findings",
                         json={"findings": "重复提交", "opinion": "suitable"}, headers=h)
     assert again.status_code == 409
-    # another office never sees it; a bureau officer must name the office
+    # the office that does the assessment sees its deadline too; another office never does
+    assert client.get("/api/v1/tasks", params={"kind": "assessment_due"}, headers=h).json()["total"] == 1
     ho = f.login(client, world["other"].username)
+    assert client.get("/api/v1/tasks", params={"kind": "assessment_due"}, headers=ho).json()["total"] == 0
     assert client.get(f"/api/v1/assessments/{created['id']}", headers=ho).status_code == 404
     assert client.get("/api/v1/assessments", headers=ho).json() == []
     r = client.post("/api/v1/assessments", json=body, headers=hb)

@@ -55,10 +55,14 @@ def _touches_scoped(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, (OfficeScoped, SubjectOwned)) for m in state.all_mappers)
 
 
-def _owned(cls: type, subject_ids):
-    """Rows of the office's subjects; classes marked ``__scope_shared__`` add rows for everyone."""
+def _owned(cls: type, subject_ids, office_id: int | None = None):
+    """Rows of the office's subjects; classes marked ``__scope_shared__`` add rows for everyone,
+    and those marked ``__scope_office__`` add rows without a subject that belong to the office
+    (a pre-sentence assessment's task, before the person has a file)."""
     if getattr(cls, "__scope_shared__", False):
         return or_(cls.subject_id.in_(subject_ids), cls.subject_id.is_(None))
+    if getattr(cls, "__scope_office__", False) and office_id is not None:
+        return or_(cls.subject_id.in_(subject_ids), and_(cls.subject_id.is_(None), cls.office_id == office_id))
     return cls.subject_id.in_(subject_ids)
 
 
@@ -122,7 +126,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
             t = subject.__table__.c
             subject_ids = select(t.id).where(t.office_id == actor.office_id).scalar_subquery()
             state.statement = state.statement.options(*_criteria(
-                lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids)))
+                lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids, actor.office_id)))
             return
     if actor.kind == "staff" and actor.role in ALL_OFFICE_ROLES:
         # Every office, except minors' files not assigned to this person (few rows: NOT IN is cheap).
@@ -139,7 +143,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
         opts = _criteria(
             lambda cls: and_(cls.office_id == actor.office_id, _minor_visible(cls, actor)) if cls is subject
             else cls.office_id == actor.office_id,
-            lambda cls: _owned(cls, subject_ids),
+            lambda cls: _owned(cls, subject_ids, actor.office_id),
         )
     elif actor.kind == "subject" and actor.subject_id:
         opts = _criteria(lambda cls: false(), lambda cls: cls.subject_id == actor.subject_id)

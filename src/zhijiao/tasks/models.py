@@ -16,11 +16,12 @@ class Task(IdMixin, SubjectOwned, Base):
 
     ``key`` makes creation idempotent (a scan may run many times); ``office_id`` is the office
     that owns the work, for the per-office lists. Tasks without a subject (a pre-sentence
-    assessment before the person is registered) are visible to district roles only, since
-    jurisdiction follows the subject.
+    assessment before the person is registered) are visible to their office and to district
+    roles (``__scope_office__``); every other task follows its subject's jurisdiction.
     """
 
     __tablename__ = "tasks"
+    __scope_office__ = True
     __table_args__ = (
         Index("ix_tasks_office_status_due", "office_id", "status", "due_on"),
         Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_on"),
