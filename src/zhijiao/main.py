@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhijiao import __version__
@@ -102,6 +103,22 @@ async def _too_large(send: Send, rid: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _mount_api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the assets of ``swagger-ui-bundle`` (no request leaves the intranet)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="智矫 API 文档", swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css", swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def api_router() -> APIRouter:
     from zhijiao.checkins.api import router as checkins_router
     from zhijiao.checkins.phone_api import router as phone_router
@@ -192,8 +209,11 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
         title="智矫 Zhijiao 社区矫正智慧管理平台 API",
         version=__version__,
         openapi_url="/openapi.json",
+        docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from a CDN
+        redoc_url=None,
         lifespan=lifespan,
     )
+    _mount_api_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body=settings.max_request_bytes, hsts=settings.hsts)
     errors.install(app)
     app.include_router(api_router())

@@ -36,3 +36,12 @@ def test_oversized_chunked_request_is_413(client, db):
 
     r = client.post("/api/v1/subjects", content=chunks(), headers={**h, "content-type": "application/json"})
     assert r.status_code == 413
+
+
+def test_api_docs_are_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/redoc").status_code == 404
