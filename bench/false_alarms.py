@@ -363,6 +363,7 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, n_fixes
             if not any(a - 60 <= end and start <= b + 60 for a, b in real[e.subject_id, e.alarm_type]):
                 false_alarms += 1
     caught, delays, proof_delays, retrospective, missed = 0, [], [], 0, []
+    by_kind: dict[str, list[float]] = defaultdict(list)
     injected = [s for s in world.subjects if s.injected is not None]
     for s in injected:
         # The injected trip may cross a winding boundary several times: it counts from the first
@@ -378,6 +379,7 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, n_fixes
             caught += 1
             retrospective += first.retrospective
             delays.append(local_s(first.confirmed_at) - (start + settings.dwell_s))
+            by_kind[f"{s.injected}{'_retrospective' if first.retrospective else ''}"].append(delays[-1])
             # the rules' own latency: from the first fix that proved it, plus the dwell
             proof_delays.append((first.confirmed_at - first.started_at).total_seconds() - settings.dwell_s)
         else:
@@ -402,6 +404,7 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, n_fixes
         "missed": missed,
         "max_delay_beyond_dwell_s": round(max(delays), 1) if delays else None,
         "median_delay_beyond_dwell_s": round(float(np.median(delays)), 1) if delays else None,
+        "max_delay_beyond_dwell_s_by_kind": {k: round(max(v), 1) for k, v in sorted(by_kind.items())},
         "target_max_delay_s": 60,
         "max_delay_beyond_dwell_from_first_proving_fix_s": round(max(proof_delays), 1) if proof_delays else None,
         "unplanned_real_violations": unplanned,
