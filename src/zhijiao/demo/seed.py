@@ -89,6 +89,7 @@ class Seeded:
     staff: list[tuple[str, str, str]]  # username, role label, office
     subjects: int
     already: bool = False
+    phone_login: str | None = None  # an ID number that can log in on the phone page
 
 
 def _base32(rng: random.Random) -> str:
@@ -169,7 +170,47 @@ def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
         db.flush()
         leader = next(s for s in db.execute(select(Staff).where(Staff.role == Role.leader.value)).scalars())
         _positioning(db, rng, people, leader)
-    return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects)
+        phone_login = _checkins(db, rng, people)
+    return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects, phone_login=phone_login)
+
+
+PHONE_PASSWORD = "Phone@2026"
+PHONE_SHARE = 0.6  # subjects given a phone login at reception (they answer roll calls)
+
+
+def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
+    """A history of check-ins by supervision level, a few overdue, and phone logins.
+
+    Without it the first run of the missed check-in job would raise an alarm for everyone.
+    Returns the ID number of one subject with a phone login, for the banner.
+    """
+    from zhijiao.checkins.models import CheckIn
+    from zhijiao.checkins.service import CHECKIN_INTERVAL_DAYS
+    from zhijiao.security.models import SubjectCredential
+
+    now = clock.now()
+    phone_hash = passwords.hash_password(PHONE_PASSWORD)  # one hash for all: a demo, not a secret
+    shown = None
+    for subject in (p for p in people if p.status == "under_correction"):
+        interval = CHECKIN_INTERVAL_DAYS.get(subject.supervision_level, 30)
+        overdue = rng.random() < 0.04
+        last = now - timedelta(days=interval + rng.uniform(1, 5) if overdue else rng.uniform(0.1, interval * 0.9))
+        for k in range(3):
+            at = last - timedelta(days=interval * k * rng.uniform(0.8, 1.0))
+            if subject.correction_start_date and clock.to_local(at).date() < subject.correction_start_date:
+                break
+            kiosk = rng.random() < 0.5
+            score = round(rng.uniform(0.55, 0.8), 3)
+            db.add(CheckIn(subject_id=subject.id, source="kiosk" if kiosk else "phone",
+                           kiosk_id=f"{subject.office.code}-K1" if kiosk else None, at=at, matched=True,
+                           score=score, distance=round(1 - score, 3), liveness=True, challenge="turn_left",
+                           reason="人脸比对通过", actor_name="kiosk" if kiosk else "subject"))
+        if rng.random() < PHONE_SHARE:
+            db.add(SubjectCredential(subject_id=subject.id, password_hash=phone_hash, set_at=now,
+                                     set_by=subject.responsible_staff.username if subject.responsible_staff else "demo"))
+            if shown is None and not subject.is_minor:
+                shown = subject.id_number
+    return shown
 
 
 _BOUNDARY = None
@@ -338,6 +379,8 @@ def banner(seeded: Seeded, host: str, port: int) -> str:
     for username, label, office in shown[:20]:
         lines.append(f"    {username:<14} {label:<10} {office}")
     lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2）")
+    if seeded.phone_login:
+        lines.append(f"  手机端 /m/ ：身份证号 {seeded.phone_login}，密码 {PHONE_PASSWORD}")
     lines.append("  三员账号须输入动态口令：ZHIJIAO_DEMO_MODE=true .venv/bin/zhijiao users otp --username auditor")
     lines.append("=" * 64)
     return "\n".join(lines)
