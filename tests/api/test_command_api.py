@@ -73,6 +73,13 @@ def test_stats_and_breakdown_are_scoped(client, db, world):
     db.commit()
     _alarm(db, s3, "left_permitted_area")
     _alarm(db, s3, "night_absence", age=timedelta(days=40))  # outside the 30 days
+    from zhijiao.checkins.models import CheckIn, RollCall
+
+    now = clock.now()
+    db.add(CheckIn(subject_id=s1.id, source="phone", at=now, matched=True, reason="人脸比对通过", actor_name="s1"))
+    db.add(RollCall(subject_id=s3.id, called_at=now, called_by="operator", deadline=now + timedelta(minutes=10),
+                    status="answered_matched", answered_at=now))
+    db.commit()
 
     r = client.get("/api/v1/command/stats", headers=f.login(client, world["operator"].username))
     assert r.status_code == 200, r.text
@@ -82,12 +89,14 @@ def test_stats_and_breakdown_are_scoped(client, db, world):
     assert (s["devices_bound"], s["devices_online"]) == (2, 1)
     assert s["alarms_open"] == 3  # acknowledged, open in B, and the 40-day-old one
     assert s["alarms_closed_today"] == 1 and s["mean_response_s"] == 60.0
-    assert {p["key"]: p["available"] for p in s["plugged"]} == {"checkins": False, "rollcalls": False}
+    plugged = {p["key"]: (p["available"], p["done"], p["due"]) for p in s["plugged"]}
+    assert plugged == {"checkins": (True, 1, 1), "rollcalls": (True, 1, 1)}
 
     r = client.get("/api/v1/command/stats", headers=f.login(client, world["officer_a"].username))
     mine = r.json()
     assert mine["subjects_total"] == 2 and (mine["devices_bound"], mine["devices_online"]) == (1, 1)
     assert mine["alarms_open"] == 1
+    assert {p["key"]: (p["done"], p["due"]) for p in mine["plugged"]} == {"checkins": (1, 1), "rollcalls": (0, 0)}
 
     r = client.get("/api/v1/command/alarm-breakdown?days=30", headers=f.login(client, world["operator"].username))
     b = r.json()

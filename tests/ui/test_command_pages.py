@@ -143,13 +143,20 @@ def raise_alarm(db, subject, type_: str = "sos") -> Alarm:
 
 async def test_big_screen_pushes_alarms_and_the_desk_handles_them(cc_user: User, db, world) -> None:
     user = cc_user
+    from zhijiao.checkins.models import CheckIn
+
+    db.info["actor"] = SYSTEM
+    db.add(CheckIn(subject_id=world["s1"].id, source="kiosk", at=clock.now(), matched=True, reason="人脸比对通过",
+                   actor_name="kiosk"))
+    world["s3"].correction_start_date = clock.today_local() - timedelta(days=40)  # due: a month without one
+    db.commit()
     await user.open("/command")  # not logged in: the login page
     await user.should_see(marker="login-username")
     await login(user, world["operator"].username)
     await user.should_see("今日概况")
     await until(lambda: text_of(user, "stat-subjects_total") == "3")
     assert text_of(user, "stat-devices_online").startswith("2<small>/ 3")  # s1 last seen 20 minutes ago
-    assert "待接入" in text_of(user, "stat-checkins")
+    assert text_of(user, "stat-checkins").startswith("1<small>/ 2")  # s1 done; s3 due, not done
     (cmap,) = user.find(kind=CommandMap).elements
     labels = {r[0]: r[6] for r in cmap.props["rows"]}
     assert labels == {world["s1"].id: "张三丰", world["minor"].id: "赵某", world["s3"].id: "钱多多"}

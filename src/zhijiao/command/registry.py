@@ -73,6 +73,6 @@ def duty_metrics() -> list[DutyMetric]:
         return list(_duty.values())
 
 
-# Placeholders until the check-in and roll-call modules land (issue 5): shown as 0 / "待接入".
+# Placeholders, replaced by ``command.service`` once the check-in module is imported.
 register_stat("checkins", "今日签到", None)
 register_stat("rollcalls", "视频点名应答", None)

@@ -310,6 +310,40 @@ def _reports_overdue(db: Session, now: datetime) -> Iterable[DutyItem]:
                            title=f"逾期未报到（应于 {deadline.isoformat()} 前报到，第二十一条）", at=deadline)
 
 
+def _checkins_today(db: Session, day: date) -> tuple[int, int]:
+    """(subjects checked in today, subjects whose check-in duty is due by today) — done included."""
+    from zhijiao.checkins.models import CheckIn
+    from zhijiao.checkins.service import CHECKIN_INTERVAL_DAYS
+
+    start = day_start_utc(day)
+    end = start + timedelta(days=1)
+    last_before = dict(db.execute(
+        select(CheckIn.subject_id, func.max(CheckIn.at)).where(CheckIn.matched.is_(True), CheckIn.at < start)
+        .group_by(CheckIn.subject_id)).all())
+    done_today = set(db.execute(select(CheckIn.subject_id).where(
+        CheckIn.matched.is_(True), CheckIn.at >= start, CheckIn.at < end).distinct()).scalars())
+    due = 0
+    for sid, level, began in db.execute(select(Subject.id, Subject.supervision_level, Subject.correction_start_date)
+                                        .where(Subject.status == "under_correction")):
+        last = last_before.get(sid) or (day_start_utc(began) if began else None)
+        interval = timedelta(days=CHECKIN_INTERVAL_DAYS.get(level, 30))
+        if sid in done_today or (last is not None and last + interval < end):
+            due += 1
+    return len(done_today), due
+
+
+def _rollcalls_today(db: Session, day: date) -> tuple[int, int]:
+    """(roll calls answered and matched, roll calls made) today."""
+    from zhijiao.checkins.models import RollCall
+
+    start = day_start_utc(day)
+    rows = dict(db.execute(select(RollCall.status, func.count(RollCall.id)).where(
+        RollCall.called_at >= start, RollCall.called_at < start + timedelta(days=1)).group_by(RollCall.status)).all())
+    return rows.get("answered_matched", 0), sum(rows.values())
+
+
+registry.register_stat("checkins", "今日签到", _checkins_today)
+registry.register_stat("rollcalls", "视频点名应答", _rollcalls_today)
 registry.register_duty_metric(registry.DutyMetric("alarms_overdue", "告警超时未接警", 3.0, _alarms_overdue))
 registry.register_duty_metric(registry.DutyMetric("reports_overdue", "逾期未报到", 2.0, _reports_overdue))
 registry.register_duty_metric(registry.DutyMetric("alarms_open", "未办结告警", 1.0, _alarms_open))
