@@ -56,24 +56,77 @@ def _files(frames):
     return [("images", (f"{i}.jpg", b, "image/jpeg")) for i, b in enumerate(frames)]
 
 
+def _only_turn_right(client, db) -> None:
+    """The kiosk's server-chosen action, fixed to the one the test frames perform."""
+    sysadmin = f.login(client, f.staff(db, "sysadmin").username)
+    r = client.put("/api/v1/settings/rules.kiosk_challenges", json={"value": "turn_right"}, headers=sysadmin)
+    assert r.status_code == 200, r.text
+
+
+def _challenge(client, kiosk) -> str:
+    r = client.post("/api/v1/checkins/challenges", headers=kiosk)
+    assert r.status_code == 201, r.text
+    assert r.json()["action"] == "turn_right" and "向右转头" in r.json()["prompt"]
+    return r.json()["nonce"]
+
+
 def test_kiosk_checkin_with_id_number_and_liveness(client, db, world):
-    kiosk = f.login(client, f.staff(db, "kiosk").username)
+    _only_turn_right(client, db)
+    kiosk_account = f.staff(db, "kiosk")
+    kiosk = f.login(client, kiosk_account.username)
     subject = world["subject"]
     r = client.post("/api/v1/checkins", headers=kiosk, files=_files(TURN),
-                    data={"source": "kiosk", "id_number": subject.id_number, "challenge": "turn_right", "kiosk_id": "K1"})
+                    data={"source": "kiosk", "id_number": subject.id_number, "nonce": _challenge(client, kiosk),
+                          "challenge": "nod"})  # the client's claim is ignored: the server's action counts
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["matched"] is True and body["liveness"] is True and body["score"] >= 0.5
+    # right after it, the kiosk shows that person (and only them) their duties and the courses
+    w = client.get(f"/api/v1/checkins/{body['id']}/welcome", headers=kiosk)
+    assert w.status_code == 200 and w.json()["courses"] and w.json()["name"] == subject.name
+    assert client.get(f"/api/v1/checkins/{body['id']}/welcome", headers=world["h"]).status_code == 403
     # a still photo held to the camera: identical frames fail liveness
     still = [jpeg(HEAD)] * 6
     r = client.post("/api/v1/checkins", headers=kiosk, files=_files(still),
-                    data={"source": "kiosk", "id_number": subject.id_number, "challenge": "turn_right"})
+                    data={"source": "kiosk", "id_number": subject.id_number, "nonce": _challenge(client, kiosk)})
     assert r.json()["matched"] is False and r.json()["liveness"] is False and r.json()["code"] == "liveness_failed"
     # the kiosk account reads no case file
     assert client.get(f"/api/v1/subjects/{subject.id}", headers=kiosk).status_code == 403
     # both attempts are kept
     rows = client.get(f"/api/v1/subjects/{subject.id}/checkins", headers=world["h"]).json()
     assert [c["matched"] for c in rows] == [False, True]
+    assert (rows[1]["challenge"], rows[1]["kiosk_id"]) == ("turn_right", kiosk_account.username)
+
+
+def test_kiosk_challenges_are_single_use_short_lived_and_per_kiosk(client, db, world):
+    from datetime import timedelta
+
+    from zhijiao.core import clock
+
+    _only_turn_right(client, db)
+    kiosk, other = (f.login(client, f.staff(db, "kiosk").username) for _ in range(2))
+    number = world["subject"].id_number
+
+    def post(headers, nonce):
+        return client.post("/api/v1/checkins", headers=headers, files=_files(TURN),
+                           data={"source": "kiosk", "id_number": number, **({"nonce": nonce} if nonce else {})})
+
+    assert post(kiosk, None).json()["code"] == "challenge_invalid"  # none: refused
+    assert post(kiosk, "0" * 32).status_code == 409  # unknown
+    nonce = _challenge(client, kiosk)
+    r = post(other, nonce)
+    assert r.status_code == 409 and r.json()["code"] == "challenge_invalid"  # another kiosk's
+    assert post(kiosk, nonce).json()["matched"] is True
+    r = post(kiosk, nonce)
+    assert r.status_code == 409 and "重新开始" in r.json()["message"]  # used once already
+    late = _challenge(client, kiosk)
+    with clock.frozen(clock.now() + timedelta(seconds=91)):
+        assert post(kiosk, late).status_code == 409  # expired
+    # an officer cannot take a kiosk challenge; a kiosk cannot check in as a phone
+    assert client.post("/api/v1/checkins/challenges", headers=world["h"]).status_code == 403
+    r = client.post("/api/v1/checkins", headers=kiosk, files=_files(TURN),
+                    data={"source": "phone", "id_number": number, "nonce": _challenge(client, kiosk)})
+    assert r.status_code == 422 and r.json()["code"] == "bad_source"
 
 
 def test_different_person_does_not_match(client, world):

@@ -6,8 +6,17 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from zhijiao.api.deps import IdPath, ScopedDb
+from zhijiao.checkins import kiosk
 from zhijiao.checkins import service as checkins_service
-from zhijiao.checkins.schemas import CheckInRead, CheckInResult, EnrolmentRead, RollCallCreate, RollCallRead
+from zhijiao.checkins.schemas import (
+    ChallengeRead,
+    CheckInRead,
+    CheckInResult,
+    EnrolmentRead,
+    KioskWelcomeRead,
+    RollCallCreate,
+    RollCallRead,
+)
 from zhijiao.config import get_settings
 from zhijiao.core.errors import TooLarge
 
@@ -60,6 +69,7 @@ async def check_in(
     kiosk_id: Annotated[str | None, Form(max_length=32)] = None,
     mirrored: Annotated[bool, Form()] = False,
     id_card_photo: Annotated[UploadFile | None, File(description="身份证芯片照片")] = None,
+    nonce: Annotated[str | None, Form(max_length=32, description="自助终端：服务器下发的动作指令编号")] = None,
 ) -> CheckInResult:
     from starlette.concurrency import run_in_threadpool
 
@@ -67,9 +77,26 @@ async def check_in(
     chip = await _read(id_card_photo) if id_card_photo is not None else None
     req = checkins_service.CheckInRequest(
         source=source, images=frames, subject_id=subject_id, id_number=id_number, challenge=challenge, lat=lat,
-        lon=lon, kiosk_id=kiosk_id, id_card_photo=chip, mirrored=mirrored,
+        lon=lon, kiosk_id=kiosk_id, id_card_photo=chip, mirrored=mirrored, nonce=nonce,
     )
     return await run_in_threadpool(checkins_service.check_in, db_session=db_session, req=req)
+
+
+@router.post("/checkins/challenges", response_model=ChallengeRead, status_code=201,
+             summary="自助终端：领取一次性活体动作指令（90 秒内有效）")
+def issue_challenge(db_session: ScopedDb) -> ChallengeRead:
+    row = kiosk.issue_challenge(db_session=db_session)
+    return ChallengeRead(nonce=row.nonce, action=row.action, prompt=kiosk.prompt(row.action),
+                         expires_at=row.expires_at)
+
+
+@router.get("/checkins/{checkin_id}/welcome", response_model=KioskWelcomeRead,
+            summary="自助终端：刚签到成功者本人的待办事项（3 分钟内）")
+def kiosk_welcome(db_session: ScopedDb, checkin_id: IdPath) -> KioskWelcomeRead:
+    w = kiosk.welcome(db_session=db_session, checkin_id=checkin_id)
+    return KioskWelcomeRead(name=w.name, next_checkin=w.next_checkin,
+                            duties=[{"title": d.title, "due": d.due, "kind": d.kind} for d in w.duties],
+                            courses=kiosk.courses())
 
 
 @router.get("/subjects/{subject_id}/checkins", response_model=list[CheckInRead], summary="签到记录")

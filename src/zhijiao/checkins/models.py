@@ -81,3 +81,21 @@ class RollCall(IdMixin, SubjectOwned, Base):
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+
+
+class KioskChallenge(Base):
+    """A liveness action the server chose for one kiosk check-in: single use, short-lived.
+
+    The kiosk cannot pick an action a prepared video already performs; the check-in must show
+    the nonce, and the action checked is this one, not what the client claims.
+    """
+
+    __tablename__ = "kiosk_challenges"
+    __table_args__ = (Index("ix_kiosk_challenges_expires_at", "expires_at"),)
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    kiosk: Mapped[str] = mapped_column(String(64), nullable=False)  # the kiosk account it was issued to
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

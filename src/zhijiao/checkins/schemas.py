@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,3 +65,23 @@ class RollCallRead(BaseModel):
     status: str
     answered_at: datetime | None
     checkin_id: int | None
+
+
+class ChallengeRead(BaseModel):
+    nonce: str
+    action: str
+    prompt: str
+    expires_at: datetime
+
+
+class DutyRead(BaseModel):
+    title: str
+    due: date | None
+    kind: str
+
+
+class KioskWelcomeRead(BaseModel):
+    name: str
+    next_checkin: date | None
+    duties: list[DutyRead]
+    courses: list[str]

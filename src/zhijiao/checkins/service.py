@@ -26,7 +26,7 @@ from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import Perm, has_perm, require
+from zhijiao.security.permissions import Perm, Role, has_perm, require
 from zhijiao.subjects import idcard
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
@@ -101,6 +101,7 @@ class CheckInRequest:
     kiosk_id: str | None = None
     id_card_photo: bytes | None = None
     mirrored: bool = False
+    nonce: str | None = None  # a kiosk's server-issued challenge (checkins.kiosk)
 
 
 def _resolve_subject(db: Session, actor: Actor, req: CheckInRequest) -> Subject | None:
@@ -135,6 +136,14 @@ def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
     engine = face.get_engine()
     # Decoding first: a non-image or oversized upload is the client's error (4xx) and is not kept.
     decoded = [face.decode_image(img) for img in req.images]
+    if actor.role == Role.kiosk:
+        # A kiosk performs the action the server chose, once (see checkins.kiosk).
+        from zhijiao.checkins import kiosk
+
+        if req.source != "kiosk":
+            raise InvalidInput("自助终端只能进行现场签到", code="bad_source", fields={"source": "应为 kiosk"})
+        req.challenge = kiosk.consume_challenge(db_session, actor, req.nonce)
+        req.kiosk_id = req.kiosk_id or actor.username
     subject = _resolve_subject(db_session, actor, req)
     record = CheckIn(subject_id=subject.id if subject else None, source=req.source, kiosk_id=req.kiosk_id,
                      at=clock.now(), matched=False, challenge=req.challenge, lat=req.lat, lon=req.lon,

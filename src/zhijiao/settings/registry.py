@@ -48,4 +48,8 @@ SPECS = {s.key: s for s in [
     SettingSpec("rules.rollcall_window_start", "09:00", "计划点名时段开始"),
     SettingSpec("rules.rollcall_window_end", "18:00", "计划点名时段结束"),
     SettingSpec("rules.rollcall_answer_minutes", 10, "点名应答时限（分钟）", 1, 120),
+    # self-service kiosk (自助终端)
+    SettingSpec("rules.kiosk_challenges", "turn_left,turn_right,nod", "自助签到活体动作（逗号分隔：turn_left、turn_right、nod）"),
+    SettingSpec("rules.kiosk_courses", "社区矫正法解读|法律常识：遵守监督管理规定|心理健康：情绪管理与压力疏导|"
+                "就业指导：职业技能培训信息|安全教育：交通与消防安全", "自助终端自学课程（以 | 分隔）"),
 ]}
