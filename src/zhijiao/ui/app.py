@@ -41,6 +41,7 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.subject_detail",
     "zhijiao.ui.pages.audit",
     "zhijiao.ui.pages.staff",
+    "zhijiao.checkins.ui",
 )
 
 
