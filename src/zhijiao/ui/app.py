@@ -42,6 +42,7 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.audit",
     "zhijiao.ui.pages.staff",
     "zhijiao.checkins.ui",
+    "zhijiao.supervision.ui",
 )
 
 

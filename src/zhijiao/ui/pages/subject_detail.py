@@ -19,6 +19,7 @@ from zhijiao.security.permissions import Perm
 from zhijiao.subjects import rules
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import SubjectRead, TransitionIn, TransitionRead
+from zhijiao.supervision import ui as supervision_ui
 from zhijiao.ui import labels, session
 from zhijiao.ui.layout import error_notice, frame, kv, section
 from zhijiao.ui.session import PageContext, protected_page
@@ -228,3 +229,4 @@ def register() -> None:
                 with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
                     section("矫正历程")
                     _timeline(s)
+            supervision_ui.subject_sections(ctx, s, ended=s.status in ENDED)

@@ -1,0 +1,249 @@
+"""Screens of the supervision workflows: leave (外出请假) and its approval, rewards and
+punishments (奖惩), the task list (待办任务), the file's timeline with its documents (文书).
+
+Every action calls the service layer with the page's actor-bound session; the service enforces
+the law (who may approve what, Art. 27; who decides a warning, Art. 28) and its refusals come
+back as Chinese notifications.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from nicegui import ui
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from zhijiao.api.errors import translate
+from zhijiao.core import clock
+from zhijiao.core.errors import DomainError
+from zhijiao.documents import service as documents_service
+from zhijiao.security.permissions import Perm
+from zhijiao.subjects.schemas import SubjectRead
+from zhijiao.supervision import flows, service, views
+from zhijiao.supervision.schemas import DecisionIn, LeaveCreate, LeaveDecisionIn, SanctionCreate
+from zhijiao.tasks import service as tasks_service
+from zhijiao.ui import menu, session
+from zhijiao.ui.components.date_input import date_input
+from zhijiao.ui.layout import error_notice, frame, section
+from zhijiao.ui.session import PageContext, protected_page
+
+SANCTION_KINDS = {"commendation": "表扬", "admonition": "训诫", "warning": "警告"}
+SANCTION_LABELS = SANCTION_KINDS
+
+
+def _invalid(exc: ValidationError) -> None:
+    fields, _ = translate(exc.errors())
+    ui.notify("请检查填写内容：" + "；".join(f"{k}：{v}" for k, v in fields.items()), type="warning", position="top",
+              multi_line=True)
+
+
+# --- on the subject page ----------------------------------------------------------------------------
+
+
+def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
+    """The workflow actions for one subject and the file's full timeline with its documents."""
+    with ui.row().classes("w-full gap-3 items-stretch no-wrap max-lg:flex-wrap"):
+        if ctx.can(Perm.subjects_write) and not ended:
+            with ui.card().classes("zj-card min-w-[260px] p-4 gap-3").mark("workflow-actions"):
+                section("监管事务")
+                ui.button("外出请假", icon="luggage", on_click=lambda: leave_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-leave")
+                ui.button("奖惩", icon="gavel", on_click=lambda: sanction_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-sanction")
+        pending = [r for r in service.list_sanctions(db_session=ctx.db, subject_id=s.id) if r.status == "pending"]
+        if pending:
+            with ui.card().classes("zj-card min-w-[320px] p-4 gap-3").mark("pending-sanctions"):
+                section("待区司法局审批的奖惩")
+                bureau = service.is_bureau(ctx.actor)
+                for row in pending:
+                    ui.label(f"{SANCTION_LABELS.get(row.kind, row.kind)}：{row.reason}").classes("text-sm")
+                    ui.label(f"司法所提请人：{row.proposed_by}").classes("text-xs text-grey-7")
+                    if bureau:
+                        with ui.row().classes("gap-2"):
+                            ui.button("批准", on_click=lambda r=row.id: _decide_sanction(r, "approve")).props(
+                                "unelevated dense color=positive").mark(f"sanction-approve-{row.id}")
+                            ui.button("不批准", on_click=lambda r=row.id: _decide_sanction(r, "reject")).props(
+                                "outline dense color=negative").mark(f"sanction-reject-{row.id}")
+        with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
+            section("档案时间线（事件与文书）")
+            _file_timeline(ctx.db, s.id)
+
+
+def _file_timeline(db: Session, subject_id: int) -> None:
+    try:
+        entries = views.timeline(db, service.subject(db, subject_id))
+    except DomainError as exc:
+        error_notice(exc)
+        return
+    if not entries:
+        ui.label("暂无记录").classes("text-grey-7").mark("file-timeline-empty")
+        return
+    with ui.timeline(side="right", layout="dense", color="primary").classes("w-full").mark("file-timeline"):
+        for e in entries:
+            with ui.timeline_entry(title=e.label, subtitle=e.on.isoformat()), ui.column().classes("gap-0.5"):
+                if e.summary:
+                    ui.label(e.summary).classes("text-sm")
+                for doc_id in e.document_ids:
+                    ui.link("查看文书（PDF）", f"/documents/{doc_id}/pdf", new_tab=True).classes("text-sm").mark(
+                        f"document-{doc_id}")
+
+
+def leave_dialog(subject_id: int) -> None:
+    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
+        section("外出请假申请（社区矫正法第二十七条）")
+        start = date_input("外出日期", value=clock.today_local().isoformat()).mark("leave-start")
+        end = date_input("返回日期", value=clock.today_local().isoformat()).mark("leave-end")
+        destination = ui.input("目的地").props("outlined dense").classes("w-full").mark("leave-destination")
+        reason = ui.textarea("事由").props("outlined dense autogrow").classes("w-full").mark("leave-reason")
+
+        @session.action
+        def submit(db: Session) -> None:
+            try:
+                leave_in = LeaveCreate(start=start.value, end=end.value, destination=destination.value or "",
+                                       reason=reason.value or "")
+            except ValidationError as exc:
+                _invalid(exc)
+                return
+            row = service.request_leave(db_session=db, subject_id=subject_id, leave_in=leave_in)
+            dialog.close()
+            who = "司法所" if row.approver_level == "office" else "区司法局"
+            ui.notify(f"已提交外出申请（{row.days} 日），待{who}审批", type="positive", position="top")
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button("取消", on_click=dialog.close).props("flat")
+            ui.button("提交", on_click=submit).props("unelevated color=primary").mark("leave-submit")
+    dialog.open()
+
+
+def sanction_dialog(subject_id: int) -> None:
+    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
+        section("奖惩（社区矫正法第二十八条）")
+        kind = ui.select(SANCTION_KINDS, value="admonition", label="类别").props("outlined dense").classes(
+            "w-full").mark("sanction-kind")
+        reason = ui.textarea("事实与理由").props("outlined dense autogrow").classes("w-full").mark("sanction-reason")
+
+        @session.action
+        def submit(db: Session) -> None:
+            try:
+                sanction_in = SanctionCreate(kind=kind.value, reason=reason.value or "")
+            except ValidationError as exc:
+                _invalid(exc)
+                return
+            row, _suggestions = flows.record_sanction(db_session=db, subject_id=subject_id, sanction_in=sanction_in)
+            dialog.close()
+            label = SANCTION_LABELS.get(row.kind, row.kind)
+            ui.notify(f"已决定{label}，文书已生成" if row.status == "decided" else f"已提请区司法局审批{label}",
+                      type="positive", position="top")
+            ui.navigate.reload()
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button("取消", on_click=dialog.close).props("flat")
+            ui.button("提交", on_click=submit).props("unelevated color=primary").mark("sanction-submit")
+    dialog.open()
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+def register() -> None:
+    menu.add_menu_item("请假审批", "/leave", "event_available", menu.CASE, order=30)
+    menu.add_menu_item("待办任务", "/tasks", "task", menu.CASE, order=32)
+
+    @protected_page("/leave")
+    def leave_page(ctx: PageContext) -> None:
+        with frame("请假审批"):
+            try:
+                rows = service.list_leaves(db_session=ctx.db, status="pending")
+                items = [views.leave(ctx.db, r) for r in rows]
+                names = {r.id: service.subject(ctx.db, r.subject_id) for r in rows}
+            except DomainError as exc:
+                error_notice(exc)
+                return
+            if not items:
+                ui.label("暂无待审批的外出申请").classes("text-grey-7").mark("leave-empty")
+                return
+            for item in items:
+                subject = names[item.id]
+                with ui.card().classes("zj-card w-full p-4 gap-2").mark(f"leave-{item.id}"):
+                    with ui.row().classes("items-center gap-3 w-full"):
+                        ui.link(subject.name if not subject.is_minor else "未成年人（姓名保密）",
+                                f"/subjects/{item.subject_id}").classes("text-lg font-bold")
+                        ui.label(f"{item.start.isoformat()} 至 {item.end.isoformat()}，共 {item.days} 日")
+                        ui.label(f"目的地：{item.destination}")
+                        ui.space()
+                        ui.badge("司法所审批" if item.approver_level == "office" else "区司法局审批")
+                    ui.label(f"事由：{item.reason}").classes("text-sm")
+                    ui.label(f"申请人：{item.requested_by} · {clock.format_local(item.created_at)}").classes(
+                        "text-xs text-grey-7")
+                    note = ui.input("审批意见").props("outlined dense").classes("w-full").mark(f"leave-note-{item.id}")
+                    with ui.row().classes("gap-2"):
+                        ui.button("批准", on_click=lambda i=item.id, n=note: _decide(i, "approve", n.value)).props(
+                            "unelevated color=positive").mark(f"leave-approve-{item.id}")
+                        ui.button("不批准", on_click=lambda i=item.id, n=note: _decide(i, "reject", n.value)).props(
+                            "outline color=negative").mark(f"leave-reject-{item.id}")
+
+    @protected_page("/tasks")
+    def tasks_page(ctx: PageContext, overdue: str = "", mine: str = "") -> None:
+        with frame("待办任务"):
+            try:
+                page = tasks_service.search(db_session=ctx.db, overdue=True if overdue == "1" else None,
+                                            assignee="me" if mine == "1" else None, size=200)
+            except DomainError as exc:
+                error_notice(exc)
+                return
+            with ui.row().classes("items-center gap-4"):
+                ui.label(f"未完成 {page.counts.open} 项").classes("text-lg")
+                ui.label(f"已逾期 {page.counts.overdue} 项").classes("text-lg text-negative").mark("tasks-overdue")
+                ui.link("只看逾期", "/tasks?overdue=1")
+                ui.link("我的任务", "/tasks?mine=1")
+                ui.link("全部", "/tasks")
+            rows = [{"id": t.id, "due": t.due_on.isoformat(), "title": t.title, "kind": t.kind_label,
+                     "subject": t.subject_name or "—", "office": t.office_name or "—",
+                     "overdue": f"逾期 {t.days_overdue} 日" if t.overdue else "", "subject_id": t.subject_id}
+                    for t in page.items]
+            cols = [{"name": "due", "label": "期限", "field": "due", "align": "left"},
+                    {"name": "overdue", "label": "", "field": "overdue", "align": "left"},
+                    {"name": "kind", "label": "类别", "field": "kind", "align": "left"},
+                    {"name": "title", "label": "事项", "field": "title", "align": "left"},
+                    {"name": "subject", "label": "对象", "field": "subject", "align": "left"},
+                    {"name": "office", "label": "司法所", "field": "office", "align": "left"}]
+            table = ui.table(rows=rows, columns=cols, row_key="id").props("dense flat bordered").classes(
+                "zj-table w-full").mark("tasks-table")
+            table.on("rowClick", lambda e: e.args[1].get("subject_id") and ui.navigate.to(
+                f"/subjects/{e.args[1]['subject_id']}"))
+
+    @protected_page("/documents/{document_id}/pdf")
+    def document_pdf(ctx: PageContext, document_id: int) -> Response | None:
+        try:
+            document, content = documents_service.read_pdf(db_session=ctx.db, document_id=document_id)
+        except DomainError as exc:
+            with frame("文书"):
+                error_notice(exc)
+            return None
+        name = quote(f"{document.number}{document.title}.pdf")
+        return Response(content, media_type="application/pdf", headers={
+            "Content-Disposition": f"inline; filename=\"{documents_service.filename(document)}\"; "
+                                   f"filename*=UTF-8''{name}", "Cache-Control": "no-store"})
+
+
+@session.action
+def _decide_sanction(db: Session, sanction_id: int, decision: str) -> None:
+    row, _suggestions = flows.decide_sanction(db_session=db, sanction_id=sanction_id,
+                                              decision_in=DecisionIn(decision=decision))  # type: ignore[arg-type]
+    ui.notify("已批准，文书已生成" if row.status == "decided" else "已不予批准", type="positive", position="top")
+    ui.navigate.reload()
+
+
+@session.action
+def _decide(db: Session, leave_id: int, decision: str, note: str | None) -> None:
+    try:
+        decision_in = LeaveDecisionIn(decision=decision, note=note or None)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        _invalid(exc)
+        return
+    row = flows.decide_leave(db_session=db, leave_id=leave_id, decision_in=decision_in)
+    ui.notify(f"已{'批准' if row.status == 'approved' else '不批准'}外出申请", type="positive", position="top")
+    ui.navigate.reload()
+

@@ -1,0 +1,140 @@
+"""The workflow screens: leave and its approval chain (Art. 27), an admonition with its document
+on the file's timeline (Art. 28), the task list, and jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from nicegui.testing import User
+from sqlalchemy import select
+
+from tests import factories
+from tests.ui.conftest import World, login, set_value, table_rows, wait_for_path
+from zhijiao.core import clock
+from zhijiao.supervision.models import LeaveRequest
+
+
+@pytest.fixture
+def case(db, world: World):
+    s = factories.subject(db, world.office_a, name="孙悟空", status="under_correction",
+                          correction_start_date=clock.today_local() - timedelta(days=30),
+                          correction_end_date=clock.today_local() + timedelta(days=300))
+    colleague = factories.staff(db, "office_officer", world.office_a, display_name="李所员")
+    return {"subject": s, "colleague": colleague.username}
+
+
+async def _request_leave(user: User, subject_id: int, days: int) -> None:
+    await user.open(f"/subjects/{subject_id}")
+    user.find(marker="open-leave").click()
+    start = clock.today_local() + timedelta(days=1)
+    set_value(user, "leave-start", start.isoformat())
+    set_value(user, "leave-end", (start + timedelta(days=days - 1)).isoformat())
+    user.find(marker="leave-destination").type("山东省济南市历下区")
+    user.find(marker="leave-reason").type("探望住院的母亲")
+    user.find(marker="leave-submit").click()
+
+
+def _leave_id(db, subject_id: int) -> int:
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    return db.execute(select(LeaveRequest.id).where(LeaveRequest.subject_id == subject_id)
+                      .order_by(LeaveRequest.id.desc())).scalars().first()
+
+
+async def _logout(user: User) -> None:
+    user.find("退出登录").click()
+    await wait_for_path(user, "/login")
+
+
+async def test_leave_approved_by_a_colleague_never_by_its_requester(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    await _request_leave(user, s.id, 3)
+    await user.should_see("已提交外出申请（3 日），待司法所审批", retries=20)
+    leave_id = _leave_id(db, s.id)
+    await user.open("/leave")
+    await user.should_see(marker=f"leave-{leave_id}")
+    user.find(marker=f"leave-approve-{leave_id}").click()
+    await user.should_see("不能审批本人提交的申请", retries=20)
+
+    await _logout(user)
+    await login(user, case["colleague"])
+    await user.open("/leave")
+    user.find(marker=f"leave-note-{leave_id}").type("同意，按时销假")
+    user.find(marker=f"leave-approve-{leave_id}").click()
+    await user.should_see("已批准外出申请", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see(marker="file-timeline")
+    await user.should_see("外出", retries=20)
+
+
+async def test_ten_days_go_to_the_bureau(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    await _request_leave(user, s.id, 10)
+    await user.should_see("待区司法局审批", retries=20)
+    leave_id = _leave_id(db, s.id)
+    await _logout(user)
+    await login(user, case["colleague"])
+    await user.open("/leave")
+    user.find(marker=f"leave-approve-{leave_id}").click()
+    await user.should_see("外出超过7日，须由司法所签署意见后报区司法局审批", retries=20)
+    await _logout(user)
+    await login(user, world.bureau)
+    await user.open("/leave")
+    user.find(marker=f"leave-approve-{leave_id}").click()
+    await user.should_see("已批准外出申请", retries=20)
+
+
+async def test_admonition_with_its_document_and_the_task_list(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-sanction").click()
+    set_value(user, "sanction-kind", "admonition")
+    user.find(marker="sanction-reason").type("未经批准擅自离开居住地，经教育后返回")
+    user.find(marker="sanction-submit").click()
+    await user.should_see("已提请区司法局审批训诫", retries=20)  # an office proposes, the bureau decides
+    await user.open("/tasks")
+    await _logout(user)
+    await login(user, world.bureau)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see(marker="pending-sanctions")
+    from zhijiao.supervision.models import Sanction
+
+    db.info["actor"] = factories.SYSTEM
+    sanction_id = db.execute(select(Sanction.id).where(Sanction.subject_id == s.id)).scalar_one()
+    user.find(marker=f"sanction-approve-{sanction_id}").click()
+    await user.should_see("已批准，文书已生成", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    from zhijiao.documents.models import Document
+
+    db.info["actor"] = factories.SYSTEM
+    docs = db.execute(select(Document).where(Document.subject_id == s.id)).scalars().all()
+    assert [d.kind for d in docs] == ["admonition_decision"], [d.kind for d in docs]
+    await user.should_see(marker=f"document-{docs[0].id}")  # the 训诫决定书, linked from the timeline
+    # an overdue task shows on the list, with its count
+    factories_task(db, s, due=clock.today_local() - timedelta(days=3))
+    await user.open("/tasks?overdue=1")
+    await user.should_see(marker="tasks-table")
+    rows = table_rows(user, "tasks-table")
+    assert [(r["title"], r["overdue"], r["subject"]) for r in rows] == [("每月到司法所报告", "逾期 3 日", "孙悟空")]
+    await user.should_see("已逾期 1 项")
+
+
+async def test_another_offices_subject_is_not_found(user: User, db, world: World, case) -> None:
+    other = factories.subject(db, world.office_b, name="外所对象", status="under_correction")
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{other.id}")
+    await user.should_see("不存在或不在您的管辖范围内")
+    await user.should_not_see(marker="open-leave")
+
+
+def factories_task(db, subject, *, due) -> None:
+    from zhijiao.tasks import service as tasks_service
+
+    db.info["actor"] = factories.SYSTEM
+    tasks_service.ensure(db_session=db, key=f"test:{subject.id}", kind="duty", title="每月到司法所报告",
+                         due_on=due, subject=subject)
+    db.commit()
