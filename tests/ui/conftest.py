@@ -166,6 +166,8 @@ def table_rows(user: User, marker: str) -> list[dict]:
     return list(table.rows)
 
 
-def timeline_titles(user: User) -> list[str]:
-    entries = sorted(user.find(kind=ui.timeline_entry).elements, key=lambda e: e.id)
+def timeline_titles(user: User, marker: str = "timeline") -> list[str]:
+    """The entries of one timeline (the lifecycle's by default; the file's is ``file-timeline``)."""
+    (timeline,) = user.find(marker=marker).elements
+    entries = sorted((e for e in timeline.descendants() if isinstance(e, ui.timeline_entry)), key=lambda e: e.id)
     return [e.props.get("title") for e in entries]
