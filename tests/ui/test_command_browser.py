@@ -229,7 +229,8 @@ def test_operator_sees_an_alarm_live_handles_it_and_replays_a_track(server: str,
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
+    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1,  # panels re-render as the alarm changes
+                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
     checks = Checks(driver)
     operator, subject = world["operator"], world["subject"]
 

@@ -427,8 +427,12 @@ class Desk:
         if rows:
             self.map.apply(rows, time.time())
         if self.alarm_id in delta.alarm_ids:  # someone else acted, or the alarm escalated
+            before = self.view["status"]
             try:
                 self.view = await run.io_bound(background, self.screen, lambda db: alarm_view(db, self.alarm_id))
             except DomainError:
                 return
-            self.refresh()
+            self.info.refresh()
+            self.timeline.refresh()
+            if self.view["status"] != before:  # keep a verdict or note being typed unless the step changed
+                self.actions.refresh()
