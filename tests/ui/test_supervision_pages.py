@@ -138,3 +138,37 @@ def factories_task(db, subject, *, due) -> None:
     tasks_service.ensure(db_session=db, key=f"test:{subject.id}", kind="duty", title="每月到司法所报告",
                          due_on=due, subject=subject)
     db.commit()
+
+
+async def test_daily_record_and_level_review(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-record").click()
+    set_value(user, "record-kind", "home_visit")
+    user.find(marker="record-summary").type("走访村委会和家属，表现良好")
+    user.find(marker="record-submit").click()
+    await user.should_see("已记录走访", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-level").click()
+    set_value(user, "level-risk", "high")
+    user.find(marker="level-propose").click()
+    await user.should_see(marker="level-proposed", retries=20)
+    await user.should_see("建议等级：严管")
+    user.find(marker="level-confirm").click()
+    await user.should_see("已确定为严管", retries=20)
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    from zhijiao.subjects.models import Subject
+
+    assert db.get(Subject, s.id).supervision_level == "strict"
+
+
+async def test_archive_and_document_downloads_use_the_page_session(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    r = await user.http_client.get(f"/subjects/{s.id}/archive.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip" and r.content[:2] == b"PK"
+    other = factories.subject(db, world.office_b, status="under_correction")
+    r = await user.http_client.get(f"/subjects/{other.id}/archive.zip")
+    assert r.headers["content-type"].startswith("text/html") and "不存在或不在您的管辖范围内" in r.text

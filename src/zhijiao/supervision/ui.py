@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from nicegui import ui
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -22,7 +22,15 @@ from zhijiao.documents import service as documents_service
 from zhijiao.security.permissions import Perm
 from zhijiao.subjects.schemas import SubjectRead
 from zhijiao.supervision import flows, service, views
-from zhijiao.supervision.schemas import DecisionIn, LeaveCreate, LeaveDecisionIn, SanctionCreate
+from zhijiao.supervision.schemas import (
+    DecisionIn,
+    LeaveCreate,
+    LeaveDecisionIn,
+    LevelDecisionIn,
+    LevelReviewCreate,
+    RecordIn,
+    SanctionCreate,
+)
 from zhijiao.tasks import service as tasks_service
 from zhijiao.ui import menu, session
 from zhijiao.ui.components.date_input import date_input
@@ -52,6 +60,15 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                     "outline color=primary").classes("w-full").mark("open-leave")
                 ui.button("奖惩", icon="gavel", on_click=lambda: sanction_dialog(s.id)).props(
                     "outline color=primary").classes("w-full").mark("open-sanction")
+                ui.button("日常监管记录", icon="edit_note", on_click=lambda: record_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-record")
+                ui.button("管理等级评定", icon="tune", on_click=lambda: level_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-level")
+        if ctx.can(Perm.subjects_read):
+            with ui.card().classes("zj-card min-w-[200px] p-4 gap-3"):
+                section("档案")
+                ui.link("导出执行档案（zip，将被审计）", f"/subjects/{s.id}/archive.zip", new_tab=True).mark(
+                    "archive-export")
         pending = [r for r in service.list_sanctions(db_session=ctx.db, subject_id=s.id) if r.status == "pending"]
         if pending:
             with ui.card().classes("zj-card min-w-[320px] p-4 gap-3").mark("pending-sanctions"):
@@ -144,6 +161,84 @@ def sanction_dialog(subject_id: int) -> None:
     dialog.open()
 
 
+RECORD_KINDS = {"report": "报告（当面）", "home_visit": "走访", "talk": "谈话", "education": "教育学习",
+                "community_service": "公益活动"}
+
+
+def record_dialog(subject_id: int) -> None:
+    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
+        section("日常监管记录")
+        kind = ui.select(RECORD_KINDS, value="report", label="类别").props("outlined dense").classes("w-full").mark(
+            "record-kind")
+        on = date_input("发生日期", value=clock.today_local().isoformat()).mark("record-date")
+        hours = ui.number("时长（小时，教育学习、公益活动）", value=2, min=0.5, max=24, step=0.5).props(
+            "outlined dense").classes("w-full").mark("record-hours")
+        summary = ui.textarea("情况").props("outlined dense autogrow").classes("w-full").mark("record-summary")
+
+        @session.action
+        def submit(db: Session) -> None:
+            data = {"kind": kind.value, "occurred_on": on.value, "summary": summary.value or ""}
+            if kind.value == "report":
+                data["channel"] = "in_person"
+            if kind.value in ("education", "community_service"):
+                data["hours"] = hours.value
+            try:
+                record_in = TypeAdapter(RecordIn).validate_python(data)
+            except ValidationError as exc:
+                _invalid(exc)
+                return
+            service.add_record(db_session=db, subject_id=subject_id, record_in=record_in)
+            dialog.close()
+            ui.notify(f"已记录{RECORD_KINDS[kind.value]}", type="positive", position="top")
+            ui.navigate.reload()
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button("取消", on_click=dialog.close).props("flat")
+            ui.button("保存", on_click=submit).props("unelevated color=primary").mark("record-submit")
+    dialog.open()
+
+
+LEVELS = {"strict": "严管", "ordinary": "普管", "lenient": "宽管"}
+RISKS = {"high": "高", "medium": "中", "low": "低"}
+
+
+def level_dialog(subject_id: int) -> None:
+    """The rule set proposes a level with its reasons; the officer confirms it (or not)."""
+    with ui.dialog() as dialog, ui.card().classes("min-w-[460px] gap-3"):
+        section("管理等级评定")
+        risk = ui.select(RISKS, value="medium", label="风险评估等级").props("outlined dense").classes("w-full").mark(
+            "level-risk")
+        result = ui.column().classes("w-full gap-1")
+
+        @session.action
+        def propose(db: Session) -> None:
+            review = service.propose_level(db_session=db, subject_id=subject_id,
+                                           review_in=LevelReviewCreate(risk_level=risk.value))
+            result.clear()
+            with result:
+                ui.label(f"建议等级：{LEVELS.get(review.proposed_level, review.proposed_level)}"
+                         f"（现为{LEVELS.get(review.current_level, review.current_level)}）").classes(
+                    "text-lg font-bold").mark("level-proposed")
+                for reason in review.reasons:
+                    ui.label(f"· {reason}").classes("text-sm")
+                ui.button("确认该等级", on_click=lambda r=review.id: confirm(r)).props(
+                    "unelevated color=primary").mark("level-confirm")
+
+        @session.action
+        def confirm(db: Session, review_id: int) -> None:
+            review, created = service.decide_level(db_session=db, review_id=review_id,
+                                                   decision_in=LevelDecisionIn(decision="confirm"))
+            dialog.close()
+            ui.notify(f"已确定为{LEVELS.get(review.decided_level or '', review.decided_level)}，"
+                      f"生成监管任务 {created} 项", type="positive", position="top")
+            ui.navigate.reload()
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button("关闭", on_click=dialog.close).props("flat")
+            ui.button("提出建议", on_click=propose).props("unelevated color=primary").mark("level-propose")
+    dialog.open()
+
+
 # --- pages ------------------------------------------------------------------------------------------------
 
 
@@ -213,6 +308,18 @@ def register() -> None:
                 "zj-table w-full").mark("tasks-table")
             table.on("rowClick", lambda e: e.args[1].get("subject_id") and ui.navigate.to(
                 f"/subjects/{e.args[1]['subject_id']}"))
+
+    @protected_page("/subjects/{subject_id}/archive.zip")
+    def archive_zip(ctx: PageContext, subject_id: int) -> Response | None:
+        try:
+            name, data = flows.export_archive(db_session=ctx.db, subject_id=subject_id, purpose=None,
+                                              inquiry_ref=None)
+        except DomainError as exc:
+            with frame("导出档案"):
+                error_notice(exc)
+            return None
+        return Response(data, media_type="application/zip", headers={
+            "Content-Disposition": f"attachment; filename=\"{name}\"", "Cache-Control": "no-store"})
 
     @protected_page("/documents/{document_id}/pdf")
     def document_pdf(ctx: PageContext, document_id: int) -> Response | None:
