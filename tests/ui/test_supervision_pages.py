@@ -172,3 +172,57 @@ async def test_archive_and_document_downloads_use_the_page_session(user: User, d
     other = factories.subject(db, world.office_b, status="under_correction")
     r = await user.http_client.get(f"/subjects/{other.id}/archive.zip")
     assert r.headers["content-type"].startswith("text/html") and "不存在或不在您的管辖范围内" in r.text
+
+
+async def test_two_admonitions_suggest_a_warning_that_the_bureau_adopts(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.bureau)
+    for reason in ("未按规定时间报到", "未经批准离开居住地"):
+        await user.open(f"/subjects/{s.id}")
+        user.find(marker="open-sanction").click()
+        set_value(user, "sanction-kind", "admonition")
+        user.find(marker="sanction-reason").type(reason)
+        user.find(marker="sanction-submit").click()
+        await user.should_see("已决定训诫，文书已生成", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see(marker="proposals")
+    from zhijiao.supervision.models import Proposal
+
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    (proposal,) = db.execute(select(Proposal).where(Proposal.subject_id == s.id)).scalars().all()
+    assert (proposal.kind, proposal.status) == ("warning", "suggested")  # two admonitions without change
+    user.find(marker=f"proposal-accept-{proposal.id}").click()
+    await user.should_see("已采纳", retries=20)
+    db.expire_all()
+    assert db.get(Proposal, proposal.id).status == "accepted"
+
+
+async def test_return_from_leave(user: User, db, world: World, case) -> None:
+    from zhijiao.security.actor import Actor
+    from zhijiao.supervision import flows, service
+    from zhijiao.supervision.schemas import LeaveCreate, LeaveDecisionIn
+
+    s = case["subject"]
+    today = clock.today_local()
+    db.info["actor"] = Actor(kind="staff", username=world.officer_a, staff_id=_staff_id(db, world.officer_a),
+                             role="office_officer", office_id=world.office_a.id)
+    row = service.request_leave(db_session=db, subject_id=s.id, leave_in=LeaveCreate(
+        start=today, end=today + timedelta(days=1), destination="济南", reason="就医"))
+    db.info["actor"] = Actor(kind="staff", username=case["colleague"], staff_id=_staff_id(db, case["colleague"]),
+                             role="office_officer", office_id=world.office_a.id)
+    flows.decide_leave(db_session=db, leave_id=row.id, decision_in=LeaveDecisionIn(decision="approve"))
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker=f"leave-return-{row.id}").click()
+    await user.should_see("已销假", retries=20)
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    assert db.get(LeaveRequest, row.id).status == "returned"
+
+
+def _staff_id(db, username: str) -> int:
+    from zhijiao.org.models import Staff
+
+    db.info["actor"] = factories.SYSTEM
+    return db.execute(select(Staff.id).where(Staff.username == username)).scalar_one()

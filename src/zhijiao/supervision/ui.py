@@ -28,6 +28,8 @@ from zhijiao.supervision.schemas import (
     LeaveDecisionIn,
     LevelDecisionIn,
     LevelReviewCreate,
+    ProposalDecisionIn,
+    ProposalSendIn,
     RecordIn,
     SanctionCreate,
 )
@@ -83,9 +85,63 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                                 "unelevated dense color=positive").mark(f"sanction-approve-{row.id}")
                             ui.button("不批准", on_click=lambda r=row.id: _decide_sanction(r, "reject")).props(
                                 "outline dense color=negative").mark(f"sanction-reject-{row.id}")
+    with ui.row().classes("w-full gap-3 items-stretch no-wrap max-lg:flex-wrap"):
+        _leaves_card(ctx, s.id, ended)
+        _proposals_card(ctx, s.id)
         with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
             section("档案时间线（事件与文书）")
             _file_timeline(ctx.db, s.id)
+
+
+def _leaves_card(ctx: PageContext, subject_id: int, ended: bool) -> None:
+    rows = service.list_leaves(db_session=ctx.db, subject_id=subject_id)
+    if not rows:
+        return
+    with ui.card().classes("zj-card min-w-[300px] p-4 gap-2").mark("leaves"):
+        section("外出记录")
+        for row in rows[-5:]:
+            item = views.leave(ctx.db, row)
+            with ui.row().classes("items-center gap-2"):
+                ui.label(f"{item.start.isoformat()}–{item.end.isoformat()} {item.destination}").classes("text-sm")
+                ui.badge(item.status_label).props("outline")
+                if item.status in ("approved", "overdue") and not ended and ctx.can(Perm.subjects_write):
+                    ui.button("销假", on_click=lambda i=item.id: _return(i)).props("dense flat color=primary").mark(
+                        f"leave-return-{item.id}")
+
+
+PROPOSAL_ACTIONS = {"suggested": "待决定是否提请", "accepted": "已决定提请，待送达", "sent": "已送达，待决定机关答复",
+                    "rejected": "不予提请", "answered": "已答复"}
+
+
+def _proposals_card(ctx: PageContext, subject_id: int) -> None:
+    rows = service.list_proposals(db_session=ctx.db, subject_id=subject_id)
+    if not rows:
+        return
+    bureau = service.is_bureau(ctx.actor)
+    with ui.card().classes("zj-card min-w-[320px] p-4 gap-2").mark("proposals"):
+        section("提请建议")
+        for row in rows:
+            item = views.proposal(ctx.db, row)
+            ui.label(f"{item.label or item.kind}：{item.reason}").classes("text-sm font-medium")
+            state = PROPOSAL_ACTIONS.get(item.status, item.status)
+            if item.answer_due:
+                state += f"（答复期限 {item.answer_due.isoformat()}{'，已逾期' if item.answer_overdue else ''}）"
+            ui.label(state).classes("text-xs text-grey-7")
+            if not bureau:
+                continue
+            with ui.row().classes("gap-2"):
+                if item.status == "suggested":
+                    ui.button("采纳并提请", on_click=lambda i=item.id: _proposal(i, "accept")).props(
+                        "dense unelevated color=primary").mark(f"proposal-accept-{item.id}")
+                    ui.button("不予提请", on_click=lambda i=item.id: _proposal(i, "reject")).props(
+                        "dense outline color=grey-8").mark(f"proposal-reject-{item.id}")
+                elif item.status == "accepted" and item.decider != "bureau":
+                    ui.button("登记送达", on_click=lambda i=item.id: _send(i)).props(
+                        "dense unelevated color=primary").mark(f"proposal-send-{item.id}")
+                elif item.status == "sent":
+                    for outcome, label in (("granted", "决定机关批准"), ("denied", "决定机关驳回")):
+                        ui.button(label, on_click=lambda i=item.id, o=outcome: _outcome(i, o)).props(
+                            "dense outline color=primary").mark(f"proposal-{outcome}-{item.id}")
 
 
 def _file_timeline(db: Session, subject_id: int) -> None:
@@ -333,6 +389,37 @@ def register() -> None:
         return Response(content, media_type="application/pdf", headers={
             "Content-Disposition": f"inline; filename=\"{documents_service.filename(document)}\"; "
                                    f"filename*=UTF-8''{name}", "Cache-Control": "no-store"})
+
+
+@session.action
+def _return(db: Session, leave_id: int) -> None:
+    row = service.confirm_return(db_session=db, leave_id=leave_id, returned_on=None, note=None)
+    ui.notify("已销假" + ("（逾期返回，已生成核实任务）" if row.returned_on and row.returned_on > row.end else ""),
+              type="positive", position="top")
+    ui.navigate.reload()
+
+
+@session.action
+def _proposal(db: Session, proposal_id: int, decision: str) -> None:
+    flows.decide_proposal(db_session=db, proposal_id=proposal_id,
+                          decision_in=ProposalDecisionIn(decision=decision))  # type: ignore[arg-type]
+    ui.notify("已采纳" if decision == "accept" else "已决定不予提请", type="positive", position="top")
+    ui.navigate.reload()
+
+
+@session.action
+def _send(db: Session, proposal_id: int) -> None:
+    row = flows.send_proposal(db_session=db, proposal_id=proposal_id, send_in=ProposalSendIn())
+    ui.notify(f"已登记送达{row.recipient or ''}，三十日内应作出决定", type="positive", position="top")
+    ui.navigate.reload()
+
+
+@session.action
+def _outcome(db: Session, proposal_id: int, outcome: str) -> None:
+    service.record_outcome(db_session=db, proposal_id=proposal_id, outcome=outcome, decided_on=clock.today_local(),
+                           ruling_number=None, note=None)
+    ui.notify("已登记决定机关的决定", type="positive", position="top")
+    ui.navigate.reload()
 
 
 @session.action
