@@ -226,3 +226,43 @@ def _staff_id(db, username: str) -> int:
 
     db.info["actor"] = factories.SYSTEM
     return db.execute(select(Staff.id).where(Staff.username == username)).scalar_one()
+
+
+async def test_entry_announcement_plan_transfer_and_termination(user: User, db, world: World) -> None:
+    s = factories.subject(db, world.office_a, name="唐三藏", status="reported",
+                          correction_end_date=clock.today_local() + timedelta(days=300))
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-entry").click()
+    user.find(marker="entry-present").type("王所员（司法所工作人员）\n唐三藏（社区矫正对象）")
+    user.find(marker="entry-submit").click()
+    await user.should_see("已入矫宣告，宣告书和告知书已生成", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-plan").click()
+    user.find(marker="plan-circumstances").type("男，四十岁，初犯，悔罪态度好")
+    user.find(marker="plan-goals").type("遵守监管规定，顺利回归社会")
+    user.find(marker="plan-measures").type("每周谈话一次，参加职业技能培训")
+    user.find(marker="plan-submit").click()
+    await user.should_see("已保存矫正方案", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-transfer").click()
+    user.find(marker="transfer-agency").type("淄博市张店区司法局")
+    user.find(marker="transfer-address").type("张店区人民西路 1 号")
+    user.find(marker="transfer-reason").type("随子女迁居")
+    user.find(marker="transfer-submit").click()
+    await user.should_see("已登记执行地变更申请", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_not_see(marker="open-termination")  # the bureau terminates, not the office
+    await user.open("/tasks")
+    await _logout(user)
+    await login(user, world.bureau)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-termination").click()
+    set_value(user, "termination-reason", "died")
+    user.find(marker="termination-submit").click()
+    await user.should_see("已终止矫正", retries=20)
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    from zhijiao.subjects.models import Subject
+
+    assert db.get(Subject, s.id).status == "terminated"

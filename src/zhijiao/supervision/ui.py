@@ -23,15 +23,19 @@ from zhijiao.security.permissions import Perm
 from zhijiao.subjects.schemas import SubjectRead
 from zhijiao.supervision import flows, service, views
 from zhijiao.supervision.schemas import (
+    AnnouncementCreate,
     DecisionIn,
     LeaveCreate,
     LeaveDecisionIn,
     LevelDecisionIn,
     LevelReviewCreate,
+    PlanCreate,
     ProposalDecisionIn,
     ProposalSendIn,
     RecordIn,
     SanctionCreate,
+    TerminationIn,
+    TransferCreate,
 )
 from zhijiao.tasks import service as tasks_service
 from zhijiao.ui import menu, session
@@ -66,6 +70,19 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                     "outline color=primary").classes("w-full").mark("open-record")
                 ui.button("管理等级评定", icon="tune", on_click=lambda: level_dialog(s.id)).props(
                     "outline color=primary").classes("w-full").mark("open-level")
+                if s.status == "reported":
+                    ui.button("入矫宣告", icon="campaign", on_click=lambda: announce_dialog(s.id, "entry")).props(
+                        "outline color=primary").classes("w-full").mark("open-entry")
+                if s.status == "under_correction":
+                    ui.button("矫正方案", icon="assignment", on_click=lambda: plan_dialog(s.id)).props(
+                        "outline color=primary").classes("w-full").mark("open-plan")
+                    ui.button("执行地变更", icon="moving", on_click=lambda: transfer_dialog(s.id)).props(
+                        "outline color=primary").classes("w-full").mark("open-transfer")
+                    ui.button("解矫宣告", icon="task_alt", on_click=lambda: announce_dialog(s.id, "release")).props(
+                        "outline color=primary").classes("w-full").mark("open-release")
+                    if service.is_bureau(ctx.actor):
+                        ui.button("终止矫正", icon="block", on_click=lambda: termination_dialog(s.id)).props(
+                            "outline color=negative").classes("w-full").mark("open-termination")
         if ctx.can(Perm.subjects_read):
             with ui.card().classes("zj-card min-w-[200px] p-4 gap-3"):
                 section("档案")
@@ -215,6 +232,99 @@ def sanction_dialog(subject_id: int) -> None:
             ui.button("取消", on_click=dialog.close).props("flat")
             ui.button("提交", on_click=submit).props("unelevated color=primary").mark("sanction-submit")
     dialog.open()
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _form(title: str, submit_label: str, marker: str, build, save) -> None:
+    """A dialog: ``build()`` makes the fields and returns a function reading them into a dict;
+    ``save(db, data)`` calls the service and returns the message to show."""
+    with ui.dialog() as dialog, ui.card().classes("min-w-[460px] gap-3"):
+        section(title)
+        read = build()
+
+        @session.action
+        def submit(db: Session) -> None:
+            try:
+                message = save(db, read())
+            except ValidationError as exc:
+                _invalid(exc)
+                return
+            dialog.close()
+            ui.notify(message, type="positive", position="top")
+            ui.navigate.reload()
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button("取消", on_click=dialog.close).props("flat")
+            ui.button(submit_label, on_click=submit).props("unelevated color=primary").mark(f"{marker}-submit")
+    dialog.open()
+
+
+def announce_dialog(subject_id: int, kind: str) -> None:
+    def build():
+        place = ui.input("宣告地点", value="司法所宣告室").props("outlined dense").classes("w-full").mark(
+            f"{kind}-place")
+        present = ui.textarea("到场人员（每行一人，姓名及身份）").props("outlined dense autogrow").classes(
+            "w-full").mark(f"{kind}-present")
+        reason = ui.select({"term_completed": "矫正期满", "pardoned": "特赦"}, value="term_completed",
+                           label="解矫原因").props("outlined dense").classes("w-full") if kind == "release" else None
+        return lambda: {"kind": kind, "place": place.value, "present": _lines(present.value),
+                        **({"reason": reason.value} if reason is not None else {})}
+
+    def save(db: Session, data: dict) -> str:
+        flows.announce(db_session=db, subject_id=subject_id, announcement_in=AnnouncementCreate(**data))
+        return "已入矫宣告，宣告书和告知书已生成" if kind == "entry" else "已解矫宣告，文书已生成"
+
+    _form("入矫宣告（社区矫正法第二十二条）" if kind == "entry" else "解矫宣告（社区矫正法第四十四条）", "宣告",
+          kind, build, save)
+
+
+def plan_dialog(subject_id: int) -> None:
+    def build():
+        fields = {key: ui.textarea(label).props("outlined dense autogrow").classes("w-full").mark(f"plan-{key}")
+                  for key, label in (("circumstances", "基本情况（心理特点、犯罪原因、悔罪表现等）"),
+                                     ("goals", "矫正目标"), ("measures", "矫正措施"))}
+        return lambda: {k: f.value or "" for k, f in fields.items()}
+
+    def save(db: Session, data: dict) -> str:
+        service.create_plan(db_session=db, subject_id=subject_id, plan_in=PlanCreate(**data))
+        return "已保存矫正方案"
+
+    _form("矫正方案（社区矫正法第二十四条）", "保存", "plan", build, save)
+
+
+def transfer_dialog(subject_id: int) -> None:
+    def build():
+        agency = ui.input("新执行地社区矫正机构").props("outlined dense").classes("w-full").mark("transfer-agency")
+        address = ui.input("新居住地址").props("outlined dense").classes("w-full").mark("transfer-address")
+        reason = ui.textarea("变更理由").props("outlined dense autogrow").classes("w-full").mark("transfer-reason")
+        return lambda: {"to_agency": agency.value or "", "to_address": address.value or "", "reason": reason.value or ""}
+
+    def save(db: Session, data: dict) -> str:
+        service.apply_transfer(db_session=db, subject_id=subject_id, transfer_in=TransferCreate(**data))
+        return "已登记执行地变更申请，请征求新执行地意见"
+
+    _form("执行地变更（社区矫正法第二十七条）", "提交", "transfer", build, save)
+
+
+TERMINATION_REASONS = {"revoked_probation": "撤销缓刑", "revoked_parole": "撤销假释", "recommitted": "暂予监外执行收监",
+                       "died": "死亡"}
+
+
+def termination_dialog(subject_id: int) -> None:
+    def build():
+        reason = ui.select(TERMINATION_REASONS, value="revoked_probation", label="终止原因").props(
+            "outlined dense").classes("w-full").mark("termination-reason")
+        on = date_input("裁定、决定或死亡日期", value=clock.today_local().isoformat()).mark("termination-date")
+        return lambda: {"reason": reason.value, "decided_on": on.value}
+
+    def save(db: Session, data: dict) -> str:
+        _s, notices = flows.terminate(db_session=db, subject_id=subject_id, termination_in=TerminationIn(**data))
+        return f"已终止矫正，需通知 {len(notices)} 个机关"
+
+    _form("终止矫正（社区矫正法第四十五条、第四十六条）", "确认终止", "termination", build, save)
 
 
 RECORD_KINDS = {"report": "报告（当面）", "home_visit": "走访", "talk": "谈话", "education": "教育学习",
