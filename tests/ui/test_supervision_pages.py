@@ -251,12 +251,26 @@ async def test_entry_announcement_plan_transfer_and_termination(user: User, db, 
     user.find(marker="transfer-reason").type("随子女迁居")
     user.find(marker="transfer-submit").click()
     await user.should_see("已登记执行地变更申请", retries=20)
+    from zhijiao.supervision.models import Transfer
+
+    db.info["actor"] = factories.SYSTEM
+    transfer_id = db.execute(select(Transfer.id).where(Transfer.subject_id == s.id)).scalar_one()
+    for step in ("consult", "agree"):
+        await user.open(f"/subjects/{s.id}")
+        user.find(marker=f"transfer-{step}-{transfer_id}").click()
+        await user.should_see("已", retries=20)
     await user.open(f"/subjects/{s.id}")
-    await user.should_not_see(marker="open-termination")  # the bureau terminates, not the office
+    await user.should_see("新执行地已回复，待区局决定")
+    await user.should_not_see(marker=f"transfer-approve-{transfer_id}")  # the bureau decides
+    await user.should_not_see(marker="open-termination")  # and terminates, not the office
     await user.open("/tasks")
     await _logout(user)
     await login(user, world.bureau)
     await user.open(f"/subjects/{s.id}")
+    user.find(marker=f"transfer-approve-{transfer_id}").click()
+    await user.should_see("已批准变更", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see("已批准，待移交档案")
     user.find(marker="open-termination").click()
     set_value(user, "termination-reason", "died")
     user.find(marker="termination-submit").click()

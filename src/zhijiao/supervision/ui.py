@@ -35,6 +35,8 @@ from zhijiao.supervision.schemas import (
     RecordIn,
     SanctionCreate,
     TerminationIn,
+    TransferAnswerIn,
+    TransferConsultIn,
     TransferCreate,
 )
 from zhijiao.tasks import service as tasks_service
@@ -105,6 +107,7 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
     with ui.row().classes("w-full gap-3 items-stretch no-wrap max-lg:flex-wrap"):
         _leaves_card(ctx, s.id, ended)
         _proposals_card(ctx, s.id)
+        _transfers_card(ctx, s.id)
         with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
             section("档案时间线（事件与文书）")
             _file_timeline(ctx.db, s.id)
@@ -124,6 +127,52 @@ def _leaves_card(ctx: PageContext, subject_id: int, ended: bool) -> None:
                 if item.status in ("approved", "overdue") and not ended and ctx.can(Perm.subjects_write):
                     ui.button("销假", on_click=lambda i=item.id: _return(i)).props("dense flat color=primary").mark(
                         f"leave-return-{item.id}")
+
+
+TRANSFER_STATES = {"applied": "已申请，待征求新执行地意见", "consulting": "已征求意见，待回复", "answered": "新执行地已回复，待区局决定",
+                   "approved": "已批准，待移交档案", "rejected": "不予变更", "completed": "已移交"}
+
+
+def _transfers_card(ctx: PageContext, subject_id: int) -> None:
+    rows = service.list_transfers(db_session=ctx.db, subject_id=subject_id)
+    if not rows:
+        return
+    write, bureau = ctx.can(Perm.subjects_write), service.is_bureau(ctx.actor)
+    with ui.card().classes("zj-card min-w-[320px] p-4 gap-2").mark("transfers"):
+        section("执行地变更")
+        for row in rows:
+            item = views.transfer(ctx.db, row)
+            ui.label(f"迁往 {item.to_agency}（{item.to_address}）").classes("text-sm font-medium")
+            state = TRANSFER_STATES.get(item.status, item.status)
+            if item.consult_deadline and item.status == "consulting":
+                state += f"（答复期限 {item.consult_deadline.isoformat()}{'，已逾期' if item.consult_overdue else ''}）"
+            ui.label(state).classes("text-xs text-grey-7").mark(f"transfer-state-{item.id}")
+            steps: list[tuple[str, str, object]] = []
+            if write and item.status == "applied":
+                steps.append(("征求意见", "consult", lambda db, i=item.id: service.consult_transfer(
+                    db_session=db, transfer_id=i, consult_in=TransferConsultIn())))
+            if write and item.status == "consulting":
+                for answer, label in (("agree", "新执行地同意"), ("disagree", "新执行地不同意")):
+                    steps.append((label, answer, lambda db, i=item.id, a=answer: service.answer_transfer(
+                        db_session=db, transfer_id=i, answer_in=TransferAnswerIn(answer=a))))
+            if bureau and item.status == "answered":
+                for decision, label in (("approve", "批准变更"), ("reject", "不予变更")):
+                    steps.append((label, decision, lambda db, i=item.id, d=decision: service.decide_transfer(
+                        db_session=db, transfer_id=i, decision=d, decided_on=None, note=None)))
+            if write and item.status == "approved":
+                steps.append(("移交完成", "handover", lambda db, i=item.id: service.hand_over_transfer(
+                    db_session=db, transfer_id=i, handed_over_on=None, reported_on=None, note=None)))
+            with ui.row().classes("gap-2"):
+                for label, key, call in steps:
+                    ui.button(label, on_click=lambda c=call, lb=label: _transfer_step(c, lb)).props(
+                        "dense outline color=primary").mark(f"transfer-{key}-{item.id}")
+
+
+@session.action
+def _transfer_step(db: Session, call, label: str) -> None:
+    call(db)
+    ui.notify(f"已{label}", type="positive", position="top")
+    ui.navigate.reload()
 
 
 PROPOSAL_ACTIONS = {"suggested": "待决定是否提请", "accepted": "已决定提请，待送达", "sent": "已送达，待决定机关答复",
