@@ -280,3 +280,26 @@ async def test_entry_announcement_plan_transfer_and_termination(user: User, db, 
     from zhijiao.subjects.models import Subject
 
     assert db.get(Subject, s.id).status == "terminated"
+
+
+async def test_reception_team_and_monthly_assessment(user: User, db, world: World, case) -> None:
+    fresh = factories.subject(db, world.office_a, name="白骨精", gender="female", status="pending_reception")
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{fresh.id}")
+    user.find(marker="open-reception").click()
+    user.find(marker="reception-verified").click()
+    user.find(marker="reception-submit").click()
+    await user.should_see("已登记交付接收", retries=20)
+    await user.open(f"/subjects/{fresh.id}")
+    user.find(marker="open-team").click()
+    user.find(marker="team-members").type("王所员，司法所工作人员，男\n张主任，村委会，男")
+    user.find(marker="team-submit").click()
+    await user.should_see("矫正小组中应有女性成员", retries=20)  # Art. 25, the service's refusal
+    user.find(marker="team-members").type("\n李大姐，村委会，女")
+    user.find(marker="team-submit").click()
+    await user.should_see("已确定矫正小组（3 人）", retries=20)
+    s = case["subject"]
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-month").click()
+    user.find(marker="month-submit").click()
+    await user.should_see("已考核", retries=20)

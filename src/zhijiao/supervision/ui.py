@@ -8,6 +8,7 @@ back as Chinese notifications.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
 from nicegui import ui
@@ -29,11 +30,14 @@ from zhijiao.supervision.schemas import (
     LeaveDecisionIn,
     LevelDecisionIn,
     LevelReviewCreate,
+    MonthlyAssessmentCreate,
     PlanCreate,
     ProposalDecisionIn,
     ProposalSendIn,
+    ReceptionIn,
     RecordIn,
     SanctionCreate,
+    TeamIn,
     TerminationIn,
     TransferAnswerIn,
     TransferConsultIn,
@@ -72,6 +76,13 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                     "outline color=primary").classes("w-full").mark("open-record")
                 ui.button("管理等级评定", icon="tune", on_click=lambda: level_dialog(s.id)).props(
                     "outline color=primary").classes("w-full").mark("open-level")
+                ui.button("矫正小组", icon="groups", on_click=lambda: team_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-team")
+                ui.button("月度考核", icon="fact_check", on_click=lambda: month_dialog(s.id)).props(
+                    "outline color=primary").classes("w-full").mark("open-month")
+                if s.status in ("pending_reception", "reported"):
+                    ui.button("交付接收登记", icon="inventory", on_click=lambda: reception_dialog(s.id)).props(
+                        "outline color=primary").classes("w-full").mark("open-reception")
                 if s.status == "reported":
                     ui.button("入矫宣告", icon="campaign", on_click=lambda: announce_dialog(s.id, "entry")).props(
                         "outline color=primary").classes("w-full").mark("open-entry")
@@ -356,6 +367,66 @@ def transfer_dialog(subject_id: int) -> None:
         return "已登记执行地变更申请，请征求新执行地意见"
 
     _form("执行地变更（社区矫正法第二十七条）", "提交", "transfer", build, save)
+
+
+def reception_dialog(subject_id: int) -> None:
+    def build():
+        notified = date_input("收到决定机关通知的日期", value=clock.today_local().isoformat()).mark("reception-notified")
+        received = date_input("法律文书送达日期", value=clock.today_local().isoformat()).mark("reception-received")
+        docs = ui.textarea("收到的法律文书（每行一件）", value="判决书\n执行通知书\n结案登记表").props(
+            "outlined dense autogrow").classes("w-full").mark("reception-documents")
+        verified = ui.checkbox("已核对身份").mark("reception-verified")
+        return lambda: {"notified_on": notified.value, "documents_received_on": received.value,
+                        "documents": [{"name": n} for n in _lines(docs.value)], "identity_verified": verified.value}
+
+    def save(db: Session, data: dict) -> str:
+        service.record_reception(db_session=db, subject_id=subject_id, reception_in=ReceptionIn(**data))
+        return "已登记交付接收"
+
+    _form("交付接收（社区矫正法第二十条、第二十二条）", "保存", "reception", build, save)
+
+
+GENDERS = {"男": "male", "女": "female"}
+
+
+def team_dialog(subject_id: int) -> None:
+    def build():
+        ui.label("每行一人：姓名，身份，性别（男/女）。女性社区矫正对象的矫正小组应有女性成员。").classes(
+            "text-sm text-grey-8")
+        members = ui.textarea("成员").props("outlined dense autogrow").classes("w-full").mark("team-members")
+
+        def read() -> dict:
+            out = []
+            for line in _lines(members.value):
+                parts = [x.strip() for x in line.replace(",", "，").split("，")]
+                out.append({"name": parts[0], "role": parts[1] if len(parts) > 1 else "",
+                            "gender": GENDERS.get(parts[2]) if len(parts) > 2 else None})
+            return {"members": out}
+        return read
+
+    def save(db: Session, data: dict) -> str:
+        members = service.set_team(db_session=db, subject_id=subject_id, team_in=TeamIn(**data))
+        return f"已确定矫正小组（{len(members)} 人）"
+
+    _form("矫正小组（社区矫正法第二十五条）", "保存", "team", build, save)
+
+
+def month_dialog(subject_id: int) -> None:
+    last = clock.today_local().replace(day=1) - timedelta(days=1)
+
+    def build():
+        month = ui.input("考核月份（YYYY-MM）", value=last.strftime("%Y-%m")).props("outlined dense").mark("month-month")
+        score = ui.number("分数（留空按记录建议）", min=0, max=100).props("outlined dense").mark("month-score")
+        note = ui.input("说明").props("outlined dense").classes("w-full").mark("month-note")
+        return lambda: {"month": month.value, "score": int(score.value) if score.value is not None else None,
+                        "note": note.value or None}
+
+    def save(db: Session, data: dict) -> str:
+        row = service.assess_month(db_session=db, subject_id=subject_id,
+                                   assessment_in=MonthlyAssessmentCreate(**data))
+        return f"已考核：{row.score} 分（按记录建议 {row.computed_score} 分）"
+
+    _form("月度考核", "保存", "month", build, save)
 
 
 TERMINATION_REASONS = {"revoked_probation": "撤销缓刑", "revoked_parole": "撤销假释", "recommitted": "暂予监外执行收监",
