@@ -303,3 +303,26 @@ async def test_reception_team_and_monthly_assessment(user: User, db, world: Worl
     user.find(marker="open-month").click()
     user.find(marker="month-submit").click()
     await user.should_see("已考核", retries=20)
+
+
+async def test_pre_sentence_assessment_registered_and_completed(user: User, db, world: World) -> None:
+    await login(user, world.officer_a)
+    await user.open("/assessments")
+    await user.should_see(marker="assessments-empty")
+    user.find(marker="open-assessment").click()
+    user.find(marker="assessment-name").type("沙悟净")
+    user.find(marker="assessment-id").type(factories.id_number())
+    user.find(marker="assessment-crime").type("危险驾驶罪")
+    user.find(marker="assessment-submit").click()
+    await user.should_see("前完成（社区矫正法第十八条）", retries=20)
+    await user.open("/assessments")
+    from zhijiao.supervision.models import PreSentenceAssessment
+
+    db.info["actor"] = factories.SYSTEM
+    (aid,) = db.execute(select(PreSentenceAssessment.id)).scalars().all()
+    user.find(marker=f"assessment-findings-{aid}").click()
+    user.find(marker="findings-text").type("家庭关系和睦，居住稳定，村委会同意监管")
+    user.find(marker="findings-submit").click()
+    await user.should_see("已提交评估意见", retries=20)
+    await user.open("/assessments")
+    await user.should_see("已完成")

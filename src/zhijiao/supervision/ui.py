@@ -21,10 +21,13 @@ from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.documents import service as documents_service
 from zhijiao.security.permissions import Perm
+from zhijiao.subjects.rules import CORRECTION_TYPE_LABELS
 from zhijiao.subjects.schemas import SubjectRead
 from zhijiao.supervision import flows, service, views
 from zhijiao.supervision.schemas import (
     AnnouncementCreate,
+    AssessmentCreate,
+    AssessmentFindings,
     DecisionIn,
     LeaveCreate,
     LeaveDecisionIn,
@@ -49,6 +52,7 @@ from zhijiao.ui.components.date_input import date_input
 from zhijiao.ui.layout import error_notice, frame, section
 from zhijiao.ui.session import PageContext, protected_page
 
+CORRECTION_TYPES = {k.value: v for k, v in CORRECTION_TYPE_LABELS.items()}
 SANCTION_KINDS = {"commendation": "表扬", "admonition": "训诫", "warning": "警告"}
 SANCTION_LABELS = SANCTION_KINDS
 
@@ -429,6 +433,43 @@ def month_dialog(subject_id: int) -> None:
     _form("月度考核", "保存", "month", build, save)
 
 
+def assessment_dialog() -> None:
+    def build():
+        name = ui.input("被评估人姓名").props("outlined dense").classes("w-full").mark("assessment-name")
+        number = ui.input("身份证号码").props("outlined dense maxlength=18").classes("w-full").mark("assessment-id")
+        organ = ui.input("委托机关", value="淄博市临淄区人民法院").props("outlined dense").classes("w-full").mark(
+            "assessment-organ")
+        on = date_input("收到委托日期", value=clock.today_local().isoformat()).mark("assessment-on")
+        kind = ui.select(CORRECTION_TYPES, value="probation", label="拟适用").props("outlined dense").classes(
+            "w-full").mark("assessment-type")
+        crime = ui.input("罪名").props("outlined dense").classes("w-full").mark("assessment-crime")
+        fast = ui.checkbox("速裁程序（五个工作日）").mark("assessment-fast")
+        return lambda: {"person_name": name.value or "", "id_number": (number.value or "").strip() or None,
+                        "entrusting_organ": organ.value or "", "entrusted_on": on.value, "expedited": fast.value,
+                        "proposed_correction_type": kind.value, "crime": crime.value or ""}
+
+    def save(db: Session, data: dict) -> str:
+        row = service.create_assessment(db_session=db, assessment_in=AssessmentCreate(**data))
+        return f"已登记，须于 {row.deadline.isoformat()} 前完成（社区矫正法第十八条）"
+
+    _form("调查评估委托（社区矫正法第十八条）", "登记", "assessment", build, save)
+
+
+def findings_dialog(assessment_id: int) -> None:
+    def build():
+        findings = ui.textarea("调查情况").props("outlined dense autogrow").classes("w-full").mark("findings-text")
+        opinion = ui.select({"suitable": "适用社区矫正", "unsuitable": "不适用社区矫正"}, value="suitable",
+                            label="评估意见").props("outlined dense").classes("w-full").mark("findings-opinion")
+        return lambda: {"findings": findings.value or "", "opinion": opinion.value}
+
+    def save(db: Session, data: dict) -> str:
+        service.complete_assessment(db_session=db, assessment_id=assessment_id,
+                                    findings_in=AssessmentFindings(**data))
+        return "已提交评估意见"
+
+    _form("调查评估意见", "提交", "findings", build, save)
+
+
 TERMINATION_REASONS = {"revoked_probation": "撤销缓刑", "revoked_parole": "撤销假释", "recommitted": "暂予监外执行收监",
                        "died": "死亡"}
 
@@ -564,6 +605,35 @@ def register() -> None:
                             "unelevated color=positive").mark(f"leave-approve-{item.id}")
                         ui.button("不批准", on_click=lambda i=item.id, n=note: _decide(i, "reject", n.value)).props(
                             "outline color=negative").mark(f"leave-reject-{item.id}")
+
+    menu.add_menu_item("调查评估", "/assessments", "assignment_ind", menu.CASE, order=34)
+
+    @protected_page("/assessments")
+    def assessments_page(ctx: PageContext) -> None:
+        with frame("调查评估") as f:
+            if ctx.can(Perm.subjects_write):
+                with f.actions:
+                    ui.button("登记委托", icon="add", on_click=assessment_dialog).props(
+                        "unelevated dense color=primary").mark("open-assessment")
+            try:
+                items = [views.assessment(a, in_list=True)
+                         for a in service.list_assessments(db_session=ctx.db, status=None, limit=200)]
+            except DomainError as exc:
+                error_notice(exc)
+                return
+            if not items:
+                ui.label("暂无调查评估委托").classes("text-grey-7").mark("assessments-empty")
+            for a in items:
+                with ui.card().classes("zj-card w-full p-4 gap-1").mark(f"assessment-{a.id}"):
+                    with ui.row().classes("items-center gap-3"):
+                        ui.label(a.person_name).classes("text-lg font-bold")
+                        ui.label(f"{a.entrusting_organ} 委托 · {a.crime}")
+                        ui.badge("已完成" if a.status == "completed" else
+                                 ("已逾期" if a.overdue else f"{a.deadline.isoformat()} 前完成")).props(
+                            f"color={'grey' if a.status == 'completed' else ('negative' if a.overdue else 'primary')}")
+                    if a.status != "completed" and ctx.can(Perm.subjects_write):
+                        ui.button("提交评估意见", on_click=lambda i=a.id: findings_dialog(i)).props(
+                            "dense outline color=primary").mark(f"assessment-findings-{a.id}")
 
     @protected_page("/tasks")
     def tasks_page(ctx: PageContext, overdue: str = "", mine: str = "") -> None:
