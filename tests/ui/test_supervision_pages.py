@@ -326,3 +326,49 @@ async def test_pre_sentence_assessment_registered_and_completed(user: User, db, 
     await user.should_see("已提交评估意见", retries=20)
     await user.open("/assessments")
     await user.should_see("已完成")
+
+
+async def test_plan_review_absconding_check_and_notifications(user: User, db, world: World, case) -> None:
+    s = case["subject"]
+    await login(user, world.officer_a)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-plan").click()
+    for key, text in (("circumstances", "初犯，悔罪"), ("goals", "遵纪守法"), ("measures", "每周谈话")):
+        user.find(marker=f"plan-{key}").type(text)
+    user.find(marker="plan-submit").click()
+    await user.should_see("已保存矫正方案", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see(marker="plan")
+    from zhijiao.supervision.models import CorrectionPlan
+
+    db.info["actor"] = factories.SYSTEM
+    plan_id = db.execute(select(CorrectionPlan.id).where(CorrectionPlan.subject_id == s.id)).scalar_one()
+    user.find(marker=f"plan-review-{plan_id}").click()
+    user.find(marker="review-findings").type("表现稳定，方案继续执行")
+    user.find(marker="review-submit").click()
+    await user.should_see("已复查，下次复查", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-escalation").click()
+    set_value(user, "escalation-from", (clock.today_local() - timedelta(days=40)).isoformat())
+    user.find(marker="escalation-submit").click()
+    await user.should_see("已生成", retries=20)  # 脱管 over a month: revocation proposed (shared/domain.md)
+    await user.open("/tasks")
+    await _logout(user)
+    await login(user, world.bureau)
+    await user.open(f"/subjects/{s.id}")
+    user.find(marker="open-termination").click()
+    set_value(user, "termination-reason", "died")
+    user.find(marker="termination-submit").click()
+    await user.should_see("已终止矫正", retries=20)
+    await user.open(f"/subjects/{s.id}")
+    await user.should_see(marker="notifications")
+    from zhijiao.supervision.models import Notification
+
+    db.info["actor"] = factories.SYSTEM
+    db.expire_all()
+    first = db.execute(select(Notification).where(Notification.subject_id == s.id, Notification.status == "pending")
+                       .order_by(Notification.id)).scalars().first()
+    user.find(marker=f"notification-done-{first.id}").click()
+    await user.should_see("已办结", retries=20)
+    db.expire_all()
+    assert db.get(Notification, first.id).status != "pending"

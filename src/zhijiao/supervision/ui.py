@@ -29,12 +29,14 @@ from zhijiao.supervision.schemas import (
     AssessmentCreate,
     AssessmentFindings,
     DecisionIn,
+    EscalationCheckIn,
     LeaveCreate,
     LeaveDecisionIn,
     LevelDecisionIn,
     LevelReviewCreate,
     MonthlyAssessmentCreate,
     PlanCreate,
+    PlanReviewCreate,
     ProposalDecisionIn,
     ProposalSendIn,
     ReceptionIn,
@@ -97,6 +99,8 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                         "outline color=primary").classes("w-full").mark("open-transfer")
                     ui.button("解矫宣告", icon="task_alt", on_click=lambda: announce_dialog(s.id, "release")).props(
                         "outline color=primary").classes("w-full").mark("open-release")
+                    ui.button("脱管等情形核实", icon="report", on_click=lambda: escalation_dialog(s.id)).props(
+                        "outline color=primary").classes("w-full").mark("open-escalation")
                     if service.is_bureau(ctx.actor):
                         ui.button("终止矫正", icon="block", on_click=lambda: termination_dialog(s.id)).props(
                             "outline color=negative").classes("w-full").mark("open-termination")
@@ -123,6 +127,8 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
         _leaves_card(ctx, s.id, ended)
         _proposals_card(ctx, s.id)
         _transfers_card(ctx, s.id)
+        _plans_card(ctx, s.id, ended)
+        _notifications_card(ctx, s.id)
         with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
             section("档案时间线（事件与文书）")
             _file_timeline(ctx.db, s.id)
@@ -142,6 +148,75 @@ def _leaves_card(ctx: PageContext, subject_id: int, ended: bool) -> None:
                 if item.status in ("approved", "overdue") and not ended and ctx.can(Perm.subjects_write):
                     ui.button("销假", on_click=lambda i=item.id: _return(i)).props("dense flat color=primary").mark(
                         f"leave-return-{item.id}")
+
+
+def _plans_card(ctx: PageContext, subject_id: int, ended: bool) -> None:
+    plans = service.list_plans(db_session=ctx.db, subject_id=subject_id)
+    if not plans:
+        return
+    current = plans[-1]
+    with ui.card().classes("zj-card min-w-[300px] p-4 gap-2").mark("plan"):
+        section(f"矫正方案（第 {current.version} 版）")
+        ui.label(f"目标：{current.goals}").classes("text-sm")
+        ui.label(f"措施：{current.measures}").classes("text-sm")
+        due = current.next_review_on
+        ui.label(f"下次复查：{due.isoformat()}" + ("（已到期）" if due <= clock.today_local() else "")).classes(
+            "text-xs text-grey-7")
+        if not ended and ctx.can(Perm.subjects_write):
+            ui.button("复查方案", on_click=lambda: plan_review_dialog(current.id)).props(
+                "dense outline color=primary").mark(f"plan-review-{current.id}")
+
+
+def plan_review_dialog(plan_id: int) -> None:
+    def build():
+        findings = ui.textarea("复查情况").props("outlined dense autogrow").classes("w-full").mark("review-findings")
+        adjustments = ui.textarea("调整内容（无则留空）").props("outlined dense autogrow").classes("w-full")
+        return lambda: {"findings": findings.value or "", "adjustments": adjustments.value or None}
+
+    def save(db: Session, data: dict) -> str:
+        plan = service.review_plan(db_session=db, plan_id=plan_id, review_in=PlanReviewCreate(**data))
+        return f"已复查，下次复查 {plan.next_review_on.isoformat()}"
+
+    _form("复查矫正方案（社区矫正法第二十四条）", "保存", "review", build, save)
+
+
+def _notifications_card(ctx: PageContext, subject_id: int) -> None:
+    rows = [views.notification(n) for n in service.list_notifications(db_session=ctx.db, subject_id=subject_id)]
+    if not rows:
+        return
+    with ui.card().classes("zj-card min-w-[320px] p-4 gap-2").mark("notifications"):
+        section("依法应通知事项")
+        for n in rows:
+            ui.label(f"{n.action}（{n.legal_basis}）").classes("text-sm")
+            if n.status == "pending" and ctx.can(Perm.subjects_write):
+                ui.button("已办结", on_click=lambda i=n.id: _notification_done(i)).props(
+                    "dense flat color=primary").mark(f"notification-done-{n.id}")
+            else:
+                ui.label(f"已办结 {n.done_on.isoformat() if n.done_on else ''}").classes("text-xs text-grey-7")
+
+
+@session.action
+def _notification_done(db: Session, notification_id: int) -> None:
+    service.notification_done(db_session=db, notification_id=notification_id, done_on=None, note=None)
+    ui.notify("已办结", type="positive", position="top")
+    ui.navigate.reload()
+
+
+def escalation_dialog(subject_id: int) -> None:
+    """Verified facts (脱管 days, a penalty without change) → the escalation rules propose."""
+    def build():
+        since = date_input("脱管起始日期（经核实）").mark("escalation-from")
+        until = date_input("脱管结束日期（仍未归案留空）").mark("escalation-until")
+        penalty = ui.checkbox("受到治安管理处罚仍不改正").mark("escalation-penalty")
+        return lambda: {"absconded_from": since.value or None, "absconded_until": until.value or None,
+                        "police_penalty_unreformed": penalty.value}
+
+    def save(db: Session, data: dict) -> str:
+        created = service.evaluate_escalation(db_session=db, subject_id=subject_id,
+                                              check_in=EscalationCheckIn(**data))
+        return f"已生成 {len(created)} 项建议" if created else "未达到升级条件"
+
+    _form("脱管等情形核实（按升级规则生成建议）", "核实并评估", "escalation", build, save)
 
 
 TRANSFER_STATES = {"applied": "已申请，待征求新执行地意见", "consulting": "已征求意见，待回复", "answered": "新执行地已回复，待区局决定",
