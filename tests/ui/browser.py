@@ -89,7 +89,8 @@ def serve(database_url: str, tmp_path: Path, env: dict[str, str] | None = None) 
 
 
 @contextlib.contextmanager
-def chromium(tmp_path: Path, extra_args: Sequence[str] = ()) -> Iterator[object]:
+def chromium(tmp_path: Path, extra_args: Sequence[str] = (), window: tuple[int, int] = (1440, 960),
+             page_timeout: float = TIMEOUT) -> Iterator[object]:
     os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager go looking for a driver online
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -97,12 +98,12 @@ def chromium(tmp_path: Path, extra_args: Sequence[str] = ()) -> Iterator[object]
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1440,960", "--lang=zh-CN", "--no-first-run", "--disable-extensions",
+                f"--window-size={window[0]},{window[1]}", "--lang=zh-CN", "--no-first-run", "--disable-extensions",
                 f"--user-data-dir={tmp_path / 'chromium'}", *extra_args):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    d.set_page_load_timeout(TIMEOUT)
+    d.set_page_load_timeout(page_timeout)
     try:
         yield d
     finally:

@@ -15,7 +15,6 @@ import contextlib
 
 import os
 import random
-import socket
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import select
 
+from tests.ui import browser
 from zhijiao.core import clock
 from zhijiao.demo.seed import DEMO_PASSWORD
 from zhijiao.monitoring import alarms as alarm_service
@@ -40,9 +40,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "command"
-CHROMIUM = os.environ.get("ZHIJIAO_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("ZHIJIAO_CHROMEDRIVER", "/usr/bin/chromedriver")
-CI = os.environ.get("CI", "").lower() == "true"
 TIMEOUT = 20
 SYSTEM = Actor.system("tests")
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -54,24 +51,9 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def _missing() -> str | None:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not (Path(path).is_file() and os.access(path, os.X_OK)):
-            return f"{path} not found (apt-get install chromium chromium-driver fonts-noto-cjk)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed"
-    return None
-
-
 @pytest.fixture
 def chromium_available() -> None:
-    problem = _missing()
-    if problem:
-        if CI:
-            pytest.fail(f"the command-center browser test must run in CI: {problem}")
-        pytest.skip(problem)
+    browser.require_chromium()
 
 
 @pytest.fixture
@@ -122,12 +104,6 @@ def world(db):
     return {"operator": "operator", "subject": walker, "devices": len(worn)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
     """The app with the command pages, served by uvicorn in a thread of this process."""
@@ -149,7 +125,7 @@ def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
     with nicegui_reset_globals():
         app = create_app(with_ui=False)
         command_dev.mount(app, storage_secret="browser-test-secret")
-        port = _free_port()
+        port = browser.free_port()
         uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
         thread = threading.Thread(target=uv.run, name="uvicorn-command", daemon=True)
         thread.start()
@@ -176,26 +152,11 @@ def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def driver(chromium_available, tmp_path: Path):
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not look for a driver online
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1920,1080", "--lang=zh-CN", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp_path / 'chromium'}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    d.set_page_load_timeout(TIMEOUT)
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    try:
+    quiet = ("--disable-background-networking", "--disable-component-update", "--disable-sync")
+    with browser.chromium(tmp_path, quiet, window=(1920, 1080), page_timeout=TIMEOUT) as d:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
         yield d
-    finally:
-        d.quit()
 
 
 class Checks:
