@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, *, alive: Callable[[], bool], why: Callable[[], str], timeout: float = TIMEOUT) -> None:
+    """Poll ``/api/v1/health`` until it answers 200; fail with ``why()`` if the server dies or is too slow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if not alive() or time.monotonic() > deadline:
+            pytest.fail(why())
+        time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def serve(database_url: str, tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """``zhijiao serve`` in a subprocess on this test's database (same data dir and keys)."""
@@ -67,17 +82,8 @@ def serve(database_url: str, tmp_path: Path, env: dict[str, str] | None = None) 
                              str(port)], env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + log_path.read_text(errors="replace"))
-            time.sleep(0.2)
+        wait_healthy(base, alive=lambda: proc.poll() is None,
+                     why=lambda: "server did not start:\n" + log_path.read_text(errors="replace"))
         yield base
     finally:
         proc.terminate()

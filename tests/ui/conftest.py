@@ -171,3 +171,13 @@ def timeline_titles(user: User, marker: str = "timeline") -> list[str]:
     (timeline,) = user.find(marker=marker).elements
     entries = sorted((e for e in timeline.descendants() if isinstance(e, ui.timeline_entry)), key=lambda e: e.id)
     return [e.props.get("title") for e in entries]
+
+
+@pytest.fixture
+def server(database_url: str, world, tmp_path: Path):
+    """``zhijiao serve`` in a subprocess on this test's database, after the module's ``world``."""
+    from tests.ui import browser
+
+    browser.require_chromium()
+    with browser.serve(database_url, tmp_path) as base:
+        yield base

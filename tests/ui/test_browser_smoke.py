@@ -7,7 +7,6 @@ Skipped when chromium is missing, except in CI (``CI=true``), where that is a fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from tests.ui.browser import wait_for_text as _wait_for_text
 from tests.ui.conftest import World
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(database_url: str, world: World, tmp_path: Path) -> Iterator[str]:
-    browser.require_chromium()
-    with browser.serve(database_url, tmp_path) as base:
-        yield base
 
 
 @pytest.fixture

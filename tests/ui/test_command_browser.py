@@ -18,7 +18,6 @@ import random
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -130,17 +129,7 @@ def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
         thread = threading.Thread(target=uv.run, name="uvicorn-command", daemon=True)
         thread.start()
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.1)
+        browser.wait_healthy(base, alive=thread.is_alive, why=lambda: "uvicorn did not start", timeout=TIMEOUT)
         try:
             yield base
         finally:

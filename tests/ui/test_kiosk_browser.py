@@ -10,7 +10,6 @@ person's duties. Leaves ``artifacts/ui/kiosk.png``.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +66,6 @@ def _jpeg(im: Image.Image) -> bytes:
 @pytest.fixture
 def world(db):
     from zhijiao.checkins import service as checkins_service
-    from zhijiao.core import clock
     from zhijiao.settings.models import Setting
 
     office = factories.office(db, name="闻韶司法所")
@@ -78,14 +76,7 @@ def world(db):
     # the video turns the head to the subject's right: make that the server's only challenge
     db.add(Setting(key="rules.kiosk_challenges", value="turn_right", updated_by="tests"))
     db.commit()
-    return {"kiosk": kiosk.username, "subject": subject, "id_number": subject.id_number, "now": clock.now()}
-
-
-@pytest.fixture
-def server(database_url: str, world, tmp_path: Path) -> Iterator[str]:
-    browser.require_chromium()
-    with browser.serve(database_url, tmp_path) as base:
-        yield base
+    return {"kiosk": kiosk.username, "subject": subject, "id_number": subject.id_number}
 
 
 @pytest.fixture

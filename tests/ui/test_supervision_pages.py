@@ -43,6 +43,7 @@ def _leave_id(db, subject_id: int) -> int:
 
 
 async def _logout(user: User) -> None:
+    await user.open("/tasks")  # a settled page: a dialog's action may have just reloaded the last one
     user.find("退出登录").click()
     await wait_for_path(user, "/login")
 
@@ -96,7 +97,6 @@ async def test_admonition_with_its_document_and_the_task_list(user: User, db, wo
     user.find(marker="sanction-reason").type("未经批准擅自离开居住地，经教育后返回")
     user.find(marker="sanction-submit").click()
     await user.should_see("已提请区司法局审批训诫", retries=20)  # an office proposes, the bureau decides
-    await user.open("/tasks")
     await _logout(user)
     await login(user, world.bureau)
     await user.open(f"/subjects/{s.id}")
@@ -263,7 +263,6 @@ async def test_entry_announcement_plan_transfer_and_termination(user: User, db, 
     await user.should_see("新执行地已回复，待区局决定")
     await user.should_not_see(marker=f"transfer-approve-{transfer_id}")  # the bureau decides
     await user.should_not_see(marker="open-termination")  # and terminates, not the office
-    await user.open("/tasks")
     await _logout(user)
     await login(user, world.bureau)
     await user.open(f"/subjects/{s.id}")
@@ -352,7 +351,6 @@ async def test_plan_review_absconding_check_and_notifications(user: User, db, wo
     set_value(user, "escalation-from", (clock.today_local() - timedelta(days=40)).isoformat())
     user.find(marker="escalation-submit").click()
     await user.should_see("已生成", retries=20)  # 脱管 over a month: revocation proposed (shared/domain.md)
-    await user.open("/tasks")
     await _logout(user)
     await login(user, world.bureau)
     await user.open(f"/subjects/{s.id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -89,7 +89,7 @@ class KioskWelcome:
 
 def welcome(*, db_session: Session, checkin_id: int) -> KioskWelcome:
     """The pending duties of whoever just passed check-in ``checkin_id`` at this kiosk."""
-    from zhijiao.checkins.service import CHECKIN_INTERVAL_DAYS
+    from zhijiao.checkins.service import checkin_due
     from zhijiao.tasks.models import Task
 
     actor = _kiosk(db_session)
@@ -103,8 +103,8 @@ def welcome(*, db_session: Session, checkin_id: int) -> KioskWelcome:
     subject = db_session.execute(select(Subject).where(Subject.id == checkin.subject_id)
                                  .execution_options(**system)).unique().scalar_one()
     today = clock.today_local()
-    interval = CHECKIN_INTERVAL_DAYS.get(subject.supervision_level, 30)
-    next_checkin = clock.to_local(checkin.at).date() + timedelta(days=interval)
+    due = checkin_due(subject.supervision_level, checkin.at, subject.correction_start_date)
+    next_checkin = clock.to_local(due).date() if due else None
     duties = [Duty("视频点名待应答（请在手机上完成）", clock.to_local(rc.deadline).date(), "rollcall")
               for rc in db_session.execute(select(RollCall).where(
                   RollCall.subject_id == subject.id, RollCall.status == "pending",
@@ -118,7 +118,3 @@ def welcome(*, db_session: Session, checkin_id: int) -> KioskWelcome:
 
 def courses() -> list[str]:
     return [c.strip() for c in str(settings_service.value("rules.kiosk_courses")).split("|") if c.strip()]
-
-
-def expires_in_s(row: KioskChallenge, now: datetime | None = None) -> int:
-    return max(0, int((row.expires_at - (now or clock.now())).total_seconds()))

@@ -31,8 +31,23 @@ from zhijiao.subjects import idcard
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 
-# Check-in duty by supervision level, in days (a bureau's practice; 严管 weekly in person).
-CHECKIN_INTERVAL_DAYS = {"strict": 7, "ordinary": 30, "lenient": 60}
+def checkin_interval_days(level: str) -> int:
+    """A check-in at a kiosk or by phone is the in-person report that the level demands
+    (分类管理, shared/domain.md: 严管 weekly); one table of duties, in ``supervision.levels``."""
+    from zhijiao.supervision import levels
+
+    try:
+        return levels.duties_for(levels.SupervisionLevel(level)).in_person_report_interval_days
+    except ValueError:
+        return levels.duties_for(levels.SupervisionLevel.ordinary).in_person_report_interval_days
+
+
+def checkin_due(level: str, last_matched: datetime | None, correction_start: date | None) -> datetime | None:
+    """When the next check-in falls due: the level's interval after the last matched one, or
+    after the start of correction (00:00 Shanghai) for someone who never checked in."""
+    since = last_matched or (clock.ensure_utc(datetime.combine(correction_start, time(0), clock.SHANGHAI))
+                             if correction_start else None)
+    return None if since is None else since + timedelta(days=checkin_interval_days(level))
 
 
 def _sha(data: bytes) -> str:
@@ -148,7 +163,7 @@ def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
     record = CheckIn(subject_id=subject.id if subject else None, source=req.source, kiosk_id=req.kiosk_id,
                      at=clock.now(), matched=False, challenge=req.challenge, lat=req.lat, lon=req.lon,
                      actor_name=actor.username, reason="")
-    result = _evaluate(db_session, engine, subject, decoded, req, record)
+    _evaluate(db_session, engine, subject, decoded, req, record)
     record.evidence = _keep_evidence(db_session, req.images + ([req.id_card_photo] if req.id_card_photo else []))
     db_session.add(record)
     db_session.commit()
@@ -213,12 +228,11 @@ def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) ->
     ).all())
     missed = []
     for s in db_session.execute(select(Subject).where(Subject.status == "under_correction")).unique().scalars():
-        days = CHECKIN_INTERVAL_DAYS.get(s.supervision_level, 30)
-        since = last.get(s.id) or (datetime.combine(s.correction_start_date, datetime.min.time(), clock.SHANGHAI)
-                                   if s.correction_start_date else None)
-        if since is not None and now - since > timedelta(days=days):
+        due = checkin_due(s.supervision_level, last.get(s.id), s.correction_start_date)
+        if due is not None and now > due:
+            days = checkin_interval_days(s.supervision_level)
             alarm_service.raise_alarm(db_session=db_session, subject_id=s.id, type="missed_checkin", at=now,
-                                      details={"interval_days": days, "last": since.isoformat()}, commit=False)
+                                      details={"interval_days": days, "due": due.isoformat()}, commit=False)
             missed.append(s.id)
     db_session.commit()
     return missed
@@ -334,7 +348,8 @@ def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[
         RollCall.called_by == SCHEDULED_BY, RollCall.called_at >= day_start)).scalars())
     # Only those who can answer: a phone login was set at reception.
     candidates = db_session.execute(
-        select(Subject.id, Subject.supervision_level).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
+        select(Subject.id, Subject.supervision_level)
+        .join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
         .where(Subject.status == "under_correction")).all()
     minutes = settings_service.value("rules.rollcall_answer_minutes")
     calls = []

@@ -40,7 +40,6 @@ body { background: #0f3d7a; }
 .kiosk-video { width: 640px; max-width: 90vw; border-radius: 14px; background: #000; transform: scaleX(-1); }
 .kiosk-countdown { font-size: 3rem; font-weight: 700; min-height: 4rem; color: #ffd54f; }
 .kiosk-ok { color: #69f0ae; } .kiosk-fail { color: #ff8a80; }
-.kiosk-list li { margin: .4rem 0; }
 """
 
 
@@ -65,7 +64,6 @@ class Kiosk:
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
         self.id_number = ""
-        self.card_name = ""
         self.back_timer: ui.timer | None = None
         self.client = ui.context.client
         with ui.column().classes("kiosk w-full items-center gap-6 py-10") as self.root:
@@ -97,7 +95,7 @@ class Kiosk:
 
     def step_id(self) -> None:
         self._cancel_back()
-        self.id_number, self.card_name = "", ""
+        self.id_number = ""
         self.client.run_javascript("window.zhijiaoKiosk && window.zhijiaoKiosk.forget()")
         self.body.clear()
         with self.body, ui.column().classes("kiosk-card items-center gap-4"):
@@ -122,7 +120,6 @@ class Kiosk:
 
     def on_idcard(self, event: Any) -> None:
         card = event.args or {}
-        self.card_name = str(card.get("name") or "")[:32]
         self.number.set_value(str(card.get("id_number") or "")[:18])
         self.next_from_id()
 
@@ -190,17 +187,16 @@ class Kiosk:
                 with ui.column().classes("kiosk-card w-[560px]").mark("kiosk-duties"):
                     ui.label("我的待办事项").classes("text-2xl font-bold")
                     if welcome.duties:
-                        ui.html("<ul class='kiosk-list'>" + "".join(
-                            f"<li>{_esc(d.title)}" + (f"（{d.due.isoformat()} 前）" if d.due else "") + "</li>"
-                            for d in welcome.duties) + "</ul>", sanitize=False)
+                        for d in welcome.duties:
+                            ui.label(f"· {d.title}" + (f"（{d.due.isoformat()} 前）" if d.due else ""))
                     else:
                         ui.label("暂无待办事项").classes("opacity-80")
                 with ui.column().classes("kiosk-card w-[560px]").mark("kiosk-courses"):
                     ui.label("自学课程").classes("text-2xl font-bold")
-                    ui.html("<ul class='kiosk-list'>" + "".join(f"<li>{_esc(c)}</li>" for c in kiosk.courses())
-                            + "</ul>", sanitize=False)
-            ui.button("完成", icon="done", on_click=self._in_root(self.step_id)).props("unelevated color=amber-7 size=xl").classes(
-                "w-[320px] h-[72px]").mark("kiosk-finish")
+                    for course in kiosk.courses():
+                        ui.label(course)
+            ui.button("完成", icon="done", on_click=self._in_root(self.step_id)).props(
+                "unelevated color=amber-7 size=xl").classes("w-[320px] h-[72px]").mark("kiosk-finish")
         self._back_later()
 
     def step_failed(self, reason: str, body: dict[str, Any] | None = None) -> None:
@@ -234,10 +230,3 @@ class Kiosk:
                 pass
         except DomainError as exc:
             session.show_error(exc)
-
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
-

@@ -313,7 +313,7 @@ def _reports_overdue(db: Session, now: datetime) -> Iterable[DutyItem]:
 def _checkins_today(db: Session, day: date) -> tuple[int, int]:
     """(subjects checked in today, subjects whose check-in duty is due by today) — done included."""
     from zhijiao.checkins.models import CheckIn
-    from zhijiao.checkins.service import CHECKIN_INTERVAL_DAYS
+    from zhijiao.checkins.service import checkin_due
 
     start = day_start_utc(day)
     end = start + timedelta(days=1)
@@ -325,9 +325,8 @@ def _checkins_today(db: Session, day: date) -> tuple[int, int]:
     due = 0
     for sid, level, began in db.execute(select(Subject.id, Subject.supervision_level, Subject.correction_start_date)
                                         .where(Subject.status == "under_correction")):
-        last = last_before.get(sid) or (day_start_utc(began) if began else None)
-        interval = timedelta(days=CHECKIN_INTERVAL_DAYS.get(level, 30))
-        if sid in done_today or (last is not None and last + interval < end):
+        when = checkin_due(level, last_before.get(sid), began)
+        if sid in done_today or (when is not None and when < end):
             due += 1
     return len(done_today), due
 

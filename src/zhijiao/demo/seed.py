@@ -185,14 +185,14 @@ def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
     Returns the ID number of one subject with a phone login, for the banner.
     """
     from zhijiao.checkins.models import CheckIn
-    from zhijiao.checkins.service import CHECKIN_INTERVAL_DAYS
+    from zhijiao.checkins.service import checkin_interval_days
     from zhijiao.security.models import SubjectCredential
 
     now = clock.now()
     phone_hash = passwords.hash_password(PHONE_PASSWORD)  # one hash for all: a demo, not a secret
     shown = None
     for subject in (p for p in people if p.status == "under_correction"):
-        interval = CHECKIN_INTERVAL_DAYS.get(subject.supervision_level, 30)
+        interval = checkin_interval_days(subject.supervision_level)
         overdue = rng.random() < 0.04
         last = now - timedelta(days=interval + rng.uniform(1, 5) if overdue else rng.uniform(0.1, interval * 0.9))
         for k in range(3):

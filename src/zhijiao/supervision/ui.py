@@ -21,9 +21,9 @@ from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.documents import service as documents_service
 from zhijiao.security.permissions import Perm
-from zhijiao.subjects.rules import CORRECTION_TYPE_LABELS
 from zhijiao.subjects.schemas import SubjectRead
 from zhijiao.supervision import flows, service, views
+from zhijiao.supervision import sanctions as sanction_rules
 from zhijiao.supervision.schemas import (
     AnnouncementCreate,
     AssessmentCreate,
@@ -49,14 +49,15 @@ from zhijiao.supervision.schemas import (
     TransferCreate,
 )
 from zhijiao.tasks import service as tasks_service
-from zhijiao.ui import menu, session
+from zhijiao.ui import labels, menu, session
 from zhijiao.ui.components.date_input import date_input
 from zhijiao.ui.layout import error_notice, frame, section
 from zhijiao.ui.session import PageContext, protected_page
 
-CORRECTION_TYPES = {k.value: v for k, v in CORRECTION_TYPE_LABELS.items()}
-SANCTION_KINDS = {"commendation": "表扬", "admonition": "训诫", "warning": "警告"}
-SANCTION_LABELS = SANCTION_KINDS
+# What an office or the bureau records here (the rest are proposals to other bodies, Art. 28).
+SANCTION_KINDS = {k.value: sanction_rules.SANCTION_LABELS[k] for k in (
+    sanction_rules.SanctionKind.commendation, sanction_rules.SanctionKind.admonition,
+    sanction_rules.SanctionKind.warning)}
 
 
 def _invalid(exc: ValidationError) -> None:
@@ -115,7 +116,8 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
                 section("待区司法局审批的奖惩")
                 bureau = service.is_bureau(ctx.actor)
                 for row in pending:
-                    ui.label(f"{SANCTION_LABELS.get(row.kind, row.kind)}：{row.reason}").classes("text-sm")
+                    kind = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(row.kind)]
+                    ui.label(f"{kind}：{row.reason}").classes("text-sm")
                     ui.label(f"司法所提请人：{row.proposed_by}").classes("text-xs text-grey-7")
                     if bureau:
                         with ui.row().classes("gap-2"):
@@ -320,57 +322,36 @@ def _file_timeline(db: Session, subject_id: int) -> None:
 
 
 def leave_dialog(subject_id: int) -> None:
-    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
-        section("外出请假申请（社区矫正法第二十七条）")
+    def build():
         start = date_input("外出日期", value=clock.today_local().isoformat()).mark("leave-start")
         end = date_input("返回日期", value=clock.today_local().isoformat()).mark("leave-end")
         destination = ui.input("目的地").props("outlined dense").classes("w-full").mark("leave-destination")
         reason = ui.textarea("事由").props("outlined dense autogrow").classes("w-full").mark("leave-reason")
+        return lambda: {"start": start.value, "end": end.value, "destination": destination.value or "",
+                        "reason": reason.value or ""}
 
-        @session.action
-        def submit(db: Session) -> None:
-            try:
-                leave_in = LeaveCreate(start=start.value, end=end.value, destination=destination.value or "",
-                                       reason=reason.value or "")
-            except ValidationError as exc:
-                _invalid(exc)
-                return
-            row = service.request_leave(db_session=db, subject_id=subject_id, leave_in=leave_in)
-            dialog.close()
-            who = "司法所" if row.approver_level == "office" else "区司法局"
-            ui.notify(f"已提交外出申请（{row.days} 日），待{who}审批", type="positive", position="top")
+    def save(db: Session, data: dict) -> str:
+        row = service.request_leave(db_session=db, subject_id=subject_id, leave_in=LeaveCreate(**data))
+        who = "司法所" if row.approver_level == "office" else "区司法局"
+        return f"已提交外出申请（{row.days} 日），待{who}审批"
 
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("提交", on_click=submit).props("unelevated color=primary").mark("leave-submit")
-    dialog.open()
+    _form("外出请假申请（社区矫正法第二十七条）", "提交", "leave", build, save)
 
 
 def sanction_dialog(subject_id: int) -> None:
-    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
-        section("奖惩（社区矫正法第二十八条）")
+    def build():
         kind = ui.select(SANCTION_KINDS, value="admonition", label="类别").props("outlined dense").classes(
             "w-full").mark("sanction-kind")
         reason = ui.textarea("事实与理由").props("outlined dense autogrow").classes("w-full").mark("sanction-reason")
+        return lambda: {"kind": kind.value, "reason": reason.value or ""}
 
-        @session.action
-        def submit(db: Session) -> None:
-            try:
-                sanction_in = SanctionCreate(kind=kind.value, reason=reason.value or "")
-            except ValidationError as exc:
-                _invalid(exc)
-                return
-            row, _suggestions = flows.record_sanction(db_session=db, subject_id=subject_id, sanction_in=sanction_in)
-            dialog.close()
-            label = SANCTION_LABELS.get(row.kind, row.kind)
-            ui.notify(f"已决定{label}，文书已生成" if row.status == "decided" else f"已提请区司法局审批{label}",
-                      type="positive", position="top")
-            ui.navigate.reload()
+    def save(db: Session, data: dict) -> str:
+        row, _suggestions = flows.record_sanction(db_session=db, subject_id=subject_id,
+                                                  sanction_in=SanctionCreate(**data))
+        label = SANCTION_KINDS.get(row.kind, row.kind)
+        return f"已决定{label}，文书已生成" if row.status == "decided" else f"已提请区司法局审批{label}"
 
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("提交", on_click=submit).props("unelevated color=primary").mark("sanction-submit")
-    dialog.open()
+    _form("奖惩（社区矫正法第二十八条）", "提交", "sanction", build, save)
 
 
 def _lines(text: str | None) -> list[str]:
@@ -439,7 +420,8 @@ def transfer_dialog(subject_id: int) -> None:
         agency = ui.input("新执行地社区矫正机构").props("outlined dense").classes("w-full").mark("transfer-agency")
         address = ui.input("新居住地址").props("outlined dense").classes("w-full").mark("transfer-address")
         reason = ui.textarea("变更理由").props("outlined dense autogrow").classes("w-full").mark("transfer-reason")
-        return lambda: {"to_agency": agency.value or "", "to_address": address.value or "", "reason": reason.value or ""}
+        return lambda: {"to_agency": agency.value or "", "to_address": address.value or "",
+                        "reason": reason.value or ""}
 
     def save(db: Session, data: dict) -> str:
         service.apply_transfer(db_session=db, subject_id=subject_id, transfer_in=TransferCreate(**data))
@@ -515,7 +497,7 @@ def assessment_dialog() -> None:
         organ = ui.input("委托机关", value="淄博市临淄区人民法院").props("outlined dense").classes("w-full").mark(
             "assessment-organ")
         on = date_input("收到委托日期", value=clock.today_local().isoformat()).mark("assessment-on")
-        kind = ui.select(CORRECTION_TYPES, value="probation", label="拟适用").props("outlined dense").classes(
+        kind = ui.select(labels.CORRECTION_TYPE, value="probation", label="拟适用").props("outlined dense").classes(
             "w-full").mark("assessment-type")
         crime = ui.input("罪名").props("outlined dense").classes("w-full").mark("assessment-crime")
         fast = ui.checkbox("速裁程序（五个工作日）").mark("assessment-fast")
@@ -545,13 +527,11 @@ def findings_dialog(assessment_id: int) -> None:
     _form("调查评估意见", "提交", "findings", build, save)
 
 
-TERMINATION_REASONS = {"revoked_probation": "撤销缓刑", "revoked_parole": "撤销假释", "recommitted": "暂予监外执行收监",
-                       "died": "死亡"}
 
 
 def termination_dialog(subject_id: int) -> None:
     def build():
-        reason = ui.select(TERMINATION_REASONS, value="revoked_probation", label="终止原因").props(
+        reason = ui.select(labels.TERMINATION_REASON, value="revoked_probation", label="终止原因").props(
             "outlined dense").classes("w-full").mark("termination-reason")
         on = date_input("裁定、决定或死亡日期", value=clock.today_local().isoformat()).mark("termination-date")
         return lambda: {"reason": reason.value, "decided_on": on.value}
@@ -568,8 +548,7 @@ RECORD_KINDS = {"report": "报告（当面）", "home_visit": "走访", "talk": 
 
 
 def record_dialog(subject_id: int) -> None:
-    with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
-        section("日常监管记录")
+    def build():
         kind = ui.select(RECORD_KINDS, value="report", label="类别").props("outlined dense").classes("w-full").mark(
             "record-kind")
         on = date_input("发生日期", value=clock.today_local().isoformat()).mark("record-date")
@@ -577,30 +556,22 @@ def record_dialog(subject_id: int) -> None:
             "outlined dense").classes("w-full").mark("record-hours")
         summary = ui.textarea("情况").props("outlined dense autogrow").classes("w-full").mark("record-summary")
 
-        @session.action
-        def submit(db: Session) -> None:
+        def read() -> dict:
             data = {"kind": kind.value, "occurred_on": on.value, "summary": summary.value or ""}
             if kind.value == "report":
                 data["channel"] = "in_person"
             if kind.value in ("education", "community_service"):
                 data["hours"] = hours.value
-            try:
-                record_in = TypeAdapter(RecordIn).validate_python(data)
-            except ValidationError as exc:
-                _invalid(exc)
-                return
-            service.add_record(db_session=db, subject_id=subject_id, record_in=record_in)
-            dialog.close()
-            ui.notify(f"已记录{RECORD_KINDS[kind.value]}", type="positive", position="top")
-            ui.navigate.reload()
+            return data
+        return read
 
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("保存", on_click=submit).props("unelevated color=primary").mark("record-submit")
-    dialog.open()
+    def save(db: Session, data: dict) -> str:
+        service.add_record(db_session=db, subject_id=subject_id, record_in=TypeAdapter(RecordIn).validate_python(data))
+        return f"已记录{RECORD_KINDS[data['kind']]}"
+
+    _form("日常监管记录", "保存", "record", build, save)
 
 
-LEVELS = {"strict": "严管", "ordinary": "普管", "lenient": "宽管"}
 RISKS = {"high": "高", "medium": "中", "low": "低"}
 
 
@@ -618,8 +589,8 @@ def level_dialog(subject_id: int) -> None:
                                            review_in=LevelReviewCreate(risk_level=risk.value))
             result.clear()
             with result:
-                ui.label(f"建议等级：{LEVELS.get(review.proposed_level, review.proposed_level)}"
-                         f"（现为{LEVELS.get(review.current_level, review.current_level)}）").classes(
+                ui.label(f"建议等级：{labels.SUPERVISION_LEVEL.get(review.proposed_level, review.proposed_level)}"
+                         f"（现为{labels.SUPERVISION_LEVEL.get(review.current_level, review.current_level)}）").classes(
                     "text-lg font-bold").mark("level-proposed")
                 for reason in review.reasons:
                     ui.label(f"· {reason}").classes("text-sm")
@@ -631,7 +602,7 @@ def level_dialog(subject_id: int) -> None:
             review, created = service.decide_level(db_session=db, review_id=review_id,
                                                    decision_in=LevelDecisionIn(decision="confirm"))
             dialog.close()
-            ui.notify(f"已确定为{LEVELS.get(review.decided_level or '', review.decided_level)}，"
+            ui.notify(f"已确定为{labels.SUPERVISION_LEVEL.get(review.decided_level or '', review.decided_level)}，"
                       f"生成监管任务 {created} 项", type="positive", position="top")
             ui.navigate.reload()
 
