@@ -266,6 +266,7 @@ async def drive(host: str, port: int, auth, phase1, phase2, window: int, control
     one.first_sent = time.time()
     await asyncio.gather(*(t.closed_loop(f, window) for t, f in zip(terminals, phase1, strict=True)))
     out["closed"] = one
+    out["closed_client_cpu_s"] = time.process_time()
     out["closed_done"] = json.loads(await loop.run_in_executor(None, control, f"MARK {one.ok}"))
     elapsed = out["closed_done"]["done_at"] - one.first_sent
     # Offered load of phase 2: the target, or 80 % of what phase 1 sustained if that is less.
@@ -280,6 +281,7 @@ async def drive(host: str, port: int, auth, phase1, phase2, window: int, control
     await asyncio.gather(*(t.paced(f, interval, t0 + i * interval / len(terminals))
                            for i, (t, f) in enumerate(zip(terminals, phase2, strict=True))))
     out["paced"] = two
+    out["paced_client_cpu_s"] = time.process_time() - out["closed_client_cpu_s"]
     for t in terminals:
         t.writer.close()
         t.task.cancel()
@@ -315,7 +317,7 @@ async def _serve(profiler, profile_dir: str | None) -> None:
     alarms: list[tuple[float, dict]] = []
     events.on("alarms", lambda p: alarms.append((time.time(), p)) if p.get("change") == "opened" else None)
     ingestion = Ingestion(jt808_port=0, host="127.0.0.1")
-    stages = _time_stages(ingestion)
+    stages = _time_stages(ingestion, profile_dir)
     await ingestion.start()
     pipeline = ingestion.pipeline
     loop = asyncio.get_running_loop()
@@ -350,17 +352,20 @@ async def _serve(profiler, profile_dir: str | None) -> None:
             await pipeline.drain()
             pipeline.latency_s.clear()
             alarms.clear()
+            cpu0 = time.process_time()
             print("OK", flush=True)
         elif line[0] == "DRAIN":
             done_at = await processed(int(line[1]))
             await pipeline.drain()
+            paced_cpu_s = time.process_time() - cpu0
             if profiler is not None:
                 profiler.disable()
+                Path(profile_dir).mkdir(parents=True, exist_ok=True)
                 profiler.dump_stats(str(Path(profile_dir) / f"server-{os.getpid()}.prof"))
             await asyncio.sleep(0.5)  # alarms published by the last batches
             lat = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
-                "done_at": done_at, "processed": pipeline.processed,
+                "done_at": done_at, "processed": pipeline.processed, "cpu_s": round(paced_cpu_s, 2),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
                 "alarm_types": _count(p["type"] for _, p in alarms),
                 "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v},
@@ -371,17 +376,32 @@ async def _serve(profiler, profile_dir: str | None) -> None:
             return
 
 
-def _time_stages(ingestion) -> dict[str, float]:
-    """CPU seconds of the two worker-thread stages (store, rules), for the report."""
+def _time_stages(ingestion, profile_dir: str | None = None) -> dict[str, float]:
+    """CPU seconds of the two worker-thread stages (store, rules), for the report; with
+    ``profile_dir``, each stage's cProfile stats too (written at exit)."""
+    import atexit
+    import cProfile
+
     stages = {"store": 0.0, "rules": 0.0}
     pipeline = ingestion.pipeline
 
     def timed(name, fn):
+        profiler = cProfile.Profile(time.thread_time) if profile_dir else None
+        if profiler is not None:
+            def dump():
+                Path(profile_dir).mkdir(parents=True, exist_ok=True)
+                profiler.dump_stats(str(Path(profile_dir) / f"{name}-{os.getpid()}.prof"))
+            atexit.register(dump)
+
         def wrapper(*args):
             t = time.thread_time()
+            if profiler is not None:
+                profiler.enable()
             try:
                 return fn(*args)
             finally:
+                if profiler is not None:
+                    profiler.disable()
                 stages[name] += time.thread_time() - t
         return wrapper
 
@@ -482,6 +502,8 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
                         "stage_cpu_us_per_fix": {k: round(v / one.ok * 1e6, 1) for k, v in closed["stage_cpu_s"].items()}},
         "paced": {"fixes": two.ok, "refused": two.refused, "offered_per_s": round(run["rate"]),
                   "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
+                  "server_cpu_us_per_fix": round(stats["cpu_s"] / max(two.ok, 1) * 1e6, 1),
+                  "client_cpu_us_per_fix": round(run["paced_client_cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
                                        "p99": _pct_ms(stats["alarm_latency_s"], 99),
                                        "n": len(stats["alarm_latency_s"])},

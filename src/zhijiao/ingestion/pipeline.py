@@ -390,6 +390,7 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.rules.close()
+        self.store.close()
         self.directory.close()
 
     async def drain(self) -> None:

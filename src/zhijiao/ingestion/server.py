@@ -21,7 +21,7 @@ import collections
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from zhijiao.core import clock
 from zhijiao.ingestion.fix import Fix
@@ -247,112 +247,198 @@ class _TokenBucket:
 _WRITE_HIGH_WATER = 256 * 1024  # bytes queued to a slow reader before we stop reading from it
 
 
-class _Connection:
-    """One terminal's socket.
+class _Connection(asyncio.Protocol):
+    """One terminal's socket, as a protocol: the event loop calls :meth:`data_received` with the
+    bytes read, and no task wakes up per read (at one report a minute per terminal, every read
+    carries one message, so the per-read cost is the gateway's cost).
 
-    Messages are handled in arrival order, synchronously except for the register/auth handshake
+    Frames are handled in arrival order, synchronously except for the register/auth handshake
     (the authenticator may look things up). Every message that needs an answer takes a slot in
     ``_pending``, in order: a ready reply, or an ack whose result is the commit of its batch.
     :meth:`_flush` sends the replies at the head of the queue that are ready, all in one write, so
-    replies leave in request order and a late commit holds back the replies behind it. Reading
-    pauses while ``max_inflight`` replies are owed.
+    replies leave in request order and a late commit holds back the replies behind it.
+
+    Handling stops (and the socket is not read) while a handshake step runs, while the rate limit
+    makes a frame wait, while ``max_inflight`` replies are owed or while the peer does not read
+    its replies; frames already read wait in ``_frames`` and are handled when that ends.
     """
 
-    def __init__(self, gateway: Jt808Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, gateway: Jt808Gateway) -> None:
         self._gw = gateway
-        self._reader = reader
-        self._writer = writer
-        self._peer = writer.get_extra_info("peername")
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._peer: object = None
         self._decoder = FrameDecoder(max_frame=gateway.max_frame, stats=gateway.frame_stats)
         self._bucket = _TokenBucket(gateway.rate_limit, gateway.rate_burst) if gateway.rate_limit else None
-        self._loop = asyncio.get_running_loop()
+        self._frames: collections.deque[bytes] = collections.deque()  # read, not yet handled
         # (message answered, GeneralResult value or a reply body, or None for a commit ack, batch future)
         self._pending: collections.deque[tuple[Header, int | Body | None, asyncio.Future[bool] | None]] = (
             collections.deque())
         self._watched: set[asyncio.Future[bool]] = set()
-        self._room = asyncio.Event()  # fewer than max_inflight replies owed
-        self._room.set()
-        self._empty = asyncio.Event()  # nothing owed
-        self._empty.set()
         self._flush_scheduled = False
         self._acks = AckEncoder()
         self._serial = 0
         self._ident: str | None = None  # normalised phone of the authenticated terminal
-        self._write_failed = False
-        self._idle = False
+        self._step: asyncio.Task[None] | None = None  # a handshake step in progress
+        self._charged = False  # the rate limit was already paid for the frame at the head
+        self._rate_timer: asyncio.TimerHandle | None = None
+        self._write_paused = False
+        self._reading_paused = False
+        self._eof = False  # the peer will send nothing more
+        self._finishing = False  # no more frames will be handled; close once the replies are out
+        self._drain_timer: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
-        self._reading_task: asyncio.Task[None] | None = None
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+        self._registered = False
 
-    async def run(self) -> None:
-        self._reading_task = asyncio.current_task()
-        try:
-            await self._read_loop()
-            # Peer closed or went idle: let acks already owed go out, within a bound.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._gw.drain_timeout):
-                    await self._empty.wait()
-        finally:
-            self._write_failed = True  # a commit finishing later must not write to a closed socket
-            for future in self._watched:
-                future.remove_done_callback(self._committed)
-            self._writer.close()
-            with contextlib.suppress(Exception):
-                await self._writer.wait_closed()
+    # -- connection lifecycle --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports quack like asyncio.Transport without deriving from it
+        transport = cast(asyncio.Transport, transport)
+        self._transport = transport
+        self._peer = transport.get_extra_info("peername")
+        gw = self._gw
+        if len(gw._connections) >= gw.max_connections or gw._server is None:
+            # Refuse cleanly: close at once rather than keep a socket we will not serve.
+            gw.count("connections_refused")
+            transport.close()
+            return
+        gw._connections.add(self)
+        self._registered = True
+        gw.count("connections_total")
+        transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
+        self._last_frame = self._loop.time()
+        # One timer per connection that re-arms itself, rather than one per read: under load a
+        # connection reads thousands of times a minute and goes idle rarely.
+        self._idle_timer = self._loop.call_at(self._last_frame + gw.idle_timeout, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finishing = True
+        self._frames.clear()
+        for future in self._watched:  # a commit finishing later must not write to a closed socket
+            future.remove_done_callback(self._committed)
+        self._watched.clear()
+        for timer in (self._idle_timer, self._rate_timer, self._drain_timer):
+            if timer is not None:
+                timer.cancel()
+        if self._step is not None:
+            self._step.cancel()
+        if self._registered:
+            self._gw._connections.discard(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def close(self) -> None:
+        """Close now (the gateway is stopping): replies still owed are not sent; the terminal resends."""
+        self._finishing = True
+        if self._transport is not None:
+            self._transport.close()
+
+    def eof_received(self) -> bool:
+        # Keep the socket half-open: acks already owed still go out (see _finish).
+        self._eof = True
+        self._process()
+        return True
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._process()
 
     # -- reading -------------------------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        loop = self._loop
-        gw = self._gw
-        self._last_frame = loop.time()
-        # One timer per connection that re-arms itself, rather than a timeout around every read:
-        # under load a connection reads thousands of times a minute and goes idle rarely.
-        self._idle_timer = loop.call_at(self._last_frame + gw.idle_timeout, self._check_idle)
+    def data_received(self, data: bytes) -> None:
+        if self._finishing:
+            return
+        before = len(self._frames)
+        self._frames.extend(self._decoder.feed(data))
+        if len(self._frames) > before:
+            # Only good frames keep a connection alive; noise does not.
+            self._last_frame = self._loop.time()
+        self._process()
+
+    def _blocked(self) -> bool:
+        return (self._step is not None or self._rate_timer is not None or self._write_paused
+                or len(self._pending) >= self._gw.max_inflight)
+
+    def _process(self) -> None:
+        """Handle the frames read so far, in order, until one must wait."""
+        frames = self._frames
+        bucket = self._bucket
         try:
-            while not self._write_failed:
-                try:
-                    data = await self._reader.read(_READ_SIZE)
-                except OSError:
-                    return
-                if not data:
-                    return
-                for payload in self._decoder.feed(data):
-                    # Only good frames keep a connection alive; noise does not.
-                    self._last_frame = now = loop.time()
-                    if self._bucket is not None:
-                        wait = self._bucket.delay(now)
-                        if wait > 0:
-                            gw.count("rate_limited")
-                            await asyncio.sleep(wait)
-                    if len(self._pending) >= gw.max_inflight:
-                        self._room.clear()
-                        await self._room.wait()
-                    step = self._handle(payload)
-                    if step is not None:
-                        await self._guarded(step)
-                if self._writer.transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
-                    try:
-                        await self._writer.drain()
-                    except OSError:
-                        return
-        except asyncio.CancelledError:
-            if not self._idle:
-                raise
-            self._gw.count("idle_timeouts")
-            log.info("jt808 %s idle, closing", self._peer)
-            # uncancel so that the drain and close in run() still happen
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-        finally:
-            self._idle_timer.cancel()
+            while frames and not self._finishing and not self._blocked():
+                if bucket is not None and not self._charged:
+                    wait = bucket.delay(self._loop.time())
+                    if wait > 0:
+                        self._gw.count("rate_limited")
+                        self._charged = True
+                        self._rate_timer = self._loop.call_later(wait, self._rate_waited)
+                        break
+                self._charged = False
+                step = self._handle(frames.popleft())
+                if step is not None:
+                    self._step = self._loop.create_task(self._guarded(step))
+                    self._step.add_done_callback(self._step_done)
+        except Exception:
+            log.exception("jt808 %s: failed to handle a frame", self._peer)
+            self._gw.count("internal_errors")
+        self._update_reading()
+        if (self._eof and not frames and self._step is None) and not self._finishing:
+            self._finish()
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        pause = self._write_paused or bool(self._frames) or self._eof
+        if pause and not self._reading_paused:
+            self._reading_paused = True
+            transport.pause_reading()
+        elif not pause and self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+
+    def _rate_waited(self) -> None:
+        self._rate_timer = None
+        self._process()
+
+    def _step_done(self, _task: asyncio.Task[None]) -> None:
+        self._step = None
+        self._process()
 
     def _check_idle(self) -> None:
         due = self._last_frame + self._gw.idle_timeout
         if self._loop.time() < due:
             self._idle_timer = self._loop.call_at(due, self._check_idle)
-        elif self._reading_task is not None:
-            self._idle = True
-            self._reading_task.cancel()
+            return
+        self._idle_timer = None
+        if self._finishing:
+            return
+        self._gw.count("idle_timeouts")
+        log.info("jt808 %s idle, closing", self._peer)
+        self._frames.clear()
+        if self._step is not None:
+            self._step.cancel()
+        self._finish()
+
+    def _finish(self) -> None:
+        """Handle nothing more; close once the replies owed are out, or after ``drain_timeout``."""
+        self._finishing = True
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if not self._reading_paused:
+            self._reading_paused = True
+            transport.pause_reading()
+        if not self._pending:
+            transport.close()
+        else:
+            self._drain_timer = self._loop.call_later(self._gw.drain_timeout, transport.close)
 
     def _handle(self, payload: bytes) -> Coroutine[Any, Any, None] | None:
         """Handle one message; returns the rest of the work when it must wait (register, auth)."""
@@ -459,7 +545,6 @@ class _Connection:
 
     def _push(self, header: Header, reply: int | Body | None, committed: asyncio.Future[bool] | None = None) -> None:
         self._pending.append((header, reply, committed))
-        self._empty.clear()
         if committed is not None and not committed.done():
             if committed not in self._watched:
                 self._watched.add(committed)
@@ -494,17 +579,14 @@ class _Connection:
             else:
                 frames.append(encode_message(reply, phone=header.phone, serial=serial, version=header.version,
                                              protocol_version=header.protocol_version or 1))
-        if frames and not self._write_failed:
-            try:
-                self._writer.write(b"".join(frames))
-            except (OSError, RuntimeError):
-                # The reader sees the closed socket (or _write_failed) and ends the connection.
-                self._write_failed = True
-                self._writer.close()
-        if len(pending) < self._gw.max_inflight:
-            self._room.set()
-        if not pending:
-            self._empty.set()
+        transport = self._transport
+        if frames and transport is not None and not transport.is_closing():
+            transport.write(b"".join(frames) if len(frames) > 1 else frames[0])
+        if self._finishing:
+            if not pending and transport is not None:
+                transport.close()
+        elif self._frames:
+            self._process()  # frames held back by max_inflight
 
 
 # ---------------------------------------------------------------------------------------------
@@ -547,7 +629,7 @@ class Jt808Gateway:
         self._counts: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
         self.batcher = FixBatcher(sink, max_fixes=batch_max_fixes, max_delay=batch_max_delay, counters=self._counts)
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: set[_Connection] = set()
         self._stopped = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -559,8 +641,9 @@ class Jt808Gateway:
         await self.batcher.start()
         # A deep accept queue: after a restart every terminal reconnects at once, and a full queue
         # makes the kernel drop (or reset) handshakes that the terminal believes complete.
-        self._server = await asyncio.start_server(self._accept, self.host, self._requested_port,
-                                                  backlog=min(self.max_connections, 4096))
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self), self.host, self._requested_port,
+                                                backlog=min(self.max_connections, 4096))
         log.info("jt808 gateway listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
@@ -568,10 +651,12 @@ class Jt808Gateway:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        tasks = list(self._connections)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        connections = list(self._connections)
+        for connection in connections:
+            connection.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.drain_timeout):
+                await asyncio.gather(*(c.closed for c in connections))
         if server is not None:
             await server.wait_closed()
         await self.batcher.stop()
@@ -604,29 +689,3 @@ class Jt808Gateway:
 
     def count(self, name: str, n: int = 1) -> None:
         self._counts[name] += n
-
-    # -- connections ---------------------------------------------------------------------------
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if len(self._connections) >= self.max_connections or self._server is None:
-            # Refuse cleanly: close at once rather than keep a socket we will not serve.
-            self.count("connections_refused")
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        self.count("connections_total")
-        try:
-            await _Connection(self, reader, writer).run()
-        except asyncio.CancelledError:
-            # Only stop() cancels these tasks. Ending normally keeps asyncio's stream callback
-            # (Python 3.11) from logging the cancellation as an error.
-            pass
-        except Exception:
-            log.exception("jt808 connection crashed")
-            self.count("internal_errors")
-        finally:
-            self._connections.discard(task)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 from datetime import UTC, datetime
 from collections.abc import Iterable
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from zhijiao.core import clock
@@ -43,6 +45,49 @@ class FixStore:
         self.directory = directory
         self.counters: collections.Counter[str] = collections.Counter()
         self._table: Table = FixRecord.__table__  # type: ignore[assignment]
+        # PostgreSQL: one connection kept for the store, so a batch costs no pool checkout (with
+        # its pre-ping round trip) and no re-creation of the staging table.
+        self._lock = threading.Lock()
+        self._held: tuple[Engine, Connection] | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self, *, broken: bool = False) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                if broken:  # never back to the pool: its staging table may have gone with the rollback
+                    held[1].invalidate()
+                held[1].close()
+            except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is dropped
+                log.debug("fix store connection did not close cleanly", exc_info=True)
+
+    def _connection(self, engine: Engine) -> Connection:
+        if self._held is not None and self._held[0] is not engine:  # the database was reconfigured
+            self._release()
+        if self._held is None:
+            self._held = (engine, engine.connect())
+        return self._held[1]
+
+    def _store_postgresql(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]]:
+        with self._lock:
+            for attempt in range(2):
+                conn = self._connection(engine)
+                try:
+                    with conn.begin():
+                        return _copy_insert(conn, rows)
+                except DBAPIError as exc:
+                    # Nothing was committed. A connection lost while idle (a database restart) is
+                    # retried once on a fresh one; anything else fails the batch (devices resend).
+                    self._release(broken=True)
+                    if attempt or not exc.connection_invalidated:
+                        raise
+                except BaseException:
+                    self._release(broken=True)
+                    raise
+        raise AssertionError("unreachable")
 
     def _insert(self, dialect: str):
         module = postgresql if dialect == "postgresql" else sqlite
@@ -81,16 +126,17 @@ class FixStore:
                          fix.accuracy_m, str(fix.source), fix.speed_kmh, fix.course_deg, fix.battery_pct,
                          fix.alarm_bits, flags))
         engine = dbsession.get_engine()
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                inserted = _copy_insert(conn, rows)
-                keys = [(f.device_id, f.fix_time) for f in batch] if len(inserted) != len(batch) else []
-            elif engine.dialect.name == "sqlite":
-                inserted, keys = _sqlite_insert(conn, rows)
-            else:
-                inserted = set(conn.execute(self._insert(engine.dialect.name),
-                                            [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
-                keys = [(f.device_id, f.fix_time) for f in batch]
+        if engine.dialect.name == "postgresql":
+            inserted = self._store_postgresql(engine, rows)
+            keys = [(f.device_id, f.fix_time) for f in batch] if len(inserted) != len(batch) else []
+        else:
+            with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":
+                    inserted, keys = _sqlite_insert(conn, rows)
+                else:
+                    inserted = set(conn.execute(self._insert(engine.dialect.name),
+                                                [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
+                    keys = [(f.device_id, f.fix_time) for f in batch]
         if len(inserted) == len(batch):
             new = batch
         else:
@@ -158,7 +204,9 @@ def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
     cols = ", ".join(_COLUMNS)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        cur.execute(_STAGE)
+        if not conn.info.get("fixes_stage"):  # a temp table lives as long as its connection
+            cur.execute(_STAGE)
+            conn.info["fixes_stage"] = True
         with cur.copy(f"COPY fixes_stage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_COPY_TYPES)
             for r in rows:

@@ -217,6 +217,11 @@ class Episode:
     def __post_init__(self) -> None:
         self.emitted_at = self.confirmed_at
 
+    def copy(self) -> Episode:
+        twin = copy.copy(self)
+        twin.details = copy.deepcopy(self.details)  # small; closing adds to it
+        return twin
+
 
 class _Verdict(enum.IntEnum):
     violating = 1
@@ -251,6 +256,12 @@ class _Machine:
     peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
     episode: Episode | None = None
+
+    def copy(self) -> _Machine:
+        twin = copy.copy(self)
+        if self.episode is not None:
+            twin.episode = self.episode.copy()
+        return twin
 
     def step(
         self,
@@ -374,8 +385,19 @@ class SubjectRuleState:
         return found + [e for e in (self._lost, self._compliance) if e is not None]
 
     def copy(self) -> SubjectRuleState:
-        """An independent copy (context and settings are immutable and shared)."""
-        return copy.deepcopy(self, {id(self.context): self.context, id(self.settings): self.settings})
+        """An independent copy (context and settings are immutable and shared).
+
+        By hand rather than ``copy.deepcopy``: the pipeline checkpoints every subject each half
+        hour of fix time, and a deep copy walks the shared context and enum keys (~0.5 ms each).
+        Times, anchors and verdicts are immutable; machines and episodes are copied.
+        """
+        twin = copy.copy(self)
+        machines = {alarm: machine.copy() for alarm, machine in self._machines.items()}
+        twin._machines = machines
+        twin._device_machines = tuple(machines[alarm] for alarm in DEVICE_ALARMS)
+        twin._lost = self._lost.copy() if self._lost is not None else None
+        twin._compliance = self._compliance.copy() if self._compliance is not None else None
+        return twin
 
     # input -------------------------------------------------------------------------------------
 

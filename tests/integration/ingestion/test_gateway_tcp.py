@@ -252,6 +252,38 @@ async def test_replies_keep_request_order_while_commit_pending(client: Jt808Clie
     assert (await client.wait_reply(loc)).header.serial < (await client.wait_reply(hb)).header.serial
 
 
+async def test_acks_owed_still_go_out_after_the_terminal_half_closes(client: Jt808Client, sink: MemorySink) -> None:
+    """A terminal that sends its last reports and shuts its side down still gets their acks."""
+    await login(client)
+    sink.gate = asyncio.Event()
+    serials = [await client.send(report(n)) for n in range(3)]
+    await asyncio.wait_for(sink.entered.wait(), 2)
+    client._writer.write_eof()  # type: ignore[union-attr]
+    await asyncio.sleep(0.1)
+    sink.gate.set()
+    replies = [await client.wait_reply(s) for s in serials]
+    assert [r.body.result for r in replies] == [GeneralResult.ok] * 3  # type: ignore[union-attr]
+    assert await client.wait_closed(timeout=2.0)  # and then the gateway closes
+    assert len(sink.fixes) == 3
+
+
+async def test_max_inflight_pauses_reading_and_loses_nothing(make_gateway: GatewayFactory, sink: MemorySink) -> None:
+    gw = await make_gateway(max_inflight=2, rate_limit=None)
+    sink.gate = asyncio.Event()
+    async with Jt808Client("127.0.0.1", gw.port, PHONE, timeout=2.0) as c:
+        await login(c)
+        serials = [await c.send(report(n)) for n in range(10)]
+        await asyncio.wait_for(sink.entered.wait(), 2)
+        await asyncio.sleep(0.2)
+        # two are owed; the other eight wait unread (in the socket or the connection's queue)
+        assert gw.counters["messages"] == 2 + 2  # auth, register and the first two reports
+        sink.gate.set()
+        replies = [await c.wait_reply(s) for s in serials]
+    assert all(r.body.result == GeneralResult.ok for r in replies)  # type: ignore[union-attr]
+    assert [r.header.serial for r in replies] == sorted(r.header.serial for r in replies)
+    assert len(sink.fixes) == 10
+
+
 async def test_sink_failure_answers_failure_and_keeps_connection(
     gateway: Jt808Gateway, client: Jt808Client, sink: MemorySink
 ) -> None:

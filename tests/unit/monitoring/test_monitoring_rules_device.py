@@ -182,3 +182,24 @@ def test_a_copy_is_independent_of_the_original() -> None:
     assert [e.alarm_type for e in original.open_episodes()] == [AlarmType.sos]
     assert twin.open_episodes() == []
     assert run(original, [alarmed(set(), 30), alarmed(set(), 120)])[0].kind is EventKind.close
+
+
+def test_a_copy_mid_excursion_continues_like_the_original() -> None:
+    """Checkpoints copy the state by hand: a copy taken mid-run (dwell counting, an episode
+    open, contact lost) must evolve exactly as the original would."""
+    index = default_index()
+    original = state()
+    run(original, walk(0, 300, 30, OUT), index)  # outside long enough: the episode is open
+    run(original, walk(330, 390, 30, OUT), index)
+    original.tick(T0 + timedelta(hours=1))  # and contact lost since
+    twin = original.copy()
+    assert repr(twin) == repr(original)
+    assert {e.alarm_type for e in original.open_episodes()} == {AlarmType.left_permitted_area, AlarmType.lost_contact}
+    assert twin.open_episodes() == original.open_episodes()
+    for episode in twin.open_episodes():
+        episode.details["touched"] = True
+    assert all("touched" not in e.details for e in original.open_episodes())
+    rest = walk(3700, 4000, 30, 0)
+    closed = [(e.kind, e.alarm_type, e.ended_at) for e in run(original, rest, index)]
+    assert closed and [(e.kind, e.alarm_type, e.ended_at) for e in run(twin, rest, index)] == closed
+    assert original.open_episodes() == [] and twin.open_episodes() == []
