@@ -306,7 +306,7 @@ def serve(profile_dir: str | None) -> None:
     if profile_dir:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time)
     asyncio.run(_serve(profiler, profile_dir))
 
 
@@ -353,6 +353,8 @@ async def _serve(profiler, profile_dir: str | None) -> None:
             pipeline.latency_s.clear()
             alarms.clear()
             cpu0 = time.process_time()
+            for k in stages:
+                stages[k] = 0.0
             print("OK", flush=True)
         elif line[0] == "DRAIN":
             done_at = await processed(int(line[1]))
@@ -366,6 +368,7 @@ async def _serve(profiler, profile_dir: str | None) -> None:
             lat = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
                 "done_at": done_at, "processed": pipeline.processed, "cpu_s": round(paced_cpu_s, 2),
+                "stage_cpu_s": dict(stages),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
                 "alarm_types": _count(p["type"] for _, p in alarms),
                 "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v},
@@ -504,6 +507,7 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
                   "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
                   "server_cpu_us_per_fix": round(stats["cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "client_cpu_us_per_fix": round(run["paced_client_cpu_s"] / max(two.ok, 1) * 1e6, 1),
+                  "stage_cpu_us_per_fix": {k: round(v / max(two.ok, 1) * 1e6, 1) for k, v in stats["stage_cpu_s"].items()},
                   "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
                                        "p99": _pct_ms(stats["alarm_latency_s"], 99),
                                        "n": len(stats["alarm_latency_s"])},

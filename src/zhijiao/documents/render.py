@@ -33,10 +33,11 @@ required keys; the templates document their optional ones.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -481,17 +482,32 @@ def local_url_fetcher() -> Any:
     return _fetcher_class()
 
 
+@contextlib.contextmanager
+def _pillow_guard() -> Iterator[None]:
+    """Importing WeasyPrint sets Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES = True``,
+    which would make every later image check in the process (check-in photos) accept truncated
+    files. Put the flag back after each render."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def html_to_pdf(html: str) -> bytes:
     """Render HTML produced by this module to PDF bytes, offline.
 
     Output is deterministic for the same HTML (no creation date is written), so the
     SHA-256 of a re-rendered document matches the stored one.
     """
-    from weasyprint import HTML
+    with _pillow_guard():
+        from weasyprint import HTML
 
-    font_config = _font_configuration()
-    # Pango font maps are not thread-safe and the font configuration is shared: one render
-    # at a time per process.
-    with _render_lock:
-        document = HTML(string=html, base_url=TEMPLATE_DIR.as_uri() + "/", url_fetcher=local_url_fetcher())
-        return document.write_pdf(font_config=font_config)
+        font_config = _font_configuration()
+        # Pango font maps are not thread-safe and the font configuration is shared: one render
+        # at a time per process.
+        with _render_lock:
+            document = HTML(string=html, base_url=TEMPLATE_DIR.as_uri() + "/", url_fetcher=local_url_fetcher())
+            return document.write_pdf(font_config=font_config)

@@ -8,11 +8,10 @@ rolled-back event gives its number back (no gaps from failures).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -37,20 +36,6 @@ _KEY_LABELS = {
     "office": "司法所", "destination": "外出目的地", "reason": "事由", "leave_start": "外出日期",
     "leave_end": "返回日期", "procuratorate": "人民检察院",
 }
-
-
-@contextlib.contextmanager
-def _pillow_guard() -> Iterator[None]:
-    """Importing WeasyPrint sets Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES = True``,
-    which would make every later image check in the process (check-in photos) accept truncated
-    files. Put the flag back after each render."""
-    from PIL import ImageFile
-
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    try:
-        yield
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _page_count(pdf: bytes) -> int | None:
@@ -140,8 +125,7 @@ def generate(
     seq = allocate_number(db_session, bureau_id=bureau_id, prefix=document_kind.number_prefix, year=doc_date.year)
     number = render.format_number(document_kind.number_prefix, doc_date.year, seq)
     try:
-        with _pillow_guard():
-            pdf = render.render_pdf(kind, {**context, "number": number})
+        pdf = render.render_pdf(kind, {**context, "number": number})
     except ValueError as exc:  # the renderer's own checks (a context it cannot print)
         raise InvalidInput(f"无法生成《{document_kind.title_chinese}》：{exc}", code="document_incomplete") from None
     document = Document(
@@ -206,9 +190,8 @@ def build_archive(
     """
     entries = [(i, d.title, d.number, d.doc_date, d.pages) for i, d in enumerate(documents, 1)]
     entries.append((len(entries) + 1, "社区矫正对象档案结构化数据（record.json）", None, clock.today_local(), None))
-    with _pillow_guard():
-        catalogue = render.render_catalogue_pdf(subject_name, entries, bureau_name=bureau_name,
-                                                archive_title=archive_title)
+    catalogue = render.render_catalogue_pdf(subject_name, entries, bureau_name=bureau_name,
+                                            archive_title=archive_title)
     files: list[tuple[str, bytes]] = [("catalogue.pdf", catalogue)]
     files += [(f"documents/{filename(d)}", d.content) for d in documents]
     files.append(("record.json", json.dumps(record, ensure_ascii=False, indent=2, default=str).encode()))

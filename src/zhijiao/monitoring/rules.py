@@ -98,10 +98,18 @@ class RuleSettings(BaseModel):
     late_after_s: float = Field(300.0, ge=0, description="received this late: retrospective")
     update_every_s: float = Field(600.0, gt=0, description="at most one update per episode per this")
     compliance_quiet_s: float = Field(3600.0, gt=0, description="silence that ends a compliance alarm")
+    crossing_window_s: float = Field(
+        120.0, ge=0, description="a run starts at the crossing estimated from the fix before it, if that is this recent")
 
     @cached_property
     def dwell(self) -> timedelta:
         return timedelta(seconds=self.dwell_s)
+
+    @cached_property
+    def crossing_window(self) -> timedelta:
+        # At most the dwell: with the crossing strictly after the fix before, one violating fix
+        # can never complete the dwell by itself.
+        return timedelta(seconds=min(self.crossing_window_s, self.dwell_s))
 
     @cached_property
     def hysteresis(self) -> timedelta:
@@ -227,6 +235,7 @@ class _Verdict(enum.IntEnum):
     violating = 1
     clear = 2
     unsure = 3  # noise, or within the accuracy radius of the line: changes nothing
+    leaning = 5  # unsure, with the position itself on the wrong side (dates a run's start)
     off = 4  # the rule does not apply now (no zone, day time, covered by leave): closes
 
 
@@ -246,12 +255,22 @@ class _Machine:
     evidence, except that once two fixes have shown the violation, one of them may complete
     the dwell: otherwise an indoor cell fix at the wrong moment would delay the alarm by a
     whole reporting interval.  With a dwell, a single violating fix can never open an episode.
+
+    The dwell counts from the estimated crossing, not from the first violating fix: with the
+    fix before it (``prev``, at most ``crossing_window`` older) on the right side of the line,
+    the crossing is interpolated between the two by their distances from it; with that fix
+    already beyond the line but within its accuracy (``leaning``), the run starts there.
+    Otherwise an alarm would wait up to a whole reporting interval more than the dwell.
+
+    A leaning fix is no evidence by itself: it never starts a run, nor counts as one of the two.
     """
 
     alarm_type: AlarmType
     dwell: timedelta
-    since: datetime | None = None  # first violating fix of the current run
+    since: datetime | None = None  # start of the current run (the estimated crossing)
     last_bad: datetime | None = None
+    prev_at: datetime | None = None  # the last fix with a distance from the line, and that distance
+    prev_beyond: float = math.nan  # (metres beyond the line; negative: on the right side)
     bad_fixes: int = 0  # violating fixes in the current run
     peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
@@ -271,8 +290,10 @@ class _Machine:
         late: bool,
         measure: float,
         details: Callable[[], dict[str, Any]],
+        beyond: float = math.nan,
     ) -> RuleEvent | None:
-        """Advance by one fix; ``details`` is called only if an episode opens."""
+        """Advance by one fix; ``details`` is called only if an episode opens. ``beyond``: the
+        fix's distance past the line (negative on the right side; NaN where there is none)."""
         t = fix.fix_time
         ep = self.episode
         if verdict is _Verdict.violating:
@@ -286,12 +307,14 @@ class _Machine:
             # A long silence between two bad fixes does not make one long violation.
             silence = t - self.last_bad if self.last_bad is not None else None
             if self.since is None or silence is None or silence > state.settings.lost_contact:
-                self.since, self.bad_fixes = t, 0
+                self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond), 0, measure
             self.last_bad = t
             self.bad_fixes += 1
-            self.peak_m = max(self.peak_m, measure) if self.bad_fixes > 1 else measure
+            self.peak_m = max(self.peak_m, measure)
             return self._open_if_due(state, t, late, details)
-        if verdict is _Verdict.unsure:
+        if verdict is _Verdict.unsure or verdict is _Verdict.leaning:
+            # Not evidence either way, even leaning: a cell fix a few metres past the line is a
+            # coin toss, and with one multipath jump it would make a false alarm.
             if ep is None and self.since is not None and self.bad_fixes >= 2:
                 return self._open_if_due(state, t, late, details)
             return None
@@ -307,6 +330,17 @@ class _Machine:
         # off: the rule does not apply now
         self.since = self.clear_since = None
         return self.close(state, t, ended_at=t) if ep is not None else None
+
+    def _crossing(self, state: SubjectRuleState, t: datetime, beyond: float) -> datetime:
+        """Where a new run starts: the crossing, estimated from the fix before when it is recent."""
+        prev_at, prev_beyond = self.prev_at, self.prev_beyond
+        if prev_at is None or not beyond > 0 or t - prev_at > state.settings.crossing_window:
+            return t
+        if prev_beyond > 0:  # leaning: beyond the line already, within its accuracy
+            return prev_at
+        if not (prev_beyond < 0 and math.isfinite(prev_beyond) and math.isfinite(beyond)):
+            return t  # on the line, or far inside (where no distance is kept)
+        return prev_at + (t - prev_at) * (-prev_beyond / (beyond - prev_beyond))
 
     def _open_if_due(
         self, state: SubjectRuleState, t: datetime, late: bool, details: Callable[[], dict[str, Any]]
@@ -329,7 +363,7 @@ class _Machine:
         return state._event(EventKind.close, ep, t, ended_at=ended_at)
 
 
-_NO_EVIDENCE = (_Verdict.unsure, math.nan)
+_NO_EVIDENCE = (_Verdict.unsure, math.nan, math.nan)
 _ZONE_IDS = {
     AlarmType.left_permitted_area: "permitted_outside",
     AlarmType.entered_exclusion_zone: "exclusion_inside",
@@ -513,60 +547,67 @@ class SubjectRuleState:
             left = self._left_verdict(fix, zones.permitted_margin_m, accuracy)
             excl = self._exclusion_verdict(zones.exclusion_depth_m, accuracy)
         night = self._night_verdict(fix, accuracy, usable)
-        for alarm, (verdict, measure) in (
+        t = fix.fix_time
+        for alarm, (verdict, measure, beyond) in (
             (AlarmType.left_permitted_area, left),
             (AlarmType.entered_exclusion_zone, excl),
             (AlarmType.night_absence, night),
         ):
             machine = self._machines[alarm]
-            if machine.episode is None and machine.since is None and verdict is not _Verdict.violating:
-                continue  # nothing to change: the common case costs two comparisons
-            event = machine.step(self, verdict, fix, late, measure, partial(_zone_details, zones, alarm))
-            if event is not None:
-                events.append(event)
+            # the common case (nothing running, no violation) only notes where the fix was
+            if machine.episode is not None or machine.since is not None or verdict is _Verdict.violating:
+                event = machine.step(self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond)
+                if event is not None:
+                    events.append(event)
+            if beyond == beyond:  # not NaN
+                machine.prev_at, machine.prev_beyond = t, beyond
+            elif verdict is _Verdict.off:
+                machine.prev_at = None
 
     # Each verdict is three-way with the fix's accuracy radius as the margin on both sides: a
     # fix proves a violation only when beyond the line by more than its accuracy, and proves
     # being back in order only when that far on the right side.  In between it proves nothing.
 
-    def _left_verdict(self, fix: Fix, margin_m: float, accuracy: float) -> tuple[_Verdict, float]:
+    def _left_verdict(self, fix: Fix, margin_m: float, accuracy: float) -> tuple[_Verdict, float, float]:
         if math.isnan(margin_m):
-            return _Verdict.off, math.nan  # no permitted zone applies now
+            return _Verdict.off, math.nan, math.nan  # no permitted zone applies now
         if margin_m > accuracy:
-            return _Verdict.clear, margin_m
+            return _Verdict.clear, margin_m, -margin_m
+        if self.context.leaves and margin_m < 0 and self.context.leave_covers(fix, accuracy):
+            return _Verdict.off, margin_m, math.nan  # Art. 27: an approved leave covers time and place
         if -margin_m <= accuracy:
-            return _Verdict.unsure, margin_m
-        if self.context.leaves and self.context.leave_covers(fix, accuracy):
-            return _Verdict.off, margin_m  # Art. 27: an approved leave covers time and place
-        return _Verdict.violating, -margin_m
+            return (_Verdict.leaning if margin_m < 0 else _Verdict.unsure), margin_m, -margin_m
+        return _Verdict.violating, -margin_m, -margin_m
 
     @staticmethod
-    def _exclusion_verdict(depth_m: float, accuracy: float) -> tuple[_Verdict, float]:
+    def _exclusion_verdict(depth_m: float, accuracy: float) -> tuple[_Verdict, float, float]:
         if math.isnan(depth_m) or depth_m < -accuracy:  # NaN: no exclusion zone anywhere near
-            return _Verdict.clear, depth_m
-        return (_Verdict.violating if depth_m > accuracy else _Verdict.unsure), depth_m
+            return _Verdict.clear, depth_m, depth_m
+        if depth_m > accuracy:
+            return _Verdict.violating, depth_m, depth_m
+        return (_Verdict.leaning if depth_m > 0 else _Verdict.unsure), depth_m, depth_m
 
-    def _night_verdict(self, fix: Fix, accuracy: float, usable: bool) -> tuple[_Verdict, float]:
+    def _night_verdict(self, fix: Fix, accuracy: float, usable: bool) -> tuple[_Verdict, float, float]:
         home = self.context.home
         if home is None:
-            return _Verdict.off, math.nan
+            return _Verdict.off, math.nan, math.nan
         local = fix.fix_time.astimezone(clock.SHANGHAI)  # fix times are aware UTC (Fix contract)
         minute = local.hour * 60 + local.minute
         start, end = self.settings.night_minutes
         at_night = start <= minute or minute < end if start > end else start <= minute < end
         if not at_night:
-            return _Verdict.off, math.nan  # the night is over: the episode ends
+            return _Verdict.off, math.nan, math.nan  # the night is over: the episode ends
         if not usable:
-            return _Verdict.unsure, math.nan
+            return _Verdict.unsure, math.nan, math.nan
         away = geo.haversine_m(home[0], home[1], fix.lat, fix.lon)
         radius = self.settings.night_radius_m
         if away + accuracy <= radius:
-            return _Verdict.clear, away
+            return _Verdict.clear, away, away - radius
+        if away > radius and self.context.leaves and self.context.leave_covers(fix, accuracy):
+            return _Verdict.off, away, math.nan  # Art. 27: away on an approved leave
         if away - accuracy <= radius:
-            return _Verdict.unsure, away
-        if self.context.leaves and self.context.leave_covers(fix, accuracy):
-            return _Verdict.off, away  # Art. 27: away on an approved leave
-        return _Verdict.violating, away
+            return (_Verdict.leaning if away > radius else _Verdict.unsure), away, away - radius
+        return _Verdict.violating, away, away - radius
 
     # noise ---------------------------------------------------------------------------------------
 
@@ -584,9 +625,11 @@ class SubjectRuleState:
             self._anchor, self._pending = here, None
             return True
         if self._pending is not None and self._plausible(self._pending, here):
-            # The anchor was the odd one out: whatever dwell it started is not evidence.
+            # The anchor was the odd one out: whatever dwell it started is not evidence, nor is
+            # where it placed the subject.
             for alarm in _PEAK_KEY:
-                self._machines[alarm].since = None
+                machine = self._machines[alarm]
+                machine.since = machine.prev_at = None
             self._anchor, self._pending = here, None
             return True
         self._pending = here

@@ -33,7 +33,14 @@ from zhijiao.documents import (
     render_pdf,
     sha256_hex,
 )
-from zhijiao.documents.render import TEMPLATE_DIR, CatalogueEntry, _page_column, html_to_pdf, local_url_fetcher
+from zhijiao.documents.render import (
+    TEMPLATE_DIR,
+    CatalogueEntry,
+    _page_column,
+    _pillow_guard,
+    html_to_pdf,
+    local_url_fetcher,
+)
 
 ID_NUMBER = "370305199001011234"
 
@@ -102,7 +109,8 @@ def pdfs() -> dict[str, bytes]:
 
 
 def test_harfbuzz_subset_is_available() -> None:
-    from weasyprint.text.ffi import harfbuzz_subset
+    with _pillow_guard():  # importing WeasyPrint loosens Pillow process-wide
+        from weasyprint.text.ffi import harfbuzz_subset
 
     assert harfbuzz_subset is not None, (
         "HarfBuzz-Subset missing: apt-get install libharfbuzz-subset0 "

@@ -48,8 +48,9 @@ def test_long_excursion_alarms_at_the_dwell_time() -> None:
     events = run(state(), walk(0, 300, 30, 0) + walk(300, 900, 30, OUT))
     assert [(e.kind, e.alarm_type) for e in events] == [(EventKind.open, LEFT)]
     opened = events[0]
-    assert opened.started_at == T0 + timedelta(seconds=300)
-    assert opened.fix_time == T0 + timedelta(seconds=420)  # exactly dwell_s later
+    # the crossing, between the fix at 270 s (1 km inside) and the one at 300 s (500 m out)
+    assert opened.started_at == T0 + timedelta(seconds=290)
+    assert opened.fix_time == T0 + timedelta(seconds=420)  # the first fix a dwell after it
     assert opened.details["max_outside_m"] == pytest.approx(500, abs=1)
     assert opened.details["zones"] == ["area"] and not opened.retrospective
 
@@ -190,8 +191,39 @@ def test_an_unsure_fix_completes_the_dwell_only_after_two_violating_ones() -> No
     events = run(state(), two_then_cell)
     assert [(e.kind, e.fix_time) for e in events] == [(EventKind.open, T0 + timedelta(seconds=150))]
     assert events[0].last_at == T0 + timedelta(seconds=90)  # the last fix that showed it
-    one_then_cell = [fix(0, 0), fix(30, OUT)] + [fix(s, 1200, **cell) for s in range(90, 900, 60)]
+    # cell fixes that fall inside the line (800 m east; the line is at 1 km) prove nothing
+    one_then_cell = [fix(0, 0), fix(30, OUT)] + [fix(s, 800, **cell) for s in range(90, 900, 60)]
     assert run(state(), one_then_cell) == []
+
+
+def test_fixes_leaning_outside_are_no_evidence() -> None:
+    """Cell fixes 200 m beyond the line with 600 m accuracy: a coin toss each, so after one
+    violating fix they never complete the dwell (with a multipath jump as that one fix, they
+    would make a false alarm)."""
+    cell = {"accuracy": 600.0, "source": FixSource.cell}
+    assert run(state(), [fix(0, 0), fix(30, OUT)] + [fix(s, 1200, **cell) for s in range(90, 900, 60)]) == []
+    assert run(state(), [fix(0, 0)] + [fix(s, 1200, **cell) for s in range(30, 900, 60)]) == []
+
+
+def test_the_run_starts_at_the_estimated_crossing_only_from_a_recent_fix() -> None:
+    """With the fix before the first violating one a minute older, the crossing is placed
+    between them; after a longer gap (a reporting pause) it is the violating fix itself, so that
+    one fix can never complete the dwell alone."""
+    events = run(state(), [fix(0, 500), fix(60, 1500), fix(120, 1500), fix(180, 1500)])
+    assert events[0].started_at == T0 + timedelta(seconds=30) and events[0].fix_time == T0 + timedelta(seconds=180)
+    events = run(state(), [fix(0, 500), fix(600, 1500), fix(660, 1500), fix(720, 1500)])
+    assert events[0].started_at == T0 + timedelta(seconds=600) and events[0].fix_time == T0 + timedelta(seconds=720)
+
+
+def test_a_leaning_fix_just_before_the_run_dates_its_start() -> None:
+    """The fix just after the crossing is within its accuracy of the line: the run starts there,
+    so the alarm does not wait a whole reporting interval more."""
+    fixes = [fix(0, 0), fix(60, 1005), fix(120, OUT), fix(180, OUT), fix(240, OUT)]  # 5 m beyond, 10 m accuracy
+    events = run(state(), fixes)
+    assert [(e.kind, e.started_at, e.fix_time) for e in events] == \
+        [(EventKind.open, T0 + timedelta(seconds=60), T0 + timedelta(seconds=180))]
+    # an unsure fix on the inside of the line does not
+    assert run(state(), [fix(0, 0), fix(60, 995), fix(120, OUT), fix(180, OUT)]) == []
 
 
 def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> None:
