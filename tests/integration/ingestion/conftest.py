@@ -6,6 +6,7 @@ its port, and fails instead when ``CI=true``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -20,6 +21,16 @@ CI = os.environ.get("CI", "").lower() == "true"
 MQTT_HOST = os.environ.get("ZHIJIAO_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("ZHIJIAO_TEST_MQTT_PORT", "1883"))
 NATS_URL = os.environ.get("ZHIJIAO_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+def pytest_asyncio_loop_factories(config, item):  # noqa: ARG001 - pytest-asyncio's hook
+    """The gateway's sockets run on uvloop in production (``zhijiao serve``/``gateway``): its TCP
+    tests run on that loop as well as on asyncio's own."""
+    if item.path.name != "test_gateway_tcp.py":
+        return None
+    import uvloop
+
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
 
 # The district-sized square the e2e tests use as the permitted area, and points in and out of it.
 SQUARE = {"type": "Polygon", "coordinates": [[[118.30, 36.80], [118.34, 36.80], [118.34, 36.84], [118.30, 36.84],
