@@ -17,11 +17,17 @@ with its preset code; then two phases on the same connections:
    ``received_at``) to the alarm's publication on the event bus; ``fix_latency_ms``: receipt →
    rules done, over every fix.
 
+With ``--stream nats://127.0.0.1:4222`` the deployment past one process is measured instead: the
+gateway in one process acknowledges after the JetStream PubAck, a ``FixWorker`` with the pipeline
+in another stores and evaluates (``server_cpu_us_per_fix`` is then the worker's; the gateway's
+CPU is in ``cpu_s.gateway``).
+
 On PostgreSQL also ``copy_rows_per_s``: the same rows ``COPY``'d into a copy of the fixes table
 (raw bytes, and rows written from Python), the physical limit of the storage path.
 
     PYTHONPATH=src python bench/ingest.py [--terminals 2000] [--fixes 60] [--paced-fixes 150]
         [--window 16] [--rate 12000] [--backends sqlite,postgresql] [--profile DIR]
+        [--stream nats://127.0.0.1:4222]
 
 Prints one JSON line. ``--profile DIR`` writes the server's cProfile stats (event-loop thread).
 """
@@ -292,7 +298,10 @@ async def drive(host: str, port: int, auth, phase1, phase2, window: int, control
 # The server (child process): ``python bench/ingest.py serve``
 
 
-def serve(profile_dir: str | None) -> None:
+def serve(profile_dir: str | None, role: str = "serve", stream: str | None = None) -> None:
+    """``serve``: gateway and pipeline in one process (the default deployment). With a NATS
+    ``stream``: ``gateway`` (acks after the JetStream PubAck) or ``worker`` (the pipeline behind
+    it), each a process of its own; the worker answers the measurement commands."""
     import logging
 
     logging.basicConfig(level=logging.WARNING)
@@ -307,24 +316,44 @@ def serve(profile_dir: str | None) -> None:
         import cProfile
 
         profiler = cProfile.Profile(time.thread_time)
-    asyncio.run(_serve(profiler, profile_dir))
+    asyncio.run(_serve(profiler, profile_dir, role, stream))
 
 
-async def _serve(profiler, profile_dir: str | None) -> None:
+async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream: str | None = None) -> None:
     from zhijiao.core import events
     from zhijiao.ingestion.runtime import Ingestion
 
     alarms: list[tuple[float, dict]] = []
     events.on("alarms", lambda p: alarms.append((time.time(), p)) if p.get("change") == "opened" else None)
-    ingestion = Ingestion(jt808_port=0, host="127.0.0.1")
-    stages = _time_stages(ingestion, profile_dir)
-    await ingestion.start()
-    pipeline = ingestion.pipeline
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
     threading.Thread(target=lambda: [loop.call_soon_threadsafe(lines.put_nowait, line) for line in sys.stdin],
                      daemon=True).start()
-    print(f"READY {ingestion.gateway.port}", flush=True)
+    if role == "gateway":
+        ingestion = Ingestion(jt808_port=0, host="127.0.0.1", event_stream=stream)
+        await ingestion.start()
+        print(f"READY {ingestion.gateway.port}", flush=True)
+        while (await lines.get()).split()[:1] != ["STOP"]:
+            pass
+        await ingestion.stop()
+        return
+    if role == "worker":
+        from zhijiao.ingestion import nats as zj_nats
+        from zhijiao.ingestion.pipeline import Pipeline
+
+        pipeline = Pipeline()
+        ingestion = type("WorkerOnly", (), {"pipeline": pipeline, "gateway": None})()
+        stages = _time_stages(ingestion, profile_dir)
+        await pipeline.start()
+        worker = zj_nats.FixWorker(stream, pipeline)
+        await worker.start()
+        print("READY 0", flush=True)
+    else:
+        ingestion = Ingestion(jt808_port=0, host="127.0.0.1")
+        stages = _time_stages(ingestion, profile_dir)
+        await ingestion.start()
+        pipeline = ingestion.pipeline
+        print(f"READY {ingestion.gateway.port}", flush=True)
     cpu0 = time.process_time()
 
     async def processed(expected: int) -> float:
@@ -371,11 +400,15 @@ async def _serve(profiler, profile_dir: str | None) -> None:
                 "stage_cpu_s": dict(stages),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
                 "alarm_types": _count(p["type"] for _, p in alarms),
-                "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v},
+                "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v} if ingestion.gateway else {},
                 "store": dict(pipeline.store.counters), "rules": dict(pipeline.rules.counters),
             }), flush=True)
         elif line[0] == "STOP":
-            await ingestion.stop()
+            if role == "worker":
+                await worker.stop()
+                await pipeline.stop()
+            else:
+                await ingestion.stop()
             return
 
 
@@ -470,11 +503,23 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     auth, phase1, phase2, kinds = build_frames(homes, args.fixes, args.paced_fixes, rng)
     setup_s = time.perf_counter() - t0
     cmd = [sys.executable, __file__, "serve"] + (["--profile", args.profile] if args.profile else [])
+    gateway = None
+    if args.stream:
+        # a stream of its own per run, so that nothing of an earlier run is redelivered
+        tag = uuid.uuid4().hex[:8]
+        stream = f"{args.stream}?stream=BENCH_{tag}&prefix=bench.{tag}"
+        cmd += ["--role", "worker", "--stream", stream]
+        gateway = subprocess.Popen([sys.executable, __file__, "serve", "--role", "gateway", "--stream", stream],
+                                   env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     server = subprocess.Popen(cmd, env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     control = Control(server, args.rate)
     try:
         ready = server.stdout.readline().split()
         assert ready and ready[0] == "READY", ready
+        if gateway is not None:
+            ready = gateway.stdout.readline().split()
+            assert ready and ready[0] == "READY", ready
+            gateway_cpu0 = _process_cpu(gateway.pid)
         try:
             import uvloop
 
@@ -487,11 +532,17 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
         one, two = run["closed"], run["paced"]
         stats = json.loads(control(f"DRAIN {one.ok + two.ok}"))
         pg_cpu = _postgres_cpu() - pg0
+        gateway_cpu = _process_cpu(gateway.pid) - gateway_cpu0 if gateway is not None else None
         control("STOP")
         server.wait(timeout=60)
+        if gateway is not None:
+            gateway.stdin.write("STOP\n")
+            gateway.stdin.flush()
+            gateway.wait(timeout=60)
     finally:
-        if server.poll() is None:
-            server.kill()
+        for process in (server, gateway):
+            if process is not None and process.poll() is None:
+                process.kill()
     closed = run["closed_done"]
     elapsed = closed["done_at"] - one.first_sent
     fixes = one.ok + two.ok
@@ -514,7 +565,9 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
                   "fix_latency_ms": {"p50": _pct_ms(stats["fix_latency_s"], 50),
                                      "p99": _pct_ms(stats["fix_latency_s"], 99)},
                   "alarms": stats["alarm_types"], "injected": kinds},
-        "cpu_s": {"client": round(client_cpu, 1), "postgres": round(pg_cpu, 1) if label == "postgresql" else None},
+        "cpu_s": {"client": round(client_cpu, 1), "postgres": round(pg_cpu, 1) if label == "postgresql" else None,
+                  **({"gateway": round(gateway_cpu, 1)} if gateway_cpu is not None else {})},
+        "stream": "nats" if args.stream else "embedded",
         "setup_s": round(setup_s, 1),
         "stored": stats["store"].get("stored"), "evaluated": stats["rules"].get("evaluated"),
         "all_fixes": fixes,
@@ -522,6 +575,12 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     if label == "postgresql":
         out["copy_rows_per_s"] = copy_rate(url)
     return out
+
+
+def _process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        parts = fh.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _postgres_cpu() -> float:
@@ -581,9 +640,12 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=16, help="unanswered reports per connection")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", default=None, help="directory for the server's cProfile stats")
+    parser.add_argument("--stream", default=None,
+                        help="nats://127.0.0.1:4222: the gateway publishes to JetStream, a worker process stores")
+    parser.add_argument("--role", default="serve", choices=["serve", "gateway", "worker"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "serve":
-        serve(args.profile)
+        serve(args.profile, args.role, args.stream)
         return
     tmp = Path(tempfile.mkdtemp(prefix="zhijiao-bench-ingest-"))
     os.environ.update(_env(tmp, f"sqlite:///{tmp / 'bench.db'}"))
