@@ -336,8 +336,10 @@ class _Machine:
         prev_at, prev_beyond = self.prev_at, self.prev_beyond
         if prev_at is None or not beyond > 0 or t - prev_at > state.settings.crossing_window:
             return t
-        if prev_beyond > 0:  # leaning: beyond the line already, within its accuracy
-            return prev_at
+        if prev_beyond > 0:
+            # leaning: beyond the line already, within its accuracy; not evidence, so it may
+            # date the run but never make up the whole dwell for one violating fix
+            return prev_at if t - prev_at < state.settings.dwell else t
         if not (prev_beyond < 0 and math.isfinite(prev_beyond) and math.isfinite(beyond)):
             return t  # on the line, or far inside (where no distance is kept)
         return prev_at + (t - prev_at) * (-prev_beyond / (beyond - prev_beyond))

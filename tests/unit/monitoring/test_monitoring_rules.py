@@ -224,6 +224,8 @@ def test_a_leaning_fix_just_before_the_run_dates_its_start() -> None:
         [(EventKind.open, T0 + timedelta(seconds=60), T0 + timedelta(seconds=180))]
     # an unsure fix on the inside of the line does not
     assert run(state(), [fix(0, 0), fix(60, 995), fix(120, OUT), fix(180, OUT)]) == []
+    # nor can a leaning fix a whole dwell earlier make one violating fix enough
+    assert run(state(), [fix(0, 0), fix(60, 1005), fix(180, OUT)]) == []
 
 
 def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> None:
