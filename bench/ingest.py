@@ -586,17 +586,14 @@ def _process_cpu(pid: int) -> float:
 def _postgres_cpu() -> float:
     """CPU seconds used so far by the local PostgreSQL server processes (Linux /proc), 0 if unknown."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
     for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if not pid.isdigit():
             continue
         try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)
-            if not fields[0].endswith("(postgres"):
-                continue
-            parts = fields[1].split()
-            total += (int(parts[11]) + int(parts[12])) / tick
+            with open(f"/proc/{pid}/comm") as fh:
+                if fh.read().strip() != "postgres":
+                    continue
+            total += _process_cpu(int(pid))
         except OSError:
             continue
     return total

@@ -290,7 +290,6 @@ class _Connection(asyncio.Protocol):
         self._last_frame = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
         self.closed: asyncio.Future[None] = self._loop.create_future()
-        self._registered = False
 
     # -- connection lifecycle --------------------------------------------------------------------
 
@@ -306,7 +305,6 @@ class _Connection(asyncio.Protocol):
             transport.close()
             return
         gw._connections.add(self)
-        self._registered = True
         gw.count("connections_total")
         transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
         self._last_frame = self._loop.time()
@@ -325,8 +323,7 @@ class _Connection(asyncio.Protocol):
                 timer.cancel()
         if self._step is not None:
             self._step.cancel()
-        if self._registered:
-            self._gw._connections.discard(self)
+        self._gw._connections.discard(self)  # not there if it was refused
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -395,7 +392,7 @@ class _Connection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        pause = self._write_paused or bool(self._frames) or self._eof
+        pause = self._write_paused or bool(self._frames) or self._eof or self._finishing
         if pause and not self._reading_paused:
             self._reading_paused = True
             transport.pause_reading()
@@ -429,12 +426,10 @@ class _Connection(asyncio.Protocol):
     def _finish(self) -> None:
         """Handle nothing more; close once the replies owed are out, or after ``drain_timeout``."""
         self._finishing = True
+        self._update_reading()
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        if not self._reading_paused:
-            self._reading_paused = True
-            transport.pause_reading()
         if not self._pending:
             transport.close()
         else:

@@ -73,21 +73,23 @@ class FixStore:
 
     def _store_postgresql(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]]:
         with self._lock:
-            for attempt in range(2):
-                conn = self._connection(engine)
-                try:
-                    with conn.begin():
-                        return _copy_insert(conn, rows)
-                except DBAPIError as exc:
-                    # Nothing was committed. A connection lost while idle (a database restart) is
-                    # retried once on a fresh one; anything else fails the batch (devices resend).
-                    self._release(broken=True)
-                    if attempt or not exc.connection_invalidated:
-                        raise
-                except BaseException:
-                    self._release(broken=True)
+            try:
+                return self._copy_held(engine, rows)
+            except DBAPIError as exc:
+                # Nothing was committed. A connection lost while idle (a database restart) is
+                # retried once on a fresh one; anything else fails the batch (devices resend).
+                if not exc.connection_invalidated:
                     raise
-        raise AssertionError("unreachable")
+                return self._copy_held(engine, rows)
+
+    def _copy_held(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]]:
+        conn = self._connection(engine)
+        try:
+            with conn.begin():
+                return _copy_insert(conn, rows)
+        except BaseException:
+            self._release(broken=True)
+            raise
 
     def _insert(self, dialect: str):
         module = postgresql if dialect == "postgresql" else sqlite

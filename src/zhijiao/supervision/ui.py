@@ -527,8 +527,6 @@ def findings_dialog(assessment_id: int) -> None:
     _form("调查评估意见", "提交", "findings", build, save)
 
 
-
-
 def termination_dialog(subject_id: int) -> None:
     def build():
         reason = ui.select(labels.TERMINATION_REASON, value="revoked_probation", label="终止原因").props(
