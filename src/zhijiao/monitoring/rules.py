@@ -100,6 +100,8 @@ class RuleSettings(BaseModel):
     compliance_quiet_s: float = Field(3600.0, gt=0, description="silence that ends a compliance alarm")
     crossing_window_s: float = Field(
         120.0, ge=0, description="a run starts at the crossing estimated from the fix before it, if that is this recent")
+    spike_m: float = Field(
+        500.0, gt=0, description="a fix this far off its neighbours, which agree, is a multipath spike")
 
     @cached_property
     def dwell(self) -> timedelta:
@@ -252,15 +254,27 @@ class _Machine:
 
     A run of violating fixes opens an episode once it has lasted the dwell time.  Fixes that
     prove nothing (within their accuracy of the line) neither break the run nor extend the
-    evidence, except that once two fixes have shown the violation, one of them may complete
-    the dwell: otherwise an indoor cell fix at the wrong moment would delay the alarm by a
-    whole reporting interval.  With a dwell, a single violating fix can never open an episode.
+    evidence, except that once the run is *proven* they may complete the dwell: otherwise an
+    indoor cell fix at the wrong moment would delay the alarm by a whole reporting interval.
+    A run is proven by two violating fixes, or by one that another corroborates: it continues
+    the subject's course (it lies where the two fixes before it, moving, put the subject next),
+    or a later fix leaning past the line holds it within its accuracy radius (a cell fix of the
+    same place).  A multipath jump lands anywhere else.  With a dwell, a single violating fix
+    can never open an episode.
+
+    A clear fix ends a run, unless the next fix shows it was a multipath spike (far from both
+    neighbours, which agree with each other): then the run resumes as if it had not come.  A
+    violating spike is taken back the same way.
 
     The dwell counts from the estimated crossing, not from the first violating fix: with the
     fix before it (``prev``, at most ``crossing_window`` older) on the right side of the line,
     the crossing is interpolated between the two by their distances from it; with that fix
     already beyond the line but within its accuracy (``leaning``), the run starts there.
-    Otherwise an alarm would wait up to a whole reporting interval more than the dwell.
+    Otherwise an alarm would wait up to a whole reporting interval more than the dwell.  The
+    way back is estimated alike: a proven run whose crossing back, interpolated between its
+    last violating fix and the clear one after, makes it last the dwell opens its episode with
+    that clear fix (and the episode closes after the hysteresis as usual).  Otherwise a stay of
+    two and a half minutes, seen by two fixes a minute apart, would raise nothing.
 
     A leaning fix is no evidence by itself: it never starts a run, nor counts as one of the two.
     """
@@ -271,16 +285,30 @@ class _Machine:
     last_bad: datetime | None = None
     prev_at: datetime | None = None  # the last fix with a distance from the line, and that distance
     prev_beyond: float = math.nan  # (metres beyond the line; negative: on the right side)
+    prev_accuracy: float = math.inf
+    prev2_at: datetime | None = None  # the one before: prev again if prev turns out a spike
+    prev2_beyond: float = math.nan
+    prev2_accuracy: float = math.inf
+    last_beyond: float = math.nan  # how far past the line the last violating fix was
+    first_bad: datetime | None = None  # the first violating fix of the run
+    last_bad_at: tuple[float, float] = (math.nan, math.nan)  # where the last violating fix was
     bad_fixes: int = 0  # violating fixes in the current run
+    corroborated: bool = False  # a violating fix of the run was corroborated (see the class)
     peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
     episode: Episode | None = None
+    ended: _EndedRun | None = None  # the run the last clear fix ended, in case it was a spike
 
     def copy(self) -> _Machine:
         twin = copy.copy(self)
         if self.episode is not None:
             twin.episode = self.episode.copy()
         return twin
+
+    @property
+    def proven(self) -> bool:
+        """Two violating fixes, or one on the subject's course, show the run is no jump."""
+        return self.bad_fixes >= 2 or self.corroborated
 
     def step(
         self,
@@ -291,11 +319,14 @@ class _Machine:
         measure: float,
         details: Callable[[], dict[str, Any]],
         beyond: float = math.nan,
+        on_course: bool = False,
     ) -> RuleEvent | None:
         """Advance by one fix; ``details`` is called only if an episode opens. ``beyond``: the
-        fix's distance past the line (negative on the right side; NaN where there is none)."""
+        fix's distance past the line (negative on the right side; NaN where there is none);
+        ``on_course``: the fix continues the subject's course (see the class)."""
         t = fix.fix_time
         ep = self.episode
+        self.ended = None
         if verdict is _Verdict.violating:
             self.clear_since = None
             if ep is not None:
@@ -308,17 +339,31 @@ class _Machine:
             silence = t - self.last_bad if self.last_bad is not None else None
             if self.since is None or silence is None or silence > state.settings.lost_contact:
                 self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond), 0, measure
-            self.last_bad = t
+                self.corroborated, self.first_bad = False, t
+            self.last_bad, self.last_beyond, self.last_bad_at = t, beyond, (fix.lat, fix.lon)
             self.bad_fixes += 1
+            self.corroborated = self.corroborated or on_course
             self.peak_m = max(self.peak_m, measure)
             return self._open_if_due(state, t, late, details)
         if verdict is _Verdict.unsure or verdict is _Verdict.leaning:
             # Not evidence either way, even leaning: a cell fix a few metres past the line is a
             # coin toss, and with one multipath jump it would make a false alarm.
-            if ep is None and self.since is not None and self.bad_fixes >= 2:
-                return self._open_if_due(state, t, late, details)
+            if ep is None and self.since is not None:
+                if verdict is _Verdict.leaning and not self.proven:
+                    lat, lon = self.last_bad_at
+                    self.corroborated = geo.haversine_m(lat, lon, fix.lat, fix.lon) <= fix.effective_accuracy_m
+                if self.proven:
+                    return self._open_if_due(state, t, late, details)
             return None
         if verdict is _Verdict.clear:
+            if self.since is not None and ep is None:
+                back = self._crossing_back(state, t, beyond)
+                if back is not None and back - self.since >= self.dwell:
+                    event = self._open_if_due(state, t, late, details)
+                    self.clear_since = back
+                    return event
+                self.ended = _EndedRun(t, self.since, self.first_bad, self.last_bad, self.last_beyond,
+                                       self.bad_fixes, self.corroborated, self.peak_m)
             self.since = None
             if ep is None:
                 return None
@@ -331,6 +376,39 @@ class _Machine:
         self.since = self.clear_since = None
         return self.close(state, t, ended_at=t) if ep is not None else None
 
+    def take_back(self, spikes: tuple[datetime, ...]) -> None:
+        """The fixes at ``spikes`` were multipath spikes: undo what they did to the run."""
+        ended = self.ended
+        if self.episode is None:
+            if self.since is not None and self.first_bad in spikes:
+                self.since = None  # the spikes started it (a later good fix would be the run's last)
+            if ended is not None and ended.at in spikes and self.since is None:
+                self.since, self.last_bad, self.last_beyond = ended.since, ended.last_bad, ended.last_beyond
+                self.first_bad, self.bad_fixes, self.corroborated = ended.first_bad, ended.bad_fixes, ended.corroborated
+                self.peak_m = ended.peak_m
+            elif self.since is not None and self.last_bad in spikes:
+                self.bad_fixes -= 1  # a violating spike at the end of a longer run: no evidence
+        self.ended = None
+        if self.prev_at in spikes:  # nor does a spike place a crossing
+            self.prev_at, self.prev_beyond, self.prev_accuracy = self.prev2_at, self.prev2_beyond, self.prev2_accuracy
+            if self.prev_at in spikes:
+                self.prev_at = None
+
+    def note(self, verdict: _Verdict, t: datetime, beyond: float, accuracy: float, window: timedelta) -> None:
+        """Keep the fix as ``prev``, the reference for the next crossing, if it is a better one.
+
+        A fix within its accuracy of the line (unsure, leaning) places the crossing no better
+        than "around here": a cell fix after a GNSS one, hundreds of metres.  It replaces only
+        a reference that is no more accurate, or too old to be used.  A fix that proves a side
+        always does.
+        """
+        prev_at = self.prev_at
+        if (verdict is _Verdict.unsure or verdict is _Verdict.leaning) and prev_at is not None:
+            if accuracy > self.prev_accuracy and t - prev_at <= window:
+                return
+        self.prev2_at, self.prev2_beyond, self.prev2_accuracy = prev_at, self.prev_beyond, self.prev_accuracy
+        self.prev_at, self.prev_beyond, self.prev_accuracy = t, beyond, accuracy
+
     def _crossing(self, state: SubjectRuleState, t: datetime, beyond: float) -> datetime:
         """Where a new run starts: the crossing, estimated from the fix before when it is recent."""
         prev_at, prev_beyond = self.prev_at, self.prev_beyond
@@ -342,7 +420,25 @@ class _Machine:
             return prev_at if t - prev_at < state.settings.dwell else t
         if not (prev_beyond < 0 and math.isfinite(prev_beyond) and math.isfinite(beyond)):
             return t  # on the line, or far inside (where no distance is kept)
-        return prev_at + (t - prev_at) * (-prev_beyond / (beyond - prev_beyond))
+        crossing = prev_at + (t - prev_at) * (-prev_beyond / (beyond - prev_beyond))
+        # Interpolating assumes an even pace; people arrive and stop (at a bar, a victim's
+        # door), which dates the crossing late.  The pace at which the two fixes before came
+        # towards the line, when they show one, dates it from the other side: take the earlier.
+        prev2_at, prev2_beyond = self.prev2_at, self.prev2_beyond
+        if prev2_at is not None and math.isfinite(prev2_beyond) and prev_at - prev2_at <= state.settings.crossing_window:
+            approach = prev_beyond - prev2_beyond
+            if approach > self.prev_accuracy + self.prev2_accuracy:
+                reach = prev_at + (prev_at - prev2_at) * (-prev_beyond / approach)
+                crossing = max(prev_at, min(crossing, reach))
+        return crossing
+
+    def _crossing_back(self, state: SubjectRuleState, t: datetime, beyond: float) -> datetime | None:
+        """Where a proven run ended, interpolated like its start (None: not known well enough)."""
+        last_bad, last_beyond = self.last_bad, self.last_beyond
+        if (not self.proven or last_bad is None or t - last_bad > state.settings.crossing_window
+                or not (last_beyond > 0 and math.isfinite(last_beyond) and beyond < 0 and math.isfinite(beyond))):
+            return None
+        return last_bad + (t - last_bad) * (last_beyond / (last_beyond - beyond))
 
     def _open_if_due(
         self, state: SubjectRuleState, t: datetime, late: bool, details: Callable[[], dict[str, Any]]
@@ -363,6 +459,17 @@ class _Machine:
         self.clear_since = None
         ep.details.update(extra)
         return state._event(EventKind.close, ep, t, ended_at=ended_at)
+
+
+class _EndedRun(NamedTuple):
+    at: datetime  # the clear fix that ended it
+    since: datetime | None
+    first_bad: datetime | None
+    last_bad: datetime | None
+    last_beyond: float
+    bad_fixes: int
+    corroborated: bool
+    peak_m: float
 
 
 _NO_EVIDENCE = (_Verdict.unsure, math.nan, math.nan)
@@ -387,6 +494,16 @@ class _Anchor(NamedTuple):
     accuracy_m: float
 
 
+_METRES_PER_DEGREE_LAT = 111_000.0  # a course check over a few hundred metres needs no better
+_MOVING_M = 60.0  # a step beyond both accuracies of at least this is moving
+_COURSE_SLACK_M = 100.0  # stopping, turning, changing speed within one interval
+
+
+def _gap_m(a: _Anchor, b: _Anchor) -> float:
+    """Distance beyond both accuracy radii (negative: the two may be the same place)."""
+    return geo.haversine_m(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
+
+
 # --- the state machine --------------------------------------------------------------------------
 
 
@@ -400,6 +517,7 @@ class SubjectRuleState:
     last_contact_at: datetime | None = None  # latest time data reached us
     replay_from: datetime | None = None  # set when an out-of-order fix needs evaluate_window
     _anchor: _Anchor | None = field(default=None, init=False, repr=False)  # last accepted fix
+    _track: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last accepted fixes
     _pending: _Anchor | None = field(default=None, init=False, repr=False)  # last rejected jump
     _machines: dict[AlarmType, _Machine] = field(init=False, repr=False)
     _device_machines: tuple[_Machine, ...] = field(init=False, repr=False)
@@ -462,7 +580,18 @@ class SubjectRuleState:
         self._device_alarms(fix, late, events)
         accuracy = fix.effective_accuracy_m
         usable = self._accept(fix, accuracy)
-        self._position_rules(fix, zones, accuracy, usable, late, events)
+        on_course = False
+        if usable:
+            track = self._track
+            spikes = self._spikes(track)
+            if spikes:
+                for alarm in _PEAK_KEY:
+                    self._machines[alarm].take_back(spikes)
+                # nor are they a reference for the course
+                self._track = tuple(a for a in track if a.at not in spikes)
+            elif len(track) >= 3:
+                on_course = self._on_course(track[-3], track[-2], track[-1])
+        self._position_rules(fix, zones, accuracy, usable, late, events, on_course)
         return events
 
     def tick(self, now: datetime) -> list[RuleEvent]:
@@ -542,6 +671,7 @@ class SubjectRuleState:
         usable: bool,
         late: bool,
         events: list[RuleEvent],
+        on_course: bool = False,
     ) -> None:
         if zones is None or not usable:
             left = excl = _NO_EVIDENCE
@@ -558,11 +688,12 @@ class SubjectRuleState:
             machine = self._machines[alarm]
             # the common case (nothing running, no violation) only notes where the fix was
             if machine.episode is not None or machine.since is not None or verdict is _Verdict.violating:
-                event = machine.step(self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond)
+                event = machine.step(
+                    self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond, on_course)
                 if event is not None:
                     events.append(event)
             if beyond == beyond:  # not NaN
-                machine.prev_at, machine.prev_beyond = t, beyond
+                machine.note(verdict, t, beyond, accuracy, self.settings.crossing_window)
             elif verdict is _Verdict.off:
                 machine.prev_at = None
 
@@ -625,6 +756,7 @@ class SubjectRuleState:
         anchor = self._anchor
         if anchor is None or self._plausible(anchor, here):
             self._anchor, self._pending = here, None
+            self._track = self._track[-3:] + (here,)
             return True
         if self._pending is not None and self._plausible(self._pending, here):
             # The anchor was the odd one out: whatever dwell it started is not evidence, nor is
@@ -633,9 +765,53 @@ class SubjectRuleState:
                 machine = self._machines[alarm]
                 machine.since = machine.prev_at = None
             self._anchor, self._pending = here, None
+            self._track = (here,)
             return True
         self._pending = here
         return False
+
+    def _spikes(self, track: tuple[_Anchor, ...]) -> tuple[datetime, ...]:
+        """The times of the fixes just before the last that were multipath spikes, if any.
+
+        One fix far off both neighbours, which agree with each other; or two in a row, far off
+        those around them and off each other (two jumps rarely land together; a real stop of a
+        minute or two somewhere else shows twice in the same place, and stays evidence).  Only
+        ever takes back what they did to a run (see ``_Machine.take_back``).
+        """
+        spike = self.settings.spike_m
+        c = track[-1]
+        if len(track) >= 3:
+            a, b = track[-3], track[-2]
+            out, back = _gap_m(a, b), _gap_m(b, c)
+            if out >= spike and back >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back):
+                return (b.at,)
+        if len(track) >= 4:
+            a, b1, b2 = track[-4], track[-3], track[-2]
+            out, back = _gap_m(a, b1), _gap_m(b2, c)
+            if (out >= spike and back >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back)
+                    and min(_gap_m(a, b2), _gap_m(b1, c), _gap_m(b1, b2)) >= spike):
+                return (b1.at, b2.at)
+        return ()
+
+    @staticmethod
+    def _on_course(a: _Anchor, b: _Anchor, c: _Anchor) -> bool:
+        """Whether c lies where a → b, moving, puts the subject next (within a turn's slack).
+
+        A multipath jump (hundreds of metres to kilometres in any direction) almost never lands
+        there; a subject driving or walking into a zone does.
+        """
+        step_s, next_s = (b.at - a.at).total_seconds(), (c.at - b.at).total_seconds()
+        if step_s <= 0 or next_s <= 0 or next_s > 2 * step_s:
+            return False
+        k_lat, k_lon = _METRES_PER_DEGREE_LAT, _METRES_PER_DEGREE_LAT * math.cos(math.radians(b.lat))
+        vx, vy = (b.lon - a.lon) * k_lon / step_s, (b.lat - a.lat) * k_lat / step_s
+        stride = math.hypot(vx, vy) * next_s
+        if stride < _MOVING_M + 2 * (a.accuracy_m + b.accuracy_m):
+            # standing still, or a course the fixes' accuracy cannot tell: a jump close by
+            # would look on course
+            return False
+        miss = math.hypot((b.lon - c.lon) * k_lon + vx * next_s, (b.lat - c.lat) * k_lat + vy * next_s)
+        return miss <= a.accuracy_m + b.accuracy_m + c.accuracy_m + _COURSE_SLACK_M + 0.25 * stride
 
     def _plausible(self, a: _Anchor, b: _Anchor) -> bool:
         # The jump must be impossible even after granting both fixes their accuracy radii.

@@ -196,13 +196,21 @@ def test_an_unsure_fix_completes_the_dwell_only_after_two_violating_ones() -> No
     assert run(state(), one_then_cell) == []
 
 
-def test_fixes_leaning_outside_are_no_evidence() -> None:
-    """Cell fixes 200 m beyond the line with 600 m accuracy: a coin toss each, so after one
-    violating fix they never complete the dwell (with a multipath jump as that one fix, they
-    would make a false alarm)."""
+def test_fixes_leaning_outside_are_no_evidence_by_themselves() -> None:
+    """Cell fixes 200 m beyond the line with 600 m accuracy: a coin toss each.  Alone they never
+    make a run, and after one violating fix they complete the dwell only when they hold that
+    fix within their accuracy (the same place): a multipath jump lands kilometres away."""
     cell = {"accuracy": 600.0, "source": FixSource.cell}
-    assert run(state(), [fix(0, 0), fix(30, OUT)] + [fix(s, 1200, **cell) for s in range(90, 900, 60)]) == []
+    leaning = [fix(s, 1200, **cell) for s in range(90, 900, 60)]
     assert run(state(), [fix(0, 0)] + [fix(s, 1200, **cell) for s in range(30, 900, 60)]) == []
+    # a jump 1.4 km beyond the cell fixes (plausible at 156 km/h, and no spike: the cell fixes
+    # are not where the subject was before it either)
+    assert run(state(), [fix(0, 0), fix(60, 2600)] + [fix(s, 1200, **cell) for s in range(120, 900, 60)]) == []
+    events = run(state(), [fix(0, 0), fix(30, OUT)] + leaning)
+    assert [(e.kind, e.alarm_type) for e in events] == [(EventKind.open, AlarmType.left_permitted_area)]
+    # the dwell still counts from the crossing: the first cell fix at 90 s corroborates, the
+    # one at 150 s completes two minutes from the crossing (placed between 0 s and 30 s)
+    assert events[0].fix_time == T0 + timedelta(seconds=150)
 
 
 def test_the_run_starts_at_the_estimated_crossing_only_from_a_recent_fix() -> None:

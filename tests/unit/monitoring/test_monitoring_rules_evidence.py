@@ -1,0 +1,119 @@
+"""Position rules: what counts as evidence of a run, and how its start and end are dated.
+
+The permitted area is a 1 km circle around home; fixes lie east (and north) of home, so a fix
+``east_m`` metres east is ``east_m - 1000`` metres beyond the line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from monitoring_helpers import T0, fix, run, state, walk
+
+from zhijiao.ingestion.fix import FixSource
+from zhijiao.monitoring.rules import AlarmType, EventKind
+
+LEFT = AlarmType.left_permitted_area
+CELL = {"accuracy": 600.0, "source": FixSource.cell}
+
+
+def at(seconds: float):
+    return T0 + timedelta(seconds=seconds)
+
+
+def kinds(events) -> list[tuple[EventKind, object]]:
+    return [(e.kind, e.fix_time) for e in events]
+
+
+def test_a_stay_seen_by_two_fixes_alarms_once_the_way_back_completes_the_dwell() -> None:
+    """Out at 30 s (between 700 m and 1300 m east), back at 150 s (the same way): two minutes
+    outside, though no fix a dwell after the crossing showed it.  The clear fix opens the
+    episode, and the next one closes it, ended at the estimated crossing back."""
+    home = walk(-180, 60, 60, 700)
+    events = run(state(), home + [fix(60, 1300), fix(120, 1300), fix(180, 700), fix(240, 700)])
+    assert kinds(events) == [(EventKind.open, at(180)), (EventKind.close, at(240))]
+    opened, closed = events
+    assert opened.started_at == at(30) and opened.last_at == at(120)
+    assert closed.ended_at == at(150)
+
+
+def test_a_shorter_stay_or_an_unproven_one_raises_nothing() -> None:
+    home = walk(-180, 60, 60, 700)
+    # 100 m out: crossings at 45 s and 135 s, a minute and a half
+    assert run(state(), home + [fix(60, 1100), fix(120, 1100), fix(180, 700)]) == []
+    # one fix out, however far: nothing proves it was no jump
+    assert run(state(), home + [fix(60, 1900), fix(120, 700), fix(180, 700)]) == []
+
+
+def test_a_multipath_spike_back_inside_does_not_end_the_run() -> None:
+    """Outside since ~82 s; at 180 s one fix lands at home, 1.5 km off both neighbours, which
+    agree: a spike.  The run goes on, and the fix at 240 s completes the dwell."""
+    fixes = walk(-120, 120, 60, 700) + [fix(120, 1500), fix(180, 0), fix(240, 1500), fix(300, 1500)]
+    events = run(state(), fixes)
+    assert kinds(events)[:1] == [(EventKind.open, at(240))]
+    assert events[0].started_at == at(82.5)  # between 60 s (300 m inside) and 120 s (500 m out)
+
+
+def test_a_real_return_home_ends_the_run() -> None:
+    """The same, but the subject stays home after 180 s: no spike, the run ended."""
+    fixes = walk(-120, 120, 60, 700) + [fix(120, 1500), fix(180, 0), fix(240, 0), fix(300, 0)]
+    assert run(state(), fixes) == []
+
+
+def test_two_jumps_in_a_row_that_disagree_are_taken_back() -> None:
+    """At home; at 300 s a fix 2 km east, at 360 s one 2 km north (each plausible at 120-170
+    km/h), then home again.  Estimated crossings at 270 s and 390 s would make two minutes
+    outside; two jumps that land 2.8 km apart are not a stay, and raise nothing."""
+    home = walk(0, 300, 60, 0)
+    jumps = [fix(300, 2000), fix(360, 0, north_m=2000)]
+    assert run(state(), home + jumps + walk(420, 900, 60, 0)) == []
+
+
+def test_two_fixes_in_one_place_are_a_stay_not_jumps() -> None:
+    home = walk(0, 300, 60, 0)
+    events = run(state(), home + [fix(300, 2000), fix(360, 2000)] + walk(420, 900, 60, 0))
+    assert kinds(events)[:1] == [(EventKind.open, at(420))]
+
+
+def test_a_fix_on_the_subjects_course_proves_the_run() -> None:
+    """Driving east at 10 m/s, then out of GNSS: the violating fix at 120 s is where the course
+    put it, so cell fixes that prove nothing may complete the dwell (at 240 s, two minutes
+    after the crossing at 100 s), without waiting for the next GNSS fix."""
+    drive = [fix(-60, 0), fix(0, 0), fix(60, 600), fix(120, 1200)]
+    cells = [fix(180, 900, **CELL), fix(240, 900, **CELL), fix(300, 1200)]
+    events = run(state(), drive + cells)
+    assert kinds(events) == [(EventKind.open, at(240))]
+    assert events[0].started_at == at(100)
+
+
+def test_a_fix_off_the_course_is_not_proof() -> None:
+    """The same fixes, but the violating one 1.3 km north of where the course led."""
+    drive = [fix(-60, 0), fix(0, 0), fix(60, 600), fix(120, 1200, north_m=1300)]
+    cells = [fix(180, 900, **CELL), fix(240, 900, **CELL)]
+    assert run(state(), drive + cells) == []
+
+
+def test_a_coarse_fix_near_the_line_does_not_date_the_crossing() -> None:
+    """A cell fix 10 m inside with 500 m accuracy says little about where the line was crossed:
+    the GNSS fix 200 m inside before it does (crossing at 40 s, not 61 s)."""
+    fixes = walk(-120, 60, 60, 800) + [fix(60, 990, accuracy=500.0, source=FixSource.cell)]
+    events = run(state(), fixes + walk(120, 300, 60, 1400))
+    assert events[0].started_at == at(40)
+    assert events[0].fix_time == at(180)
+
+
+def test_the_approach_pace_dates_a_crossing_when_the_subject_slows_down() -> None:
+    """600 m a minute towards the line, then only 300 m past the last fix: interpolating alone
+    puts the crossing at 100 s; the pace of the approach at 80 s; the earlier is taken."""
+    fixes = [fix(-60, 200), fix(0, 200), fix(60, 800), fix(120, 1100), fix(180, 1100), fix(240, 1100)]
+    events = run(state(), fixes)
+    assert events[0].started_at == at(80)
+    assert events[0].fix_time == at(240)  # 160 s after it; at 180 s it was 100 s
+
+
+@pytest.mark.parametrize("pace", [0.0, 100.0])
+def test_no_pace_or_a_slow_one_leaves_the_interpolation(pace: float) -> None:
+    """Standing, or slower than the last leg: the interpolation (100 s) stands."""
+    fixes = [fix(-60, 800 - pace), fix(0, 800 - pace), fix(60, 800), fix(120, 1100), fix(180, 1100), fix(240, 1100)]
+    assert run(state(), fixes)[0].started_at == at(100)
