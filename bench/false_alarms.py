@@ -23,7 +23,9 @@ violation; one that began in a shorter stretch just before, on a winding boundar
 worst detection delay beyond the dwell time (in fix time: when the opening fix was taken,
 against the true moment plus dwell; for a device that was switched off when the violation
 began, against its first fix after, counted as ``silent_starts``), and other alarms (lost
-contact) for information.
+contact) for information.  A violation during which the device was switched off throughout is
+``unobservable`` by position: it is left out of the share, and listed with whether a lost-contact
+alarm covered it.  An alarm's extent is that of its episode (the last of its events).
 
     PYTHONPATH=src python bench/false_alarms.py [--subjects 1000] [--seed 1]
 """
@@ -358,8 +360,10 @@ def main() -> None:
 def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: list[Fix]) -> dict[str, object]:
     # One entry per episode: a replayed batch may report an episode only by its close event.
     episodes: dict[tuple[int, AlarmType, datetime], RuleEvent] = {}
+    last_seen: dict[tuple[int, AlarmType, datetime], datetime] = {}  # over all of its events
     for e in events:
         episodes.setdefault(e.key, e)
+        last_seen[e.key] = max(last_seen.get(e.key, e.last_at), e.last_at)
     opened = list(episodes.values())
     real: dict[tuple[int, AlarmType], list[tuple[float, float]]] = {}
     for s in world.subjects:
@@ -374,11 +378,11 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: 
     false_alarms = 0
     for e in opened:
         if e.alarm_type in POSITION_ALARMS:
-            start, end = local_s(e.started_at), local_s(e.last_at)
+            start, end = local_s(e.started_at), local_s(last_seen[e.key])
             if not any(a - 60 <= end and start <= b + 60 for a, b in real[e.subject_id, e.alarm_type]):
                 false_alarms += 1
     caught, delays, proof_delays, retrospective, missed = 0, [], [], 0, []
-    silent_starts = 0
+    silent_starts, unobservable = 0, []
     by_kind: dict[str, list[float]] = defaultdict(list)
     injected = [s for s in world.subjects if s.injected is not None]
     fix_times = defaultdict(list)
@@ -394,6 +398,13 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: 
         # the delay then counts from its first fix (reported apart, as silent starts).
         times = np.sort(np.array(fix_times[s.sid]))
         k = int(np.searchsorted(times, start))
+        if k == len(times) or times[k] > end:
+            # Switched off throughout: no position rule can see it; lost contact must have.
+            lost = any(e.subject_id == s.sid and e.alarm_type is AlarmType.lost_contact
+                       and local_s(e.started_at) <= end and local_s(last_seen[e.key]) >= start - 3600
+                       for e in opened)
+            unobservable.append({"subject": s.sid, "type": str(s.injected), "lost_contact_alarm": lost})
+            continue
         baseline = start
         if k < len(times) and (k == 0 or times[k] - times[k - 1] > 2 * INTERVAL_S):
             baseline = max(start, float(times[k]) - INTERVAL_S)
@@ -401,7 +412,7 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: 
         hits = [
             e for e in opened
             if e.subject_id == s.sid and e.alarm_type is s.injected
-            and local_s(e.started_at) <= end and local_s(e.last_at) >= start - 60
+            and local_s(e.started_at) <= end and local_s(last_seen[e.key]) >= start - 60
         ]
         if hits:
             first = min(hits, key=lambda e: e.confirmed_at)
@@ -429,7 +440,8 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: 
         "false_alarms": false_alarms,
         "target_false_alarms_per_subject_day": 0.05,
         "injected_violations": len(injected),
-        "share_caught": round(caught / len(injected), 3),
+        "share_caught": round(caught / (len(injected) - len(unobservable)), 3),
+        "unobservable": unobservable,
         "caught_retrospectively": retrospective,
         "silent_starts": silent_starts,
         "missed": missed,

@@ -53,7 +53,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhijiao.core import clock, geo
-from zhijiao.ingestion.fix import Fix
+from zhijiao.ingestion.fix import Fix, FixSource
 from zhijiao.monitoring.geofence import FixZones
 
 
@@ -256,11 +256,12 @@ class _Machine:
     prove nothing (within their accuracy of the line) neither break the run nor extend the
     evidence, except that once the run is *proven* they may complete the dwell: otherwise an
     indoor cell fix at the wrong moment would delay the alarm by a whole reporting interval.
-    A run is proven by two violating fixes, or by one that another corroborates: it continues
-    the subject's course (it lies where the two fixes before it, moving, put the subject next),
-    or a later fix leaning past the line holds it within its accuracy radius (a cell fix of the
-    same place).  A multipath jump lands anywhere else.  With a dwell, a single violating fix
-    can never open an episode.
+    A run is *proven* by a violating fix that something corroborates: it continues the
+    subject's course (it lies where the two fixes before it, moving, put the subject next), or
+    the violating fix before it was at the same place, or a later cell or Wi-Fi fix leaning past
+    the line holds it (a GNSS fix) within its accuracy radius; or by three violating fixes.  A
+    multipath jump lands anywhere else, and two in a row seldom together.  With a dwell, a
+    single violating fix can never open an episode.
 
     A clear fix ends a run, unless the next fix shows it was a multipath spike (far from both
     neighbours, which agree with each other): then the run resumes as if it had not come.  A
@@ -291,7 +292,8 @@ class _Machine:
     prev2_accuracy: float = math.inf
     last_beyond: float = math.nan  # how far past the line the last violating fix was
     first_bad: datetime | None = None  # the first violating fix of the run
-    last_bad_at: tuple[float, float] = (math.nan, math.nan)  # where the last violating fix was
+    last_bad_at: tuple[float, float, float, bool] = (math.nan, math.nan, math.nan, False)  # where the
+    # last violating fix was, its accuracy, and whether it was GNSS
     bad_fixes: int = 0  # violating fixes in the current run
     corroborated: bool = False  # a violating fix of the run was corroborated (see the class)
     peak_m: float = -math.inf  # worst distance of the current run
@@ -307,8 +309,8 @@ class _Machine:
 
     @property
     def proven(self) -> bool:
-        """Two violating fixes, or one on the subject's course, show the run is no jump."""
-        return self.bad_fixes >= 2 or self.corroborated
+        """Whether the run is more than multipath jumps (see the class)."""
+        return self.corroborated or self.bad_fixes >= 3
 
     def step(
         self,
@@ -340,17 +342,25 @@ class _Machine:
             if self.since is None or silence is None or silence > state.settings.lost_contact:
                 self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond), 0, measure
                 self.corroborated, self.first_bad = False, t
-            self.last_bad, self.last_beyond, self.last_bad_at = t, beyond, (fix.lat, fix.lon)
+            accuracy = fix.effective_accuracy_m
+            agrees = on_course
+            if self.bad_fixes == 1 and not agrees:
+                lat, lon, before, _ = self.last_bad_at
+                agrees = geo.haversine_m(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
+            self.last_bad, self.last_beyond = t, beyond
+            self.last_bad_at = (fix.lat, fix.lon, accuracy, fix.source is FixSource.gnss)
             self.bad_fixes += 1
-            self.corroborated = self.corroborated or on_course
+            self.corroborated = self.corroborated or agrees
             self.peak_m = max(self.peak_m, measure)
-            return self._open_if_due(state, t, late, details)
+            # (a device's own alarm has no dwell: the device has decided, nothing to prove)
+            return self._open_if_due(state, t, late, details) if self.proven or not self.dwell else None
         if verdict is _Verdict.unsure or verdict is _Verdict.leaning:
             # Not evidence either way, even leaning: a cell fix a few metres past the line is a
             # coin toss, and with one multipath jump it would make a false alarm.
             if ep is None and self.since is not None:
-                if verdict is _Verdict.leaning and not self.proven:
-                    lat, lon = self.last_bad_at
+                lat, lon, _, gnss = self.last_bad_at
+                if verdict is _Verdict.leaning and gnss and fix.source is not FixSource.gnss and not self.proven:
+                    # another way of measuring (two cell fixes share the tower's error)
                     self.corroborated = geo.haversine_m(lat, lon, fix.lat, fix.lon) <= fix.effective_accuracy_m
                 if self.proven:
                     return self._open_if_due(state, t, late, details)
@@ -589,8 +599,9 @@ class SubjectRuleState:
                     self._machines[alarm].take_back(spikes)
                 # nor are they a reference for the course
                 self._track = tuple(a for a in track if a.at not in spikes)
-            elif len(track) >= 3:
-                on_course = self._on_course(track[-3], track[-2], track[-1])
+            elif len(track) >= 4:
+                # a course held for two steps: one jump makes no course for the next fix to be on
+                on_course = self._on_course(*track[-4:-1]) and self._on_course(*track[-3:])
         self._position_rules(fix, zones, accuracy, usable, late, events, on_course)
         return events
 
@@ -692,6 +703,8 @@ class SubjectRuleState:
                     self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond, on_course)
                 if event is not None:
                     events.append(event)
+                if alarm is AlarmType.night_absence and machine.first_bad == t and machine.since is not None:
+                    self._date_night_run(machine, fix)
             if beyond == beyond:  # not NaN
                 machine.note(verdict, t, beyond, accuracy, self.settings.crossing_window)
             elif verdict is _Verdict.off:
@@ -729,7 +742,11 @@ class SubjectRuleState:
         start, end = self.settings.night_minutes
         at_night = start <= minute or minute < end if start > end else start <= minute < end
         if not at_night:
-            return _Verdict.off, math.nan, math.nan  # the night is over: the episode ends
+            # The night is over (the episode ends), or yet to come: in its last minutes, where
+            # the fix lies dates a run that starts with the night (see _position_rules).
+            if usable and 0 < (start - minute) % 1440 <= self.settings.crossing_window_s / 60 + 1:
+                return _Verdict.off, math.nan, geo.haversine_m(home[0], home[1], fix.lat, fix.lon) - self.settings.night_radius_m
+            return _Verdict.off, math.nan, math.nan
         if not usable:
             return _Verdict.unsure, math.nan, math.nan
         away = geo.haversine_m(home[0], home[1], fix.lat, fix.lon)
@@ -741,6 +758,26 @@ class SubjectRuleState:
         if away - accuracy <= radius:
             return (_Verdict.leaning if away > radius else _Verdict.unsure), away, away - radius
         return _Verdict.violating, away, away - radius
+
+    def _date_night_run(self, machine: _Machine, fix: Fix) -> None:
+        """A night-absence run starts no earlier than the night; and when the fix before it, in
+        the last minutes of the day, was surely away, at the night's start: already absent."""
+        began = self._night_began(fix)
+        prev_at = machine.prev_at
+        if (prev_at is not None and prev_at < began and machine.prev_beyond > machine.prev_accuracy
+                and fix.fix_time - prev_at <= self.settings.crossing_window):
+            machine.since = began
+        else:
+            machine.since = max(machine.since or began, began)
+
+    def _night_began(self, fix: Fix) -> datetime:
+        """When the night that ``fix`` falls in began (aware, UTC)."""
+        local = fix.fix_time.astimezone(clock.SHANGHAI)
+        start = self.settings.night_start
+        began = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+        if began > local:
+            began -= timedelta(days=1)
+        return began.astimezone(fix.fix_time.tzinfo)
 
     # noise ---------------------------------------------------------------------------------------
 

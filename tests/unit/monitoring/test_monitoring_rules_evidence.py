@@ -6,11 +6,12 @@ The permitted area is a 1 km circle around home; fixes lie east (and north) of h
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from monitoring_helpers import T0, fix, run, state, walk
+from monitoring_helpers import HOME, T0, fix, run, state, walk
 
+from zhijiao.core.clock import SHANGHAI
 from zhijiao.ingestion.fix import FixSource
 from zhijiao.monitoring.rules import AlarmType, EventKind
 
@@ -80,7 +81,7 @@ def test_a_fix_on_the_subjects_course_proves_the_run() -> None:
     """Driving east at 10 m/s, then out of GNSS: the violating fix at 120 s is where the course
     put it, so cell fixes that prove nothing may complete the dwell (at 240 s, two minutes
     after the crossing at 100 s), without waiting for the next GNSS fix."""
-    drive = [fix(-60, 0), fix(0, 0), fix(60, 600), fix(120, 1200)]
+    drive = [fix(-60, -600), fix(0, 0), fix(60, 600), fix(120, 1200)]
     cells = [fix(180, 900, **CELL), fix(240, 900, **CELL), fix(300, 1200)]
     events = run(state(), drive + cells)
     assert kinds(events) == [(EventKind.open, at(240))]
@@ -88,8 +89,12 @@ def test_a_fix_on_the_subjects_course_proves_the_run() -> None:
 
 
 def test_a_fix_off_the_course_is_not_proof() -> None:
-    """The same fixes, but the violating one 1.3 km north of where the course led."""
-    drive = [fix(-60, 0), fix(0, 0), fix(60, 600), fix(120, 1200, north_m=1300)]
+    """The same fixes, but the violating one 1.3 km north of where the course led; or a course
+    of one step only (standing, then 600 m: that step may itself be a jump)."""
+    drive = [fix(-60, -600), fix(0, 0), fix(60, 600), fix(120, 1200, north_m=1300)]
+    cells = [fix(180, 900, **CELL), fix(240, 900, **CELL)]
+    assert run(state(), drive + cells) == []
+    drive = [fix(-60, 0), fix(0, 0), fix(60, 600), fix(120, 1200)]
     cells = [fix(180, 900, **CELL), fix(240, 900, **CELL)]
     assert run(state(), drive + cells) == []
 
@@ -117,3 +122,23 @@ def test_no_pace_or_a_slow_one_leaves_the_interpolation(pace: float) -> None:
     """Standing, or slower than the last leg: the interpolation (100 s) stands."""
     fixes = [fix(-60, 800 - pace), fix(0, 800 - pace), fix(60, 800), fix(120, 1100), fix(180, 1100), fix(240, 1100)]
     assert run(state(), fixes)[0].started_at == at(100)
+
+
+def test_away_when_the_night_begins_counts_from_the_night() -> None:
+    """Two kilometres from home at 21:59 and after: absent from 22:00, so the fix at 22:02:30
+    (with one before it at the same place) completes the dwell."""
+    evening = datetime(2026, 3, 2, 21, 57, 30, tzinfo=SHANGHAI)
+    fixes = [fix(s, 2000, start=evening) for s in range(0, 600, 60)]
+    events = [e for e in run(state(home=HOME), fixes) if e.alarm_type is AlarmType.night_absence]
+    assert kinds(events) == [(EventKind.open, evening + timedelta(seconds=300))]
+    assert events[0].started_at == datetime(2026, 3, 2, 22, 0, tzinfo=SHANGHAI)
+
+
+def test_two_violating_fixes_far_apart_prove_nothing_until_a_third() -> None:
+    """Two fixes out, two minutes apart and 2.8 km from each other, off any course: they could
+    be two jumps, so the dwell (complete at the second, from the crossing at ~270 s) waits for a
+    third that agrees."""
+    home = walk(0, 300, 60, 0)
+    assert run(state(), home + [fix(300, 2000), fix(420, 0, north_m=2000)]) == []
+    events = run(state(), home + [fix(300, 2000), fix(420, 0, north_m=2000), fix(480, 0, north_m=2000)])
+    assert kinds(events) == [(EventKind.open, at(480))]
