@@ -321,11 +321,11 @@ class _Machine:
         measure: float,
         details: Callable[[], dict[str, Any]],
         beyond: float = math.nan,
-        on_course: bool = False,
+        on_course: Callable[[], bool] | None = None,
     ) -> RuleEvent | None:
         """Advance by one fix; ``details`` is called only if an episode opens. ``beyond``: the
         fix's distance past the line (negative on the right side; NaN where there is none);
-        ``on_course``: the fix continues the subject's course (see the class)."""
+        ``on_course()``: whether the fix continues the subject's course (see the class)."""
         t = fix.fix_time
         ep = self.episode
         self.ended = None
@@ -343,7 +343,7 @@ class _Machine:
                 self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond), 0, measure
                 self.corroborated, self.first_bad = False, t
             accuracy = fix.effective_accuracy_m
-            agrees = on_course
+            agrees = self.corroborated or (on_course is not None and on_course())
             if self.bad_fixes == 1 and not agrees:
                 lat, lon, before, _ = self.last_bad_at
                 agrees = geo.haversine_m(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
@@ -510,8 +510,18 @@ _COURSE_SLACK_M = 100.0  # stopping, turning, changing speed within one interval
 
 
 def _gap_m(a: _Anchor, b: _Anchor) -> float:
-    """Distance beyond both accuracy radii (negative: the two may be the same place)."""
-    return geo.haversine_m(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
+    """Distance beyond both accuracy radii (negative: the two may be the same place).  Planar:
+    within 0.1 % of the great circle over the tens of kilometres a reporting interval can span
+    (what speed and spike checks look at), at a fraction of haversine's cost."""
+    dx = (b.lon - a.lon) * _METRES_PER_DEGREE_LAT * math.cos(math.radians(a.lat))
+    return math.hypot(dx, (b.lat - a.lat) * _METRES_PER_DEGREE_LAT) - a.accuracy_m - b.accuracy_m
+
+
+def _not_on_course() -> bool:
+    return False
+
+
+_NOT_ON_COURSE = _not_on_course
 
 
 # --- the state machine --------------------------------------------------------------------------
@@ -590,7 +600,6 @@ class SubjectRuleState:
         self._device_alarms(fix, late, events)
         accuracy = fix.effective_accuracy_m
         usable = self._accept(fix, accuracy)
-        on_course = False
         if usable:
             track = self._track
             spikes = self._spikes(track)
@@ -599,11 +608,14 @@ class SubjectRuleState:
                     self._machines[alarm].take_back(spikes)
                 # nor are they a reference for the course
                 self._track = tuple(a for a in track if a.at not in spikes)
-            elif len(track) >= 4:
-                # a course held for two steps: one jump makes no course for the next fix to be on
-                on_course = self._on_course(*track[-4:-1]) and self._on_course(*track[-3:])
-        self._position_rules(fix, zones, accuracy, usable, late, events, on_course)
+        self._position_rules(fix, zones, accuracy, usable, late, events)
         return events
+
+    def _on_course_now(self) -> bool:
+        """Whether the last accepted fix continues a course held for two steps before it (one
+        jump makes no course for the next fix to be on).  Asked only of a violating fix."""
+        track = self._track
+        return len(track) >= 4 and self._on_course(*track[-4:-1]) and self._on_course(*track[-3:])
 
     def tick(self, now: datetime) -> list[RuleEvent]:
         """Time passing without data: lost contact opens, a quiet compliance alarm closes."""
@@ -682,7 +694,6 @@ class SubjectRuleState:
         usable: bool,
         late: bool,
         events: list[RuleEvent],
-        on_course: bool = False,
     ) -> None:
         if zones is None or not usable:
             left = excl = _NO_EVIDENCE
@@ -700,7 +711,8 @@ class SubjectRuleState:
             # the common case (nothing running, no violation) only notes where the fix was
             if machine.episode is not None or machine.since is not None or verdict is _Verdict.violating:
                 event = machine.step(
-                    self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond, on_course)
+                    self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond,
+                    self._on_course_now if usable else _NOT_ON_COURSE)
                 if event is not None:
                     events.append(event)
                 if alarm is AlarmType.night_absence and machine.first_bad == t and machine.since is not None:
@@ -815,19 +827,23 @@ class SubjectRuleState:
         minute or two somewhere else shows twice in the same place, and stays evidence).  Only
         ever takes back what they did to a run (see ``_Machine.take_back``).
         """
+        if len(track) < 3:
+            return ()
         spike = self.settings.spike_m
-        c = track[-1]
-        if len(track) >= 3:
-            a, b = track[-3], track[-2]
-            out, back = _gap_m(a, b), _gap_m(b, c)
-            if out >= spike and back >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back):
-                return (b.at,)
+        c, b = track[-1], track[-2]
+        back = _gap_m(b, c)
+        if back < spike:
+            return ()  # the usual fix: close to the one before
+        a = track[-3]
+        out = _gap_m(a, b)
+        if out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back):
+            return (b.at,)
         if len(track) >= 4:
-            a, b1, b2 = track[-4], track[-3], track[-2]
-            out, back = _gap_m(a, b1), _gap_m(b2, c)
-            if (out >= spike and back >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back)
-                    and min(_gap_m(a, b2), _gap_m(b1, c), _gap_m(b1, b2)) >= spike):
-                return (b1.at, b2.at)
+            a, b1 = track[-4], a
+            out = _gap_m(a, b1)
+            if (out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back)
+                    and min(_gap_m(a, b), _gap_m(b1, c), _gap_m(b1, b)) >= spike):
+                return (b1.at, b.at)
         return ()
 
     @staticmethod
@@ -852,7 +868,7 @@ class SubjectRuleState:
 
     def _plausible(self, a: _Anchor, b: _Anchor) -> bool:
         # The jump must be impossible even after granting both fixes their accuracy radii.
-        slack = geo.haversine_m(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
+        slack = _gap_m(a, b)
         if slack <= 0.0:
             return True
         seconds = (b.at - a.at).total_seconds()
