@@ -334,16 +334,12 @@ class Pipeline:
     """The FixSink of every input: ``await submit(fixes)`` returns once they are committed."""
 
     def __init__(self, directory: Directory | None = None, *, rules: RulesEngine | None = None,
-                 tick_every: float = 30.0, escalate_every: float = 60.0, linger_s: float = 0.025) -> None:
+                 tick_every: float = 30.0, escalate_every: float = 60.0) -> None:
         self.directory = directory or Directory()
         self.store = FixStore(self.directory)
         self.rules = rules or RulesEngine()
         self.rules.profile_of = self._profile_of
         self.tick_every, self.escalate_every = tick_every, escalate_every
-        # The rules pass has a fixed cost per batch (one vectorised zone classification, one
-        # session, one positions event), so it waits this long for more fixes: alarms come a few
-        # milliseconds later, but under load the rules stage costs about half the CPU per fix.
-        self.linger_s = linger_s
         self._queue: asyncio.Queue[list[Fix] | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self.latency_s: collections.deque[float] = collections.deque(maxlen=100_000)  # receipt → rules done
@@ -409,9 +405,6 @@ class Pipeline:
             batch = await self._queue.get()
             if batch is None:
                 return
-            self._busy = True  # from here: drain() must wait for this batch, lingering included
-            if self.linger_s > 0:
-                await asyncio.sleep(self.linger_s)
             # Merge what queued up meanwhile: one rules pass and one commit for all of it.
             while not self._queue.empty():
                 more = self._queue.get_nowait()
@@ -419,6 +412,7 @@ class Pipeline:
                     self._queue.put_nowait(None)
                     break
                 batch.extend(more)
+            self._busy = True
             try:
                 await asyncio.to_thread(self._process, batch)
             except Exception:  # noqa: BLE001 - keep the pipeline alive; the fixes are stored
