@@ -26,8 +26,14 @@ Alarm types (glossary names):
 
 Noise: a fix less accurate than ``max_accuracy_m``, or one that would need more than
 ``max_speed_kmh`` from the last accepted fix, is kept (the caller stores every fix) but neither
-starts nor ends a position-based episode.  Hysteresis: an episode closes only after the subject
-has been back in order for ``hysteresis_s``.
+starts nor ends a position-based episode.  A fix proves a side of a line only when it is more
+than its accuracy radius past it.  A run of violating fixes must be *proven* before its dwell
+can open an episode: a multipath jump (a GNSS fix kilometres off that still reports 10-30 m)
+is the usual false alarm, so one violating fix needs corroboration (the subject's course, the
+same place seen again, a cell fix there) and a fix far off neighbours that agree (a spike,
+``spike_m``) is taken back.  The dwell is measured between crossings estimated from the fixes
+either side of the line (see :class:`_Machine`).  Hysteresis: an episode closes only after the
+subject has been back in order for ``hysteresis_s``.
 
 Late data: a fix is *late* when it was backfilled (JT/T 808 0x0704 补传) or received more than
 ``late_after_s`` after its fix time.  An episode opened by a late fix is ``retrospective``.  A
