@@ -63,6 +63,10 @@ class EventBus:
         for fn in callbacks:
             fn(payload)
 
+    def listened(self, topic: str) -> bool:
+        """Whether anyone subscribed to ``topic``: a publisher may skip building a payload."""
+        return bool(self._subs.get(topic) or self._callbacks.get(topic))
+
     def subscribe(self, topic: str, maxsize: int = 10_000) -> Subscription:
         """Subscribe from a running event loop; call ``close()`` when done."""
         sub = Subscription(self, topic, maxsize)
@@ -97,6 +101,10 @@ def publish(topic: str, payload: Payload) -> None:
 
 def subscribe(topic: str, maxsize: int = 10_000) -> Subscription:
     return bus.subscribe(topic, maxsize)
+
+
+def listened(topic: str) -> bool:
+    return bus.listened(topic)
 
 
 def on(topic: str, fn: Callable[[Payload], None]) -> Callable[[], None]:

@@ -430,8 +430,11 @@ class Pipeline:
             if f.received_at is not None:
                 self.latency_s.append(done - f.received_at.timestamp())
         self.processed += len(batch)
+        if not events.listened(POSITIONS_TOPIC):
+            return  # no live map in this process (a gateway or worker alone): nothing to build
+        # "t" as epoch seconds: a sixth of an ISO string's cost, for every fix
         events.publish(POSITIONS_TOPIC, {"fixes": [
-            {"subject_id": f.subject_id, "device_id": f.device_id, "t": f.fix_time.isoformat(), "lat": f.lat,
+            {"subject_id": f.subject_id, "device_id": f.device_id, "t": f.fix_time.timestamp(), "lat": f.lat,
              "lon": f.lon, "acc": f.effective_accuracy_m, "flags": f.extras.get("flags", 0),
              "battery": f.battery_pct} for f in batch if f.subject_id is not None]})
 

@@ -169,3 +169,29 @@ def test_an_approved_leave_suspends_the_area_rule(client, setup):
     asyncio.run(_run(scenario))
     assert _count(db, FixRecord) == 4
     assert _count(db, Alarm) == 0
+
+
+def test_positions_reach_a_live_map_listener_as_epoch_times(setup):
+    """The command center's live map hears every evaluated fix (its time in epoch seconds); a
+    process where nobody listens builds nothing, and stores and evaluates all the same."""
+    now = clock.now().replace(microsecond=0)
+    heard: list[dict] = []
+
+    async def scenario(c: Jt808Client, ing: Ingestion):
+        reg = await c.register()
+        assert (await c.authenticate(reg.auth_code)).result == 0
+        assert (await c.send_location(_report(INSIDE, now - timedelta(minutes=2)))).result == 0
+        await ing.pipeline.drain()
+        off = events.on("positions", heard.append)
+        try:
+            assert (await c.send_location(_report(INSIDE, now - timedelta(minutes=1)))).result == 0
+            await ing.pipeline.drain()
+        finally:
+            off()
+
+    asyncio.run(_run(scenario))
+    fixes = [fx for payload in heard for fx in payload["fixes"]]
+    assert [(fx["subject_id"], fx["t"]) for fx in fixes] == [
+        (setup["subject"].id, (now - timedelta(minutes=1)).timestamp())]
+    assert fixes[0]["lat"] == pytest.approx(INSIDE[0], abs=1e-5) and fixes[0]["device_id"] == setup["device"]["id"]
+    assert _count(setup["db"], FixRecord) == 2
