@@ -297,6 +297,7 @@ class _Machine:
     prev2_beyond: float = math.nan
     prev2_accuracy: float = math.inf
     last_beyond: float = math.nan  # how far past the line the last violating fix was
+    last_details: Mapping[str, Any] = field(default_factory=dict)  # what an episode opened by it would say
     first_bad: datetime | None = None  # the first violating fix of the run
     last_bad_at: tuple[float, float, float, bool] = (math.nan, math.nan, math.nan, False)  # where the
     # last violating fix was, its accuracy, and whether it was GNSS
@@ -353,7 +354,9 @@ class _Machine:
             if self.bad_fixes == 1 and not agrees:
                 lat, lon, before, _ = self.last_bad_at
                 agrees = geo.haversine_m(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
-            self.last_bad, self.last_beyond = t, beyond
+            # taken now (a few fixes before an episode opens): holding the callable would keep
+            # the whole batch's zone classification alive in every machine that ever saw a run
+            self.last_bad, self.last_beyond, self.last_details = t, beyond, details()
             self.last_bad_at = (fix.lat, fix.lon, accuracy, fix.source is FixSource.gnss)
             self.bad_fixes += 1
             self.corroborated = self.corroborated or agrees
@@ -375,7 +378,8 @@ class _Machine:
             if self.since is not None and ep is None:
                 back = self._crossing_back(state, t, beyond)
                 if back is not None and back - self.since >= self.dwell:
-                    event = self._open_if_due(state, t, late, details)
+                    # the zones are those the subject was in, not those of the fix back
+                    event = self._open_if_due(state, t, late, partial(dict, self.last_details))
                     self.clear_since = back
                     return event
                 self.ended = _EndedRun(t, self.since, self.first_bad, self.last_bad, self.last_beyond,

@@ -36,6 +36,7 @@ def test_a_stay_seen_by_two_fixes_alarms_once_the_way_back_completes_the_dwell()
     assert kinds(events) == [(EventKind.open, at(180)), (EventKind.close, at(240))]
     opened, closed = events
     assert opened.started_at == at(30) and opened.last_at == at(120)
+    assert opened.details["zones"] == ["area"] and opened.details["max_outside_m"] == pytest.approx(300, abs=1)
     assert closed.ended_at == at(150)
 
 
