@@ -449,6 +449,7 @@ def score(world: World, events: list[RuleEvent], settings: RuleSettings, fixes: 
         "median_delay_beyond_dwell_s": round(float(np.median(delays)), 1) if delays else None,
         "max_delay_beyond_dwell_s_by_kind": {k: round(max(v), 1) for k, v in sorted(by_kind.items())},
         "target_max_delay_s": 60,
+        "delays_over_target": sum(d > 60 for d in delays),
         "max_wait_beyond_dwell_from_estimated_crossing_s": round(max(proof_delays), 1) if proof_delays else None,
         "unplanned_real_violations": unplanned,
         "other_alarms_opened": dict(other),
