@@ -832,7 +832,8 @@ class SubjectRuleState:
     def _spikes(self, track: tuple[_Anchor, ...]) -> tuple[datetime, ...]:
         """The times of the fixes just before the last that were multipath spikes, if any.
 
-        One fix far off both neighbours, which agree with each other; or two in a row, far off
+        One fix far off both neighbours, which agree with each other (or, moving, the one after
+        lies on the course of those before); or two in a row, far off
         those around them and off each other (two jumps rarely land together; a real stop of a
         minute or two somewhere else shows twice in the same place, and stays evidence).  Only
         ever takes back what they did to a run (see ``_Machine.take_back``).
@@ -848,11 +849,17 @@ class SubjectRuleState:
         out = _gap_m(a, b)
         if out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back):
             return (b.at,)
+        if out >= spike and len(track) >= 4:
+            # moving: c is where the course before b leads, and b is off it
+            a0 = track[-4]
+            if self._on_course(a0, a, c) and not self._on_course(a0, a, b):
+                return (b.at,)
         if len(track) >= 4:
             a, b1 = track[-4], a
             out = _gap_m(a, b1)
             if (out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back)
-                    and min(_gap_m(a, b), _gap_m(b1, c), _gap_m(b1, b)) >= spike):
+                    and min(_gap_m(a, b), _gap_m(b1, c), _gap_m(b1, b)) >= spike
+                    and not self._on_course(a, b1, b)):  # a drive out and back is no pair of jumps
                 return (b1.at, b.at)
         return ()
 

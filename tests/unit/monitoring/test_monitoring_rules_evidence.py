@@ -143,3 +143,13 @@ def test_two_violating_fixes_far_apart_prove_nothing_until_a_third() -> None:
     assert run(state(), home + [fix(300, 2000), fix(420, 0, north_m=2000)]) == []
     events = run(state(), home + [fix(300, 2000), fix(420, 0, north_m=2000), fix(480, 0, north_m=2000)])
     assert kinds(events) == [(EventKind.open, at(480))]
+
+
+def test_a_spike_during_a_drive_does_not_end_the_run() -> None:
+    """Driving east at 20 m/s from 60 s, out since 100 s; at 180 s one fix lands back home
+    (a spike at home: the fix after it is where the course leads), so the run goes on and the fix at
+    240 s, two minutes and more after the crossing, opens the episode."""
+    drive = [fix(-60, -600), fix(0, 0), fix(60, 600), fix(120, 1200)]
+    events = run(state(), drive + [fix(180, 0), fix(240, 2400), fix(300, 3000)])
+    assert kinds(events)[:1] == [(EventKind.open, at(240))]
+    assert events[0].started_at == at(100)
