@@ -353,7 +353,7 @@ class _Machine:
             agrees = self.corroborated or (on_course is not None and on_course())
             if self.bad_fixes == 1 and not agrees:
                 lat, lon, before, _ = self.last_bad_at
-                agrees = geo.haversine_m(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
+                agrees = _metres(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
             # taken now (a few fixes before an episode opens): holding the callable would keep
             # the whole batch's zone classification alive in every machine that ever saw a run
             self.last_bad, self.last_beyond, self.last_details = t, beyond, details()
@@ -370,7 +370,7 @@ class _Machine:
                 lat, lon, _, gnss = self.last_bad_at
                 if verdict is _Verdict.leaning and gnss and fix.source is not FixSource.gnss and not self.proven:
                     # another way of measuring (two cell fixes share the tower's error)
-                    self.corroborated = geo.haversine_m(lat, lon, fix.lat, fix.lon) <= fix.effective_accuracy_m
+                    self.corroborated = _metres(lat, lon, fix.lat, fix.lon) <= fix.effective_accuracy_m
                 if self.proven:
                     return self._open_if_due(state, t, late, details)
             return None
@@ -514,24 +514,22 @@ class _Anchor(NamedTuple):
     accuracy_m: float
 
 
-_METRES_PER_DEGREE_LAT = 111_000.0  # a course check over a few hundred metres needs no better
+_METRES_PER_DEGREE_LAT = 111_000.0  # planar distances within a reporting interval need no better
 _MOVING_M = 60.0  # a step beyond both accuracies of at least this is moving
 _COURSE_SLACK_M = 100.0  # stopping, turning, changing speed within one interval
 
 
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Planar distance: within 0.1 % of the great circle over the tens of kilometres a reporting
+    interval can span (what the speed, spike and evidence checks look at), at a fraction of
+    haversine's cost on every fix."""
+    dx = (lon2 - lon1) * _METRES_PER_DEGREE_LAT * math.cos(math.radians(lat1))
+    return math.hypot(dx, (lat2 - lat1) * _METRES_PER_DEGREE_LAT)
+
+
 def _gap_m(a: _Anchor, b: _Anchor) -> float:
-    """Distance beyond both accuracy radii (negative: the two may be the same place).  Planar:
-    within 0.1 % of the great circle over the tens of kilometres a reporting interval can span
-    (what speed and spike checks look at), at a fraction of haversine's cost."""
-    dx = (b.lon - a.lon) * _METRES_PER_DEGREE_LAT * math.cos(math.radians(a.lat))
-    return math.hypot(dx, (b.lat - a.lat) * _METRES_PER_DEGREE_LAT) - a.accuracy_m - b.accuracy_m
-
-
-def _not_on_course() -> bool:
-    return False
-
-
-_NOT_ON_COURSE = _not_on_course
+    """Distance beyond both accuracy radii (negative: the two may be the same place)."""
+    return _metres(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
 
 
 # --- the state machine --------------------------------------------------------------------------
@@ -722,7 +720,7 @@ class SubjectRuleState:
             if machine.episode is not None or machine.since is not None or verdict is _Verdict.violating:
                 event = machine.step(
                     self, verdict, fix, late, measure, partial(_zone_details, zones, alarm), beyond,
-                    self._on_course_now if usable else _NOT_ON_COURSE)
+                    self._on_course_now if usable else None)
                 if event is not None:
                     events.append(event)
                 if alarm is AlarmType.night_absence and machine.first_bad == t and machine.since is not None:
@@ -833,10 +831,10 @@ class SubjectRuleState:
         """The times of the fixes just before the last that were multipath spikes, if any.
 
         One fix far off both neighbours, which agree with each other (or, moving, the one after
-        lies on the course of those before); or two in a row, far off
-        those around them and off each other (two jumps rarely land together; a real stop of a
-        minute or two somewhere else shows twice in the same place, and stays evidence).  Only
-        ever takes back what they did to a run (see ``_Machine.take_back``).
+        lies on the course of those before); or two in a row, far off those around them and off
+        each other (two jumps rarely land together; a real stop of a minute or two somewhere else
+        shows twice in the same place, and stays evidence).  Only ever takes back what they did
+        to a run (see ``_Machine.take_back``).
         """
         if len(track) < 3:
             return ()
