@@ -263,27 +263,30 @@ class _Machine:
     evidence, except that once the run is *proven* they may complete the dwell: otherwise an
     indoor cell fix at the wrong moment would delay the alarm by a whole reporting interval.
     A run is *proven* by a violating fix that something corroborates: it continues the
-    subject's course (it lies where the two fixes before it, moving, put the subject next), or
-    the violating fix before it was at the same place, or a later cell or Wi-Fi fix leaning past
-    the line holds it (a GNSS fix) within its accuracy radius; or by three violating fixes.  A
-    multipath jump lands anywhere else, and two in a row seldom together.  With a dwell, a
-    single violating fix can never open an episode.
+    subject's course (it lies where the precise fixes before it, moving, put the subject next,
+    or on the way there: people arrive and stop), or the violating fix before it was at the
+    same place, or a cell or Wi-Fi fix leaning past the line, just before or after it, holds it
+    (a GNSS fix) within its accuracy radius; or by three violating fixes.  A multipath jump
+    lands anywhere else, and two in a row seldom together.  With a dwell, a single violating
+    fix can never open an episode.
 
     A clear fix ends a run, unless the next fix shows it was a multipath spike (far from both
     neighbours, which agree with each other): then the run resumes as if it had not come.  A
     violating spike is taken back the same way.
 
     The dwell counts from the estimated crossing, not from the first violating fix: with the
-    fix before it (``prev``, at most ``crossing_window`` older) on the right side of the line,
-    the crossing is interpolated between the two by their distances from it; with that fix
-    already beyond the line but within its accuracy (``leaning``), the run starts there.
-    Otherwise an alarm would wait up to a whole reporting interval more than the dwell.  The
-    way back is estimated alike: a proven run whose crossing back, interpolated between its
-    last violating fix and the clear one after, makes it last the dwell opens its episode with
-    that clear fix (and the episode closes after the hysteresis as usual).  Otherwise a stay of
-    two and a half minutes, seen by two fixes a minute apart, would raise nothing.
+    fix before it (``prev``, at most ``crossing_window`` older) surely on the right side of the
+    line, the crossing is interpolated between the two by their distances from it, as early as
+    their accuracy allows; with that fix within its accuracy of the line (unsure or leaning),
+    the subject may have been across already, and the run starts there.  Otherwise an alarm
+    would wait up to a whole reporting interval more than the dwell.  The way back is estimated
+    alike: a proven run whose crossing back, interpolated between its last violating fix and
+    the clear one after, makes it last the dwell opens its episode with that clear fix (and the
+    episode closes after the hysteresis as usual).  Otherwise a stay of two and a half minutes,
+    seen by two fixes a minute apart, would raise nothing.
 
-    A leaning fix is no evidence by itself: it never starts a run, nor counts as one of the two.
+    A fix within its accuracy of the line is no evidence by itself: it never starts a run, nor
+    counts as one of the two.
     """
 
     alarm_type: AlarmType
@@ -302,6 +305,8 @@ class _Machine:
     last_bad_at: tuple[float, float, float, bool] = (math.nan, math.nan, math.nan, False)  # where the
     # last violating fix was, its accuracy, and whether it was GNSS
     bad_fixes: int = 0  # violating fixes in the current run
+    lean: tuple[datetime, float, float, float] | None = None  # the last cell or Wi-Fi fix leaning
+    # past the line since the last clear fix: when, where, and its accuracy
     corroborated: bool = False  # a violating fix of the run was corroborated (see the class)
     peak_m: float = -math.inf  # worst distance of the current run
     clear_since: datetime | None = None
@@ -346,11 +351,14 @@ class _Machine:
                 return None
             # A long silence between two bad fixes does not make one long violation.
             silence = t - self.last_bad if self.last_bad is not None else None
-            if self.since is None or silence is None or silence > state.settings.lost_contact:
-                self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond), 0, measure
-                self.corroborated, self.first_bad = False, t
             accuracy = fix.effective_accuracy_m
+            if self.since is None or silence is None or silence > state.settings.lost_contact:
+                self.since, self.bad_fixes, self.peak_m = self._crossing(state, t, beyond, accuracy), 0, measure
+                self.corroborated, self.first_bad = False, t
             agrees = self.corroborated or (on_course is not None and on_course())
+            if not agrees and self.lean is not None and fix.source is FixSource.gnss:
+                lean_at, lat, lon, reach = self.lean  # (the tower saw it first)
+                agrees = t - lean_at <= state.settings.crossing_window and _metres(lat, lon, fix.lat, fix.lon) <= reach
             if self.bad_fixes == 1 and not agrees:
                 lat, lon, before, _ = self.last_bad_at
                 agrees = _metres(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
@@ -376,7 +384,7 @@ class _Machine:
             return None
         if verdict is _Verdict.clear:
             if self.since is not None and ep is None:
-                back = self._crossing_back(state, t, beyond)
+                back = self._crossing_back(state, t, beyond, fix.effective_accuracy_m)
                 if back is not None and back - self.since >= self.dwell:
                     # the zones are those the subject was in, not those of the fix back
                     event = self._open_if_due(state, t, late, partial(dict, self.last_details))
@@ -409,19 +417,27 @@ class _Machine:
             elif self.since is not None and self.last_bad in spikes:
                 self.bad_fixes -= 1  # a violating spike at the end of a longer run: no evidence
         self.ended = None
+        if self.lean is not None and self.lean[0] in spikes:
+            self.lean = None
         if self.prev_at in spikes:  # nor does a spike place a crossing
             self.prev_at, self.prev_beyond, self.prev_accuracy = self.prev2_at, self.prev2_beyond, self.prev2_accuracy
             if self.prev_at in spikes:
                 self.prev_at = None
 
-    def note(self, verdict: _Verdict, t: datetime, beyond: float, accuracy: float, window: timedelta) -> None:
+    def note(self, verdict: _Verdict, fix: Fix, beyond: float, accuracy: float, window: timedelta) -> None:
         """Keep the fix as ``prev``, the reference for the next crossing, if it is a better one.
 
         A fix within its accuracy of the line (unsure, leaning) places the crossing no better
         than "around here": a cell fix after a GNSS one, hundreds of metres.  It replaces only
         a reference that is no more accurate, or too old to be used.  A fix that proves a side
-        always does.
+        always does.  A cell or Wi-Fi fix leaning past the line is kept as ``lean`` until a
+        clear fix.
         """
+        t = fix.fix_time
+        if verdict is _Verdict.leaning and fix.source is not FixSource.gnss:
+            self.lean = (t, fix.lat, fix.lon, accuracy)
+        elif verdict is _Verdict.clear:
+            self.lean = None
         prev_at = self.prev_at
         if (verdict is _Verdict.unsure or verdict is _Verdict.leaning) and prev_at is not None:
             if accuracy > self.prev_accuracy and t - prev_at <= window:
@@ -429,18 +445,31 @@ class _Machine:
         self.prev2_at, self.prev2_beyond, self.prev2_accuracy = prev_at, self.prev_beyond, self.prev_accuracy
         self.prev_at, self.prev_beyond, self.prev_accuracy = t, beyond, accuracy
 
-    def _crossing(self, state: SubjectRuleState, t: datetime, beyond: float) -> datetime:
-        """Where a new run starts: the crossing, estimated from the fix before when it is recent."""
+    def _crossing(self, state: SubjectRuleState, t: datetime, beyond: float, accuracy: float) -> datetime:
+        """Where a new run starts: the crossing, estimated from the fix before when it is recent.
+
+        As early as the two fixes allow: the one before may have been its accuracy nearer the
+        line, the violating one its accuracy deeper.  The run still has to be proven, so this
+        holds back no noise; dating it by the likeliest crossing instead made half the crossings
+        a second or two late, and each such second cost a whole reporting interval.
+        """
         prev_at, prev_beyond = self.prev_at, self.prev_beyond
         if prev_at is None or not beyond > 0 or t - prev_at > state.settings.crossing_window:
             return t
-        if prev_beyond > 0:
-            # leaning: beyond the line already, within its accuracy; not evidence, so it may
-            # date the run but never make up the whole dwell for one violating fix
-            return prev_at if t - prev_at < state.settings.dwell else t
-        if not (prev_beyond < 0 and math.isfinite(prev_beyond) and math.isfinite(beyond)):
-            return t  # on the line, or far inside (where no distance is kept)
-        crossing = prev_at + (t - prev_at) * (-prev_beyond / (beyond - prev_beyond))
+        near = prev_beyond + self.prev_accuracy
+        if near >= 0:
+            # within its accuracy of the line (unsure, leaning): the subject may have been across
+            # already.  Not evidence, so it may date the run but never make up the whole dwell
+            # for one violating fix: then the crossing is strictly after it, where an unsure
+            # fix places it and a leaning one cannot.
+            if t - prev_at < state.settings.dwell:
+                return prev_at
+            if prev_beyond >= 0:
+                return t
+            near = prev_beyond
+        if not (math.isfinite(near) and math.isfinite(beyond)):
+            return t  # far from the line (where no distance is kept)
+        crossing = prev_at + (t - prev_at) * (-near / (beyond + accuracy - near))
         # Interpolating assumes an even pace; people arrive and stop (at a bar, a victim's
         # door), which dates the crossing late.  The pace at which the two fixes before came
         # towards the line, when they show one, dates it from the other side: take the earlier.
@@ -448,17 +477,19 @@ class _Machine:
         if prev2_at is not None and math.isfinite(prev2_beyond) and prev_at - prev2_at <= state.settings.crossing_window:
             approach = prev_beyond - prev2_beyond
             if approach > self.prev_accuracy + self.prev2_accuracy:
-                reach = prev_at + (prev_at - prev2_at) * (-prev_beyond / approach)
+                reach = prev_at + (prev_at - prev2_at) * (-near / approach)
                 crossing = max(prev_at, min(crossing, reach))
         return crossing
 
-    def _crossing_back(self, state: SubjectRuleState, t: datetime, beyond: float) -> datetime | None:
-        """Where a proven run ended, interpolated like its start (None: not known well enough)."""
+    def _crossing_back(self, state: SubjectRuleState, t: datetime, beyond: float, accuracy: float) -> datetime | None:
+        """Where a proven run ended, interpolated like its start, as late as the fixes allow
+        (None: not known well enough)."""
         last_bad, last_beyond = self.last_bad, self.last_beyond
         if (not self.proven or last_bad is None or t - last_bad > state.settings.crossing_window
                 or not (last_beyond > 0 and math.isfinite(last_beyond) and beyond < 0 and math.isfinite(beyond))):
             return None
-        return last_bad + (t - last_bad) * (last_beyond / (last_beyond - beyond))
+        deep = last_beyond + self.last_bad_at[2]  # the clear fix is at least its accuracy inside
+        return last_bad + (t - last_bad) * (deep / (deep - beyond - accuracy))
 
     def _open_if_due(
         self, state: SubjectRuleState, t: datetime, late: bool, details: Callable[[], dict[str, Any]]
@@ -546,6 +577,7 @@ class SubjectRuleState:
     replay_from: datetime | None = None  # set when an out-of-order fix needs evaluate_window
     _anchor: _Anchor | None = field(default=None, init=False, repr=False)  # last accepted fix
     _track: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last accepted fixes
+    _course: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last precise ones
     _pending: _Anchor | None = field(default=None, init=False, repr=False)  # last rejected jump
     _machines: dict[AlarmType, _Machine] = field(init=False, repr=False)
     _device_machines: tuple[_Machine, ...] = field(init=False, repr=False)
@@ -616,14 +648,19 @@ class SubjectRuleState:
                     self._machines[alarm].take_back(spikes)
                 # nor are they a reference for the course
                 self._track = tuple(a for a in track if a.at not in spikes)
+                self._course = tuple(a for a in self._course if a.at not in spikes)
         self._position_rules(fix, zones, accuracy, usable, late, events)
         return events
 
     def _on_course_now(self) -> bool:
-        """Whether the last accepted fix continues a course held for two steps before it (one
-        jump makes no course for the next fix to be on).  Asked only of a violating fix."""
-        track = self._track
-        return len(track) >= 4 and self._on_course(*track[-4:-1]) and self._on_course(*track[-3:])
+        """Whether the last accepted fix continues a course that the precise fixes before it held
+        for two steps (one jump makes no course for the next fix to be on).  It may fall short of
+        where the course leads: people arrive and stop.  Asked only of a violating fix."""
+        course = self._course
+        if len(course) < 4 or course[-1] is not self._anchor:
+            return False  # (a cell fix: its course is the tower's)
+        a, b, c, d = course
+        return self._on_course(a, b, c) and self._on_course(b, c, d, stopping=True)
 
     def tick(self, now: datetime) -> list[RuleEvent]:
         """Time passing without data: lost contact opens, a quiet compliance alarm closes."""
@@ -726,9 +763,11 @@ class SubjectRuleState:
                 if alarm is AlarmType.night_absence and machine.first_bad == t and machine.since is not None:
                     self._date_night_run(machine, fix)
             if beyond == beyond:  # not NaN
-                machine.note(verdict, t, beyond, accuracy, self.settings.crossing_window)
+                machine.note(verdict, fix, beyond, accuracy, self.settings.crossing_window)
             elif verdict is _Verdict.off:
-                machine.prev_at = None
+                machine.prev_at = machine.lean = None
+            elif verdict is _Verdict.clear:
+                machine.lean = None  # (far from any zone: no distance kept)
 
     # Each verdict is three-way with the fix's accuracy radius as the margin on both sides: a
     # fix proves a violation only when beyond the line by more than its accuracy, and proves
@@ -814,6 +853,8 @@ class SubjectRuleState:
         if anchor is None or self._plausible(anchor, here):
             self._anchor, self._pending = here, None
             self._track = self._track[-3:] + (here,)
+            if accuracy <= _COURSE_SLACK_M:
+                self._course = self._course[-3:] + (here,)
             return True
         if self._pending is not None and self._plausible(self._pending, here):
             # The anchor was the odd one out: whatever dwell it started is not evidence, nor is
@@ -823,6 +864,7 @@ class SubjectRuleState:
                 machine.since = machine.prev_at = None
             self._anchor, self._pending = here, None
             self._track = (here,)
+            self._course = (here,) if accuracy <= _COURSE_SLACK_M else ()
             return True
         self._pending = here
         return False
@@ -862,8 +904,9 @@ class SubjectRuleState:
         return ()
 
     @staticmethod
-    def _on_course(a: _Anchor, b: _Anchor, c: _Anchor) -> bool:
-        """Whether c lies where a → b, moving, puts the subject next (within a turn's slack).
+    def _on_course(a: _Anchor, b: _Anchor, c: _Anchor, stopping: bool = False) -> bool:
+        """Whether c lies where a → b, moving, puts the subject next (within a turn's slack);
+        ``stopping``: or anywhere on the way there (the subject slowed down or stopped).
 
         A multipath jump (hundreds of metres to kilometres in any direction) almost never lands
         there; a subject driving or walking into a zone does.
@@ -878,8 +921,13 @@ class SubjectRuleState:
             # standing still, or a course the fixes' accuracy cannot tell: a jump close by
             # would look on course
             return False
-        miss = math.hypot((b.lon - c.lon) * k_lon + vx * next_s, (b.lat - c.lat) * k_lat + vy * next_s)
-        return miss <= a.accuracy_m + b.accuracy_m + c.accuracy_m + _COURSE_SLACK_M + 0.25 * stride
+        # c from where the course leads, in metres
+        dx, dy = (c.lon - b.lon) * k_lon - vx * next_s, (c.lat - b.lat) * k_lat - vy * next_s
+        if stopping:
+            # from the nearest point on the way there instead
+            back = min(max(-(dx * vx + dy * vy) / (vx * vx + vy * vy), 0.0), next_s)  # seconds short
+            dx, dy = dx + vx * back, dy + vy * back
+        return math.hypot(dx, dy) <= a.accuracy_m + b.accuracy_m + c.accuracy_m + _COURSE_SLACK_M + 0.25 * stride
 
     def _plausible(self, a: _Anchor, b: _Anchor) -> bool:
         # The jump must be impossible even after granting both fixes their accuracy radii.
