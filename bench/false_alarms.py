@@ -6,7 +6,8 @@ places in the district and come home by 21:45.  Devices report every 60 s with r
 
 - GNSS fixes with 10 m RMS error (reported accuracy 10 m);
 - indoors, 15 % of fixes are cell fixes, reported accuracy 200–500 m, error of that order;
-- 0.2 % of GNSS fixes are multipath jumps of 1–3 km that still report 10–30 m accuracy;
+- 0.2 % of GNSS fixes (``--jump-share``) are multipath jumps of 1–3 km (``--jump-m``) that
+  still report 10–30 m accuracy;
 - 30 % of devices lose coverage once for 10–60 min and upload the stored fixes afterwards
   (backfill), 3 % are switched off for 40–90 min (no fixes at all).
 
@@ -41,6 +42,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -86,6 +88,14 @@ class Subject:
     def positions(self, t: np.ndarray) -> np.ndarray:
         p = np.array(self.knots_p)
         return np.column_stack([np.interp(t, self.knots_t, p[:, 0]), np.interp(t, self.knots_t, p[:, 1])])
+
+
+class Jumps(NamedTuple):
+    """Multipath jumps: the share of GNSS fixes, and how far from the truth they land."""
+
+    share: float = 0.002
+    min_m: float = 1000.0
+    max_m: float = 3000.0
 
 
 def metres(a: np.ndarray, b: np.ndarray) -> float:
@@ -225,7 +235,7 @@ def intervals(flags: np.ndarray, t: np.ndarray) -> list[tuple[float, float]]:
     return [(float(t[a]), float(t[b - 1])) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def observe(world: World, s: Subject, rng: np.random.Generator) -> list[Fix]:
+def observe(world: World, s: Subject, rng: np.random.Generator, jumps: Jumps) -> list[Fix]:
     """The device's fixes for a day, with noise, coverage gaps and a power-off period."""
     t = rng.uniform(0, INTERVAL_S) + np.arange(0, DAY_S - INTERVAL_S, INTERVAL_S)
     p = s.positions(t)
@@ -236,8 +246,8 @@ def observe(world: World, s: Subject, rng: np.random.Generator) -> list[Fix]:
     accuracy = np.where(cell, rng.uniform(200, 500, n), 10.0)
     sigma = np.where(cell, accuracy / 2.0, 10.0 / np.sqrt(2.0))  # per axis
     err = rng.normal(0, 1, (n, 2)) * sigma[:, None]
-    jump = ~cell & (rng.random(n) < 0.002)
-    angle, dist = rng.uniform(0, 2 * np.pi, n), rng.uniform(1000, 3000, n)
+    jump = ~cell & (rng.random(n) < jumps.share)
+    angle, dist = rng.uniform(0, 2 * np.pi, n), rng.uniform(jumps.min_m, jumps.max_m, n)
     err[jump] = np.column_stack([dist * np.sin(angle), dist * np.cos(angle)])[jump]
     accuracy[jump] = rng.uniform(10, 30, jump.sum())
     lat = p[:, 0] + err[:, 0] / k_lat
@@ -314,7 +324,7 @@ def run_pipeline(world: World, fixes: list[Fix], settings: RuleSettings) -> list
     return events
 
 
-def simulate(subjects: int, seed: int) -> tuple[World, list[Fix]]:
+def simulate(subjects: int, seed: int, jumps: Jumps = Jumps()) -> tuple[World, list[Fix]]:
     """The world and its day of fixes, the same for the same seed."""
     rng = np.random.default_rng(seed)
     world = World(subjects, rng)
@@ -329,23 +339,28 @@ def simulate(subjects: int, seed: int) -> tuple[World, list[Fix]]:
             plans.pop(0)
     if plans:
         raise RuntimeError(f"{len(plans)} violations found no subject to play them")
-    return world, [f for s in world.subjects for f in observe(world, s, rng)]
+    return world, [f for s in world.subjects for f in observe(world, s, rng, jumps)]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jump-m", type=float, nargs=2, default=(1000.0, 3000.0), metavar=("MIN", "MAX"),
+                    help="how far multipath jumps land from the true position")
+    ap.add_argument("--jump-share", type=float, default=0.002, help="share of GNSS fixes that are multipath jumps")
     args = ap.parse_args()
     started = time.perf_counter()
     settings = RuleSettings()
-    world, fixes = simulate(args.subjects, args.seed)
+    jumps = Jumps(args.jump_share, *args.jump_m)
+    world, fixes = simulate(args.subjects, args.seed, jumps)
     simulated = time.perf_counter()
 
     events = run_pipeline(world, fixes, settings)
     processed = time.perf_counter()
     print(json.dumps(score(world, events, settings, fixes) | {
         "subjects": args.subjects,
+        "jumps": {"share": jumps.share, "min_m": jumps.min_m, "max_m": jumps.max_m},
         "fixes": len(fixes),
         "pipeline_fixes_per_s": round(len(fixes) / (processed - simulated)),
         "simulate_s": round(simulated - started, 1),
