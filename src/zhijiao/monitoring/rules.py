@@ -861,7 +861,7 @@ class SubjectRuleState:
             # where it placed the subject.
             for alarm in _PEAK_KEY:
                 machine = self._machines[alarm]
-                machine.since = machine.prev_at = None
+                machine.since = machine.prev_at = machine.lean = None
             self._anchor, self._pending = here, None
             self._track = (here,)
             self._course = (here,) if accuracy <= _COURSE_SLACK_M else ()
