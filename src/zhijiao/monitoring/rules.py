@@ -32,7 +32,7 @@ can open an episode: a multipath jump (a GNSS fix kilometres off that still repo
 is the usual false alarm, so one violating fix needs corroboration (the subject's course, the
 same place seen again, a cell fix there) and a fix far off neighbours that agree (a spike,
 ``spike_m``) is taken back.  The dwell is measured between crossings estimated from the fixes
-either side of the line (see :class:`_Machine`).  Hysteresis: an episode closes only after the
+either side of the line, as early as their accuracy allows (see :class:`_Machine`).  Hysteresis: an episode closes only after the
 subject has been back in order for ``hysteresis_s``.
 
 Late data: a fix is *late* when it was backfilled (JT/T 808 0x0704 补传) or received more than
@@ -357,8 +357,8 @@ class _Machine:
                 self.corroborated, self.first_bad = False, t
             agrees = self.corroborated or (on_course is not None and on_course())
             if not agrees and self.lean is not None and fix.source is FixSource.gnss:
-                lean_at, lat, lon, reach = self.lean  # (the tower saw it first)
-                agrees = t - lean_at <= state.settings.crossing_window and _metres(lat, lon, fix.lat, fix.lon) <= reach
+                lean_at, lat, lon, radius = self.lean  # (the tower saw it first)
+                agrees = t - lean_at <= state.settings.crossing_window and _metres(lat, lon, fix.lat, fix.lon) <= radius
             if self.bad_fixes == 1 and not agrees:
                 lat, lon, before, _ = self.last_bad_at
                 agrees = _metres(lat, lon, fix.lat, fix.lon) - before - accuracy <= _COURSE_SLACK_M
