@@ -29,6 +29,7 @@ contact) for information.  A violation during which the device was switched off 
 alarm covered it.  An alarm's extent is that of its episode (the last of its events).
 
     PYTHONPATH=src python bench/false_alarms.py [--subjects 1000] [--seed 1]
+        [--jump-m 1000 3000] [--jump-share 0.002]
 """
 
 from __future__ import annotations
@@ -346,9 +347,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--jump-m", type=float, nargs=2, default=(1000.0, 3000.0), metavar=("MIN", "MAX"),
+    ap.add_argument("--jump-m", type=float, nargs=2, default=(Jumps().min_m, Jumps().max_m), metavar=("MIN", "MAX"),
                     help="how far multipath jumps land from the true position")
-    ap.add_argument("--jump-share", type=float, default=0.002, help="share of GNSS fixes that are multipath jumps")
+    ap.add_argument("--jump-share", type=float, default=Jumps().share,
+                    help="share of GNSS fixes that are multipath jumps")
     args = ap.parse_args()
     started = time.perf_counter()
     settings = RuleSettings()
@@ -360,7 +362,7 @@ def main() -> None:
     processed = time.perf_counter()
     print(json.dumps(score(world, events, settings, fixes) | {
         "subjects": args.subjects,
-        "jumps": {"share": jumps.share, "min_m": jumps.min_m, "max_m": jumps.max_m},
+        "jumps": jumps._asdict(),
         "fixes": len(fixes),
         "pipeline_fixes_per_s": round(len(fixes) / (processed - simulated)),
         "simulate_s": round(simulated - started, 1),

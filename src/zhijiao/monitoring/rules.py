@@ -32,8 +32,9 @@ can open an episode: a multipath jump (a GNSS fix kilometres off that still repo
 is the usual false alarm, so one violating fix needs corroboration (the subject's course, the
 same place seen again, a cell fix there) and a fix far off neighbours that agree (a spike,
 ``spike_m``) is taken back.  The dwell is measured between crossings estimated from the fixes
-either side of the line, as early as their accuracy allows (see :class:`_Machine`).  Hysteresis: an episode closes only after the
-subject has been back in order for ``hysteresis_s``.
+either side of the line, as early as their accuracy allows (see :class:`_Machine`).
+Hysteresis: an episode closes only after the subject has been back in order for
+``hysteresis_s``.
 
 Late data: a fix is *late* when it was backfilled (JT/T 808 0x0704 补传) or received more than
 ``late_after_s`` after its fix time.  An episode opened by a late fix is ``retrospective``.  A
@@ -548,6 +549,7 @@ class _Anchor(NamedTuple):
 _METRES_PER_DEGREE_LAT = 111_000.0  # planar distances within a reporting interval need no better
 _MOVING_M = 60.0  # a step beyond both accuracies of at least this is moving
 _COURSE_SLACK_M = 100.0  # stopping, turning, changing speed within one interval
+_PRECISE_M = 100.0  # fixes this accurate show a course (a cell fix's is the tower's)
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -577,7 +579,7 @@ class SubjectRuleState:
     replay_from: datetime | None = None  # set when an out-of-order fix needs evaluate_window
     _anchor: _Anchor | None = field(default=None, init=False, repr=False)  # last accepted fix
     _track: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last accepted fixes
-    _course: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last precise ones
+    _course: tuple[_Anchor, ...] = field(default=(), init=False, repr=False)  # the last precise ones (_PRECISE_M)
     _pending: _Anchor | None = field(default=None, init=False, repr=False)  # last rejected jump
     _machines: dict[AlarmType, _Machine] = field(init=False, repr=False)
     _device_machines: tuple[_Machine, ...] = field(init=False, repr=False)
@@ -853,7 +855,7 @@ class SubjectRuleState:
         if anchor is None or self._plausible(anchor, here):
             self._anchor, self._pending = here, None
             self._track = self._track[-3:] + (here,)
-            if accuracy <= _COURSE_SLACK_M:
+            if accuracy <= _PRECISE_M:
                 self._course = self._course[-3:] + (here,)
             return True
         if self._pending is not None and self._plausible(self._pending, here):
@@ -864,7 +866,7 @@ class SubjectRuleState:
                 machine.since = machine.prev_at = machine.lean = None
             self._anchor, self._pending = here, None
             self._track = (here,)
-            self._course = (here,) if accuracy <= _COURSE_SLACK_M else ()
+            self._course = (here,) if accuracy <= _PRECISE_M else ()
             return True
         self._pending = here
         return False
