@@ -25,9 +25,12 @@ CPU is in ``cpu_s.gateway``).
 On PostgreSQL also ``copy_rows_per_s``: the same rows ``COPY``'d into a copy of the fixes table
 (raw bytes, and rows written from Python), the physical limit of the storage path.
 
+The server sets CPython's garbage collector as ``zhijiao serve`` does (``core.heap``);
+``--default-gc`` leaves the defaults, to compare. ``gc_cpu_us_per_fix``: the collector's share.
+
     PYTHONPATH=src python bench/ingest.py [--terminals 2000] [--fixes 60] [--paced-fixes 150]
         [--window 16] [--rate 12000] [--backends sqlite,postgresql] [--profile DIR]
-        [--stream nats://127.0.0.1:4222]
+        [--stream nats://127.0.0.1:4222] [--default-gc]
 
 Prints one JSON line. ``--profile DIR`` writes the server's cProfile stats (event-loop thread).
 """
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -298,7 +302,26 @@ async def drive(host: str, port: int, auth, phase1, phase2, window: int, control
 # The server (child process): ``python bench/ingest.py serve``
 
 
-def serve(profile_dir: str | None, role: str = "serve", stream: str | None = None) -> None:
+class _GcClock:
+    """CPU seconds the cyclic garbage collector took since the last reset, all threads."""
+
+    def __init__(self) -> None:
+        self.seconds, self._started = 0.0, 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, _info: dict) -> None:
+        # a collection starts and stops in the thread that triggered it
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            self.seconds += time.thread_time() - self._started
+
+    def take(self) -> float:
+        seconds, self.seconds = self.seconds, 0.0
+        return round(seconds, 2)
+
+
+def serve(profile_dir: str | None, role: str = "serve", stream: str | None = None, default_gc: bool = False) -> None:
     """``serve``: gateway and pipeline in one process (the default deployment). With a NATS
     ``stream``: ``gateway`` (acks after the JetStream PubAck) or ``worker`` (the pipeline behind
     it), each a process of its own; the worker answers the measurement commands."""
@@ -316,10 +339,11 @@ def serve(profile_dir: str | None, role: str = "serve", stream: str | None = Non
         import cProfile
 
         profiler = cProfile.Profile(time.thread_time)
-    asyncio.run(_serve(profiler, profile_dir, role, stream))
+    asyncio.run(_serve(profiler, profile_dir, role, stream, default_gc))
 
 
-async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream: str | None = None) -> None:
+async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream: str | None = None,
+                 default_gc: bool = False) -> None:
     from zhijiao.core import events
     from zhijiao.ingestion.runtime import Ingestion
 
@@ -332,6 +356,10 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
     if role == "gateway":
         ingestion = Ingestion(jt808_port=0, host="127.0.0.1", event_stream=stream)
         await ingestion.start()
+        if not default_gc:
+            from zhijiao.core import heap
+
+            heap.tune_for_service()  # as ``zhijiao gateway`` does
         print(f"READY {ingestion.gateway.port}", flush=True)
         while (await lines.get()).split()[:1] != ["STOP"]:
             pass
@@ -354,6 +382,11 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
         await ingestion.start()
         pipeline = ingestion.pipeline
         print(f"READY {ingestion.gateway.port}", flush=True)
+    if not default_gc:
+        from zhijiao.core import heap
+
+        heap.tune_for_service()  # as ``zhijiao serve`` and ``zhijiao worker`` do
+    gc_clock = _GcClock()
     cpu0 = time.process_time()
 
     async def processed(expected: int) -> float:
@@ -368,6 +401,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
             continue
         if line[0] == "START":
             cpu0 = time.process_time()
+            gc_clock.take()
             for k in stages:
                 stages[k] = 0.0
             if profiler is not None:
@@ -376,12 +410,14 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
         elif line[0] == "MARK":
             done_at = await processed(int(line[1]))
             print(json.dumps({"done_at": done_at, "cpu_s": round(time.process_time() - cpu0, 2),
+                              "gc_cpu_s": gc_clock.take(),
                               "stage_cpu_s": {k: round(v, 2) for k, v in stages.items()}}), flush=True)
         elif line[0] == "RESET":
             await pipeline.drain()
             pipeline.latency_s.clear()
             alarms.clear()
             cpu0 = time.process_time()
+            gc_clock.take()
             for k in stages:
                 stages[k] = 0.0
             print("OK", flush=True)
@@ -397,6 +433,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
             lat = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
                 "done_at": done_at, "processed": pipeline.processed, "cpu_s": round(paced_cpu_s, 2),
+                "gc_cpu_s": gc_clock.take(),
                 "stage_cpu_s": dict(stages),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
                 "alarm_types": _count(p["type"] for _, p in alarms),
@@ -503,13 +540,15 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     auth, phase1, phase2, kinds = build_frames(homes, args.fixes, args.paced_fixes, rng)
     setup_s = time.perf_counter() - t0
     cmd = [sys.executable, __file__, "serve"] + (["--profile", args.profile] if args.profile else [])
+    cmd += ["--default-gc"] if args.default_gc else []
     gateway = None
     if args.stream:
         # a stream of its own per run, so that nothing of an earlier run is redelivered
         tag = uuid.uuid4().hex[:8]
         stream = f"{args.stream}?stream=BENCH_{tag}&prefix=bench.{tag}"
         cmd += ["--role", "worker", "--stream", stream]
-        gateway = subprocess.Popen([sys.executable, __file__, "serve", "--role", "gateway", "--stream", stream],
+        gateway = subprocess.Popen([sys.executable, __file__, "serve", "--role", "gateway", "--stream", stream]
+                                   + (["--default-gc"] if args.default_gc else []),
                                    env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     server = subprocess.Popen(cmd, env=_env(tmp, url), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     control = Control(server, args.rate)
@@ -553,10 +592,12 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
         "ack_per_s": round(one.ok / (one.last_ack - one.first_sent)),
         "closed_loop": {"fixes": one.ok, "refused": one.refused, "window": args.window,
                         "server_cpu_us_per_fix": round(closed["cpu_s"] / one.ok * 1e6, 1),
+                        "gc_cpu_us_per_fix": round(closed["gc_cpu_s"] / one.ok * 1e6, 1),
                         "stage_cpu_us_per_fix": {k: round(v / one.ok * 1e6, 1) for k, v in closed["stage_cpu_s"].items()}},
         "paced": {"fixes": two.ok, "refused": two.refused, "offered_per_s": round(run["rate"]),
                   "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
                   "server_cpu_us_per_fix": round(stats["cpu_s"] / max(two.ok, 1) * 1e6, 1),
+                  "gc_cpu_us_per_fix": round(stats["gc_cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "client_cpu_us_per_fix": round(run["paced_client_cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "stage_cpu_us_per_fix": {k: round(v / max(two.ok, 1) * 1e6, 1) for k, v in stats["stage_cpu_s"].items()},
                   "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
@@ -568,6 +609,7 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
         "cpu_s": {"client": round(client_cpu, 1), "postgres": round(pg_cpu, 1) if label == "postgresql" else None,
                   **({"gateway": round(gateway_cpu, 1)} if gateway_cpu is not None else {})},
         "stream": "nats" if args.stream else "embedded",
+        "collector": "default" if args.default_gc else "service",
         "setup_s": round(setup_s, 1),
         "stored": stats["store"].get("stored"), "evaluated": stats["rules"].get("evaluated"),
         "all_fixes": fixes,
@@ -639,10 +681,12 @@ def main() -> None:
     parser.add_argument("--profile", default=None, help="directory for the server's cProfile stats")
     parser.add_argument("--stream", default=None,
                         help="nats://127.0.0.1:4222: the gateway publishes to JetStream, a worker process stores")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="leave CPython's collector as it is in the server, to compare with the service's setting")
     parser.add_argument("--role", default="serve", choices=["serve", "gateway", "worker"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "serve":
-        serve(args.profile, args.role, args.stream)
+        serve(args.profile, args.role, args.stream, args.default_gc)
         return
     tmp = Path(tempfile.mkdtemp(prefix="zhijiao-bench-ingest-"))
     os.environ.update(_env(tmp, f"sqlite:///{tmp / 'bench.db'}"))

@@ -203,11 +203,13 @@ def _cmd_gateway(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def main(stop) -> int:
+        from zhijiao.core import heap
         from zhijiao.ingestion.runtime import Ingestion, is_nats
 
         ingestion = Ingestion(jt808_port=settings.jt808_port if args.port is None else args.port,
                               host=args.host or settings.jt808_host)
         await ingestion.start()
+        heap.tune_for_service()
         where = "NATS JetStream" if is_nats(settings.event_stream) else "本机数据库"
         print(f"JT/T 808 网关已启动 {ingestion.gateway.host}:{ingestion.gateway.port}（定位数据写入{where}）"
               f" gateway listening on {ingestion.gateway.host}:{ingestion.gateway.port}", flush=True)
@@ -229,6 +231,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         return 2
 
     async def main(stop) -> int:
+        from zhijiao.core import heap
         from zhijiao.ingestion import nats as zj_nats
         from zhijiao.ingestion.pipeline import Pipeline
 
@@ -239,6 +242,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         await pipeline.start()
         await bridge.start()
         await worker.start()
+        heap.tune_for_service()
         print(f"处理节点已启动，分片 {shards} (worker consuming shards {shards})", flush=True)
         await stop.wait()
         await worker.stop()

@@ -195,6 +195,10 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
 
             scheduler = Scheduler()
             await scheduler.start()
+        if getattr(app_.state, "service_process", False):
+            from zhijiao.core import heap
+
+            heap.tune_for_service()
         try:
             yield
         finally:

@@ -14,6 +14,7 @@ def serve(host: str | None = None, port: int | None = None, simulate: bool = Fal
     settings.effective_secret()
     app = create_app(with_ui=True)
     app.state.run_simulator = simulate
+    app.state.service_process = True  # this process is the service: its collector is set for it
     tls = {}
     if settings.tls_certfile and settings.tls_keyfile:
         # The server can terminate TLS itself; a bureau usually puts its gateway/nginx in front.

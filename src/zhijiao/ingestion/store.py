@@ -71,7 +71,7 @@ class FixStore:
             self._held = (engine, engine.connect())
         return self._held[1]
 
-    def _store_postgresql(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]]:
+    def _store_postgresql(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]] | None:
         with self._lock:
             try:
                 return self._copy_held(engine, rows)
@@ -82,7 +82,7 @@ class FixStore:
                     raise
                 return self._copy_held(engine, rows)
 
-    def _copy_held(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]]:
+    def _copy_held(self, engine: Engine, rows: list[tuple]) -> set[tuple[int, object]] | None:
         conn = self._connection(engine)
         try:
             with conn.begin():
@@ -130,7 +130,7 @@ class FixStore:
         engine = dbsession.get_engine()
         if engine.dialect.name == "postgresql":
             inserted = self._store_postgresql(engine, rows)
-            keys = [(f.device_id, f.fix_time) for f in batch] if len(inserted) != len(batch) else []
+            keys = [(f.device_id, f.fix_time) for f in batch] if inserted is not None else []
         else:
             with engine.begin() as conn:
                 if engine.dialect.name == "sqlite":
@@ -139,7 +139,7 @@ class FixStore:
                     inserted = set(conn.execute(self._insert(engine.dialect.name),
                                                 [dict(zip(_COLUMNS, r, strict=True)) for r in rows]).all())
                     keys = [(f.device_id, f.fix_time) for f in batch]
-        if len(inserted) == len(batch):
+        if inserted is None or len(inserted) == len(batch):
             new = batch
         else:
             new = [f for f, key in zip(batch, keys, strict=True) if key in inserted]
@@ -196,12 +196,13 @@ def _sqlite_insert(conn, rows: list[tuple]) -> tuple[set[tuple[int, str]], list[
     return inserted, keys
 
 
-def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
+def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]] | None:
     """PostgreSQL: binary COPY into a session temp table, then one idempotent INSERT … SELECT.
 
     COPY moves rows several times faster than multi-row INSERT from Python (binary COPY about
     four times faster again than text); the final statement keeps ``ON CONFLICT DO NOTHING`` so
-    resent fixes are still skipped, and returns the keys of the rows it did insert.
+    resent fixes are still skipped, and returns the keys of the rows it did insert, or None when
+    it inserted them all (the usual case: the keys are then not turned into Python objects).
     """
     cols = ", ".join(_COLUMNS)
     raw = conn.connection.driver_connection
@@ -217,4 +218,6 @@ def _copy_insert(conn, rows: list[tuple]) -> set[tuple[int, object]]:
             f"INSERT INTO fixes ({cols}) SELECT {cols} FROM fixes_stage "
             "ON CONFLICT (device_id, fix_time) DO NOTHING RETURNING device_id, fix_time"
         )
+        if cur.rowcount == len(rows):  # the stage holds this batch only, without duplicates
+            return None
         return {(d, t.astimezone(UTC)) for d, t in cur.fetchall()}

@@ -239,7 +239,8 @@ class ZoneClassification:
     def permitted_outside(self, i: int) -> tuple[ZoneId, ...]:
         """Applicable permitted zones (scope and schedule) that do not contain fix i."""
         applicable = self.index.applicable_permitted(int(self.subject[i]), int(self.minute[i]))
-        return self.index.ids_of(np.setdiff1d(applicable, self._inside(i)))
+        inside = set(self._inside(i).tolist())
+        return self.index.ids_of([z for z in applicable if z not in inside])
 
 
 # --- the index ----------------------------------------------------------------------------------
@@ -274,6 +275,9 @@ class _Scope:
     offsets: IntArray  # zones of subjects[k] are zones[offsets[k]:offsets[k + 1]]
     zones: IntArray
     shared: IntArray
+    # the same for one subject at a time (an alarm's details): plain tuples, no array of one
+    own_of: dict[int, tuple[int, ...]]
+    shared_list: tuple[int, ...]
 
     @classmethod
     def build(cls, scope: IntArray, members: NDArray[np.bool_]) -> _Scope:
@@ -281,7 +285,11 @@ class _Scope:
         own = own[np.argsort(scope[own], kind="stable")]
         subjects, starts = np.unique(scope[own], return_index=True)
         offsets = np.append(starts, len(own)).astype(np.int64)
-        return cls(subjects, offsets, own.astype(np.int64), np.flatnonzero(members & (scope == SHARED)))
+        shared = np.flatnonzero(members & (scope == SHARED))
+        own_of: dict[int, tuple[int, ...]] = {}
+        for subject, zone in zip(scope[own].tolist(), own.tolist(), strict=True):
+            own_of[subject] = (*own_of.get(subject, ()), zone)
+        return cls(subjects, offsets, own.astype(np.int64), shared, own_of, tuple(shared.tolist()))
 
     def pairs(
         self, fixes: IntArray, subjects: IntArray, *, shared: bool = True
@@ -339,7 +347,7 @@ class ZoneIndex:
         self.scope = np.array(
             [SHARED if z.subject_id is None else z.subject_id for z in zones], dtype=np.int64
         )
-        self._ids = np.array([z.id for z in zones], dtype=object)
+        self._id_list = [z.id for z in zones]
         nan = Circle(np.nan, np.nan, np.nan)
         circles = np.array([z.geometry if z.is_circle else nan for z in zones], dtype=np.float64)
         circles = circles.reshape(len(zones), 3)
@@ -389,6 +397,7 @@ class ZoneIndex:
                 self._sched_row[i] = len(rows)
                 rows.append(np.packbits(_schedule_minutes(zone.schedule)))
         self._sched_bits = np.array(rows, dtype=np.uint8).reshape(len(rows), MINUTES_PER_WEEK // 8)
+        self._sched_row_list = self._sched_row.tolist()
 
     def _build_scopes(self) -> None:
         self._scopes = {
@@ -414,14 +423,22 @@ class ZoneIndex:
     def zone(self, zone_id: ZoneId) -> Zone:
         return self.zones[self._by_id[zone_id]]
 
-    def ids_of(self, indices: IntArray) -> tuple[ZoneId, ...]:
-        return tuple(self._ids[indices].tolist())
+    def ids_of(self, indices: IntArray | Sequence[int]) -> tuple[ZoneId, ...]:
+        ids = self._id_list
+        return tuple(ids[i] for i in np.asarray(indices, dtype=np.int64).tolist())
 
-    def applicable_permitted(self, subject_id: int, minute: int) -> IntArray:
-        """Indices of the permitted zones that apply to a subject at a minute of the week."""
-        one = np.zeros(1, dtype=np.int64)
-        _, z = self._applicable_pairs(ZoneKind.permitted, one, np.array([subject_id]), np.array([minute]))
-        return np.sort(z)
+    def applicable_permitted(self, subject_id: int, minute: int) -> list[int]:
+        """Indices of the permitted zones that apply to a subject at a minute of the week, sorted.
+
+        One subject at a time (an alarm's details), so plain Python: on arrays of one the
+        vectorised path costs a dozen numpy calls, about ten times as much.
+        """
+        scope = self._scopes[ZoneKind.permitted]
+        rows, bits = self._sched_row_list, self._sched_bits
+        return sorted(
+            z for z in scope.own_of.get(subject_id, ()) + scope.shared_list
+            if rows[z] < 0 or (bits[rows[z], minute >> 3] >> (7 - (minute & 7))) & 1
+        )
 
     def _applicable_pairs(
         self, kind: ZoneKind, fixes: IntArray, subjects: IntArray, minute: IntArray
