@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import INSIDE, OUTSIDE, bind_device
+from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import func, select
 
 from zhijiao.core import clock

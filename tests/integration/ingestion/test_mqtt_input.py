@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import aiomqtt
 import pytest
-from conftest import INSIDE, bind_device
+from bound_devices import INSIDE, bind_device
 from sqlalchemy import select
 
 from zhijiao.core import clock

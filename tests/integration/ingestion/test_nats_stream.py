@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import nats
 import pytest
-from conftest import INSIDE, OUTSIDE, bind_device
+from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import select
 
 from zhijiao.core import clock

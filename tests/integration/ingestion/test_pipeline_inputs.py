@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import INSIDE, OUTSIDE, bind_device
+from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import select
 
 from zhijiao.core import clock

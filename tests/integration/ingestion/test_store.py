@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import INSIDE, bind_device
+from bound_devices import INSIDE, bind_device
 from sqlalchemy import func, select, text
 
 from zhijiao.core import clock
