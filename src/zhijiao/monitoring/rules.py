@@ -240,6 +240,13 @@ class Episode:
         return twin
 
 
+def _copied(episode: Episode | None, earlier: Episode | None) -> Episode | None:
+    """``episode`` copied, or ``earlier`` where equal (it is never changed: see ``copy``)."""
+    if episode is None:
+        return None
+    return earlier if earlier is not None and earlier == episode else episode.copy()
+
+
 class _Verdict(enum.IntEnum):
     violating = 1
     clear = 2
@@ -600,19 +607,28 @@ class SubjectRuleState:
         found = [m.episode for m in self._machines.values() if m.episode is not None]
         return found + [e for e in (self._lost, self._compliance) if e is not None]
 
-    def copy(self) -> SubjectRuleState:
+    def copy(self, *, share_with: SubjectRuleState | None = None) -> SubjectRuleState:
         """An independent copy (context and settings are immutable and shared).
 
         By hand rather than ``copy.deepcopy``: the pipeline checkpoints every subject each half
         hour of fix time, and a deep copy walks the shared context and enum keys (~0.5 ms each).
         Times, anchors and verdicts are immutable; machines and episodes are copied.
+
+        ``share_with``: an earlier copy that is never changed (the last checkpoint). Machines and
+        episodes equal to its own are shared with it rather than copied (most are idle between
+        two checkpoints: the device alarms, usually the exclusion zone), so the copy must never
+        be changed either; it is only copied from.
         """
         twin = copy.copy(self)
-        machines = {alarm: machine.copy() for alarm, machine in self._machines.items()}
+        earlier = share_with._machines if share_with is not None else {}
+        machines = {}
+        for alarm, machine in self._machines.items():
+            same = earlier.get(alarm)
+            machines[alarm] = same if same is not None and same == machine else machine.copy()
         twin._machines = machines
         twin._device_machines = tuple(machines[alarm] for alarm in DEVICE_ALARMS)
-        twin._lost = self._lost.copy() if self._lost is not None else None
-        twin._compliance = self._compliance.copy() if self._compliance is not None else None
+        twin._lost = _copied(self._lost, share_with._lost if share_with is not None else None)
+        twin._compliance = _copied(self._compliance, share_with._compliance if share_with is not None else None)
         return twin
 
     # input -------------------------------------------------------------------------------------

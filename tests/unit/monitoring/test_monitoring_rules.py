@@ -248,3 +248,26 @@ def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> Non
     fixes = [fix(0, 500), fix(60, 900, **cell), fix(120, 500)]  # the cell fix lands 100 m outside
     events = run(state(), fixes, default_index(bar))
     assert [(e.kind, e.started_at) for e in events] == [(EventKind.open, T0)]
+
+
+def test_a_checkpoint_shares_what_did_not_change_with_the_one_before_and_replays_the_same() -> None:
+    from zhijiao.monitoring.rules import evaluate_window
+
+    index = default_index()
+    st = state()
+    run(st, walk(0, 600, 60, 0.0), index)
+    first = st.copy()
+    run(st, walk(600, 1200, 60, 300.0), index)  # moved within the area: the area's machine changed
+    shared, plain = st.copy(share_with=first), st.copy()
+    assert shared._machines[AlarmType.sos] is first._machines[AlarmType.sos]
+    assert shared._machines[AlarmType.entered_exclusion_zone] is first._machines[AlarmType.entered_exclusion_zone]
+    assert shared._machines[AlarmType.left_permitted_area] is not first._machines[AlarmType.left_permitted_area]
+    assert shared == plain
+
+    later = walk(1200, 1800, 60, 2000.0, extras={"alarm_types": {"sos"}})  # out, SOS held: both alarm
+    run(st, later, index)  # the live state goes on: the checkpoints stay as they were
+    assert shared == plain and shared._machines[AlarmType.sos] == first._machines[AlarmType.sos]
+    zones = index.classify(later)
+    replayed = [evaluate_window(c.context, later, c, list(zones)).events for c in (shared, plain)]
+    assert replayed[0] == replayed[1]
+    assert {e.alarm_type for e in replayed[0]} == {AlarmType.sos, AlarmType.left_permitted_area}
