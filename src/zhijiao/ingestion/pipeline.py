@@ -119,6 +119,7 @@ class RulesEngine:
     # --- context from the database -------------------------------------------------------------
 
     def reload(self, db: Session) -> None:
+        """Zones and subjects' contexts as the database has them now."""
         changes = self._changes
         zones = []
         for z in db.execute(select(Zone).where(Zone.active.is_(True))).scalars():
@@ -126,7 +127,6 @@ class RulesEngine:
                 zones.append(monitoring_service.to_index_zone(z))
             except Exception:  # noqa: BLE001 - a bad stored zone must not stop the pipeline
                 log.exception("zone %s cannot be indexed", z.id)
-        self.index = geofence.ZoneIndex(zones)
         today = clock.today_local()
         orders: dict[int, list[positioning.OrderPeriod]] = collections.defaultdict(list)
         for o in db.execute(select(PositioningOrder).where(PositioningOrder.end_date >= today)).scalars():
@@ -144,10 +144,14 @@ class RulesEngine:
                 subject_id=sid, positioning_order_in_force=positioning.in_force(orders.get(sid, ()), today),
                 device_active=True, home=homes.get(sid), leaves=leaves.get(sid, ()), monitoring_since=since,
             )
-        self.contexts = contexts
+        self.load(geofence.ZoneIndex(zones), contexts, changes)
+
+    def load(self, index: geofence.ZoneIndex, contexts: dict[int, SubjectContext], changes: int | None = None) -> None:
+        """Take zones and contexts as given (``reload`` reads them; a benchmark builds them)."""
+        self.index, self.contexts = index, contexts
         for sid, entry in self.subjects.items():
             entry.state.context = contexts.get(sid, SubjectContext(subject_id=sid, device_active=False))
-        self._loaded = changes
+        self._loaded = self._changes if changes is None else changes
 
     def _state(self, subject_id: int) -> _Subject:
         entry = self.subjects.get(subject_id)
