@@ -321,7 +321,8 @@ class _GcClock:
         return round(seconds, 2)
 
 
-def serve(profile_dir: str | None, role: str = "serve", stream: str | None = None, default_gc: bool = False) -> None:
+def serve(profile_dir: str | None, role: str = "serve", stream: str | None = None,
+          default_gc: bool = False) -> None:
     """``serve``: gateway and pipeline in one process (the default deployment). With a NATS
     ``stream``: ``gateway`` (acks after the JetStream PubAck) or ``worker`` (the pipeline behind
     it), each a process of its own; the worker answers the measurement commands."""

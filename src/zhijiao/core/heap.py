@@ -1,11 +1,11 @@
 """CPython's cyclic garbage collector, set for a long-running service process.
 
 With the default thresholds (a young collection every 700 net allocations, and a full one
-each time the survivors grew the heap by a quarter) the gateway spent about a third of its CPU
-in the collector at 10,000 fixes a second: every fix allocates some dozens of tracked objects
-(the message, the fix and its extras, futures, rows), and while a batch waits for its commit or
-the rules they survive into the older generations, so the full collections came every few
-seconds and each one walked the whole heap (``bench/ingest.py``, ``gc_cpu_s``).
+each time the survivors grew the heap by a quarter) the gateway spent about 30 % of its CPU in
+the collector at 10,000 fixes a second: every fix allocates some dozens of tracked objects (the
+message, the fix and its extras, futures, rows), and while a batch waits for its commit or the
+rules they survive into the older generations, so full collections came every second or two
+and each walked the whole heap (``bench/ingest.py``: ``gc_cpu_us_per_fix``, ``--default-gc``).
 
 Almost none of it is cyclic garbage: it is freed by reference counting the moment a batch is
 done. So the service collects the young generation fifty times less often and the older ones

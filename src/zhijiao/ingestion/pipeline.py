@@ -56,9 +56,10 @@ UNUSABLE_ACCURACY_M = 1e6
 # A subject's state is kept as it was before the first fix of each half hour of fix time, to
 # replay late data from. Kept copies thin out with age: (younger than, one per so many half
 # hours), so that there is always one from six hours back or more. Late data hours old then
-# replays up to two hours more than it needs (milliseconds), and a subject holds seven (at most eight)
-# copies instead of twelve, each sharing what did not change with the one before: the copies
-# were six sevenths of the rules' memory (36 kB a subject after a day, now 16 kB).
+# replays up to two hours more than it needs (milliseconds), and a subject holds seven copies
+# (at most eight) instead of twelve, each sharing what did not change with the one before. The
+# copies were most of the rules' memory: 39 kB a subject after a day, now 15 kB
+# (bench/rules_memory.py).
 CHECKPOINT_EVERY = timedelta(minutes=30)
 CHECKPOINT_TIERS = ((timedelta(hours=1), 1), (timedelta(hours=3), 2), (timedelta(hours=8), 4))
 
@@ -69,7 +70,9 @@ def checkpoint_slot(at: datetime) -> int:
     return int(at.timestamp() // CHECKPOINT_EVERY.total_seconds())
 
 
-def thin_checkpoints(checkpoints: list[tuple[datetime, SubjectRuleState]]) -> list[tuple[datetime, SubjectRuleState]]:
+def thin_checkpoints(
+    checkpoints: list[tuple[datetime, SubjectRuleState]],
+) -> list[tuple[datetime, SubjectRuleState]]:
     """The checkpoints still kept once the newest (the last) was added, oldest first."""
     newest = checkpoints[-1][0]
 
@@ -239,8 +242,6 @@ class RulesEngine:
         for i, fix in enumerate(fixes):
             self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i])  # type: ignore[arg-type]
         return len(fixes)
-
-
 
 
 def rule_settings() -> RuleSettings:
