@@ -6,7 +6,8 @@ minute with noise and dropouts) goes through the pipeline's :class:`RulesEngine`
 data from. Backfilled fixes are left out (their replay reads the database). Reported: bytes a
 subject holds (``tracemalloc``: the live states, the checkpoints, the engine's dicts), the
 checkpoints kept per subject, and the objects the cyclic collector has to walk per subject; with
-them, what a province's 700,000 subjects would hold.
+them, what a province's 700,000 subjects would hold. ``full_collection_ms``: one full collection of
+this whole process, timed (the pause a service pays, rarely: see ``core.heap``).
 
     PYTHONPATH=src python bench/rules_memory.py [--subjects 300] [--seed 1]
 """
@@ -61,6 +62,9 @@ def main() -> None:
     subjects = len(engine.subjects)
     per_subject = held / subjects
     evaluated, checkpoints = engine.counters["evaluated"], sum(len(e.checkpoints) for e in engine.subjects.values())
+    t = time.perf_counter()
+    gc.collect()  # a full collection walks every tracked object: the rules' share of that pause
+    full_s = time.perf_counter() - t
     objects = len(gc.get_objects())
     engine.close()  # its subscription to directory changes holds it
     del engine
@@ -74,6 +78,8 @@ def main() -> None:
         "checkpoints_per_subject": round(checkpoints / subjects, 2),
         "tracked_objects_per_subject": round(objects / subjects),
         "province_gib": round(per_subject * PROVINCE / 2**30, 1),
+        "full_collection_ms": round(full_s * 1000, 1),
+        "full_collection_us_per_tracked_object": round(full_s / max(len(gc.get_objects()) + objects, 1) * 1e6, 3),
         "fixes_per_s_traced": round(evaluated / elapsed),
         "machine": machine(),
     }))
