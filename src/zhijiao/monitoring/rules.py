@@ -546,11 +546,11 @@ def _zone_details(zones: FixZones | None, alarm: AlarmType) -> dict[str, Any]:
     return {"zones": list(getattr(zones, attribute))}
 
 
-class _Anchor(NamedTuple):
-    lat: float
-    lon: float
-    at: datetime
-    accuracy_m: float
+# An accepted fix as the plausibility and course checks need it: (lat, lon, at, accuracy_m). A
+# plain tuple: CPython stops tracking an exact tuple of plain values at its first collection, a
+# NamedTuple never, and a province's rule state holds tens of millions (bench/rules_memory.py).
+_Anchor = tuple[float, float, datetime, float]
+_AT = 2
 
 
 _METRES_PER_DEGREE_LAT = 111_000.0  # planar distances within a reporting interval need no better
@@ -569,7 +569,9 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _gap_m(a: _Anchor, b: _Anchor) -> float:
     """Distance beyond both accuracy radii (negative: the two may be the same place)."""
-    return _metres(a.lat, a.lon, b.lat, b.lon) - a.accuracy_m - b.accuracy_m
+    a_lat, a_lon, _, a_accuracy = a
+    b_lat, b_lon, _, b_accuracy = b
+    return _metres(a_lat, a_lon, b_lat, b_lon) - a_accuracy - b_accuracy
 
 
 # --- the state machine --------------------------------------------------------------------------
@@ -665,8 +667,8 @@ class SubjectRuleState:
                 for alarm in _PEAK_KEY:
                     self._machines[alarm].take_back(spikes)
                 # nor are they a reference for the course
-                self._track = tuple(a for a in track if a.at not in spikes)
-                self._course = tuple(a for a in self._course if a.at not in spikes)
+                self._track = tuple(a for a in track if a[_AT] not in spikes)
+                self._course = tuple(a for a in self._course if a[_AT] not in spikes)
         self._position_rules(fix, zones, accuracy, usable, late, events)
         return events
 
@@ -866,7 +868,7 @@ class SubjectRuleState:
         """
         if accuracy > self.settings.max_accuracy_m:
             return False
-        here = _Anchor(fix.lat, fix.lon, fix.fix_time, accuracy)
+        here = (fix.lat, fix.lon, fix.fix_time, accuracy)
         anchor = self._anchor
         if anchor is None or self._plausible(anchor, here):
             self._anchor, self._pending = here, None
@@ -906,19 +908,19 @@ class SubjectRuleState:
         a = track[-3]
         out = _gap_m(a, b)
         if out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back):
-            return (b.at,)
+            return (b[_AT],)
         if out >= spike and len(track) >= 4:
             # moving: c is where the course before b leads, and b is off it
             a0 = track[-4]
             if self._on_course(a0, a, c) and not self._on_course(a0, a, b):
-                return (b.at,)
+                return (b[_AT],)
         if len(track) >= 4:
             a, b1 = track[-4], a
             out = _gap_m(a, b1)
             if (out >= spike and max(_gap_m(a, c), 0.0) * 2 <= min(out, back)
                     and min(_gap_m(a, b), _gap_m(b1, c), _gap_m(b1, b)) >= spike
                     and not self._on_course(a, b1, b)):  # a drive out and back is no pair of jumps
-                return (b1.at, b.at)
+                return (b1[_AT], b[_AT])
         return ()
 
     @staticmethod
@@ -929,30 +931,33 @@ class SubjectRuleState:
         A multipath jump (hundreds of metres to kilometres in any direction) almost never lands
         there; a subject driving or walking into a zone does.
         """
-        step_s, next_s = (b.at - a.at).total_seconds(), (c.at - b.at).total_seconds()
+        a_lat, a_lon, a_at, a_accuracy = a
+        b_lat, b_lon, b_at, b_accuracy = b
+        c_lat, c_lon, c_at, c_accuracy = c
+        step_s, next_s = (b_at - a_at).total_seconds(), (c_at - b_at).total_seconds()
         if step_s <= 0 or next_s <= 0 or next_s > 2 * step_s:
             return False
-        k_lat, k_lon = _METRES_PER_DEGREE_LAT, _METRES_PER_DEGREE_LAT * math.cos(math.radians(b.lat))
-        vx, vy = (b.lon - a.lon) * k_lon / step_s, (b.lat - a.lat) * k_lat / step_s
+        k_lat, k_lon = _METRES_PER_DEGREE_LAT, _METRES_PER_DEGREE_LAT * math.cos(math.radians(b_lat))
+        vx, vy = (b_lon - a_lon) * k_lon / step_s, (b_lat - a_lat) * k_lat / step_s
         stride = math.hypot(vx, vy) * next_s
-        if stride < _MOVING_M + 2 * (a.accuracy_m + b.accuracy_m):
+        if stride < _MOVING_M + 2 * (a_accuracy + b_accuracy):
             # standing still, or a course the fixes' accuracy cannot tell: a jump close by
             # would look on course
             return False
         # c from where the course leads, in metres
-        dx, dy = (c.lon - b.lon) * k_lon - vx * next_s, (c.lat - b.lat) * k_lat - vy * next_s
+        dx, dy = (c_lon - b_lon) * k_lon - vx * next_s, (c_lat - b_lat) * k_lat - vy * next_s
         if stopping:
             # from the nearest point on the way there instead
             back = min(max(-(dx * vx + dy * vy) / (vx * vx + vy * vy), 0.0), next_s)  # seconds short
             dx, dy = dx + vx * back, dy + vy * back
-        return math.hypot(dx, dy) <= a.accuracy_m + b.accuracy_m + c.accuracy_m + _COURSE_SLACK_M + 0.25 * stride
+        return math.hypot(dx, dy) <= a_accuracy + b_accuracy + c_accuracy + _COURSE_SLACK_M + 0.25 * stride
 
     def _plausible(self, a: _Anchor, b: _Anchor) -> bool:
         # The jump must be impossible even after granting both fixes their accuracy radii.
         slack = _gap_m(a, b)
         if slack <= 0.0:
             return True
-        seconds = (b.at - a.at).total_seconds()
+        seconds = (b[_AT] - a[_AT]).total_seconds()
         return seconds > 0 and slack / seconds * 3.6 <= self.settings.max_speed_kmh
 
     # events ------------------------------------------------------------------------------------
