@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,6 +90,14 @@ class _Subject:
     state: SubjectRuleState
     # (fix time, state before it) snapshots to replay late data from; never changed once taken
     checkpoints: list[tuple[datetime, SubjectRuleState]] = field(default_factory=list)
+    # the next checkpoint is due at the first fix from here (one comparison on every fix)
+    next_checkpoint_at: datetime = datetime.min.replace(tzinfo=UTC)
+
+    def set_checkpoints(self, checkpoints: list[tuple[datetime, SubjectRuleState]]) -> None:
+        self.checkpoints = checkpoints
+        self.next_checkpoint_at = (
+            datetime.fromtimestamp((checkpoint_slot(checkpoints[-1][0]) + 1) * CHECKPOINT_EVERY.total_seconds(), UTC)
+            if checkpoints else datetime.min.replace(tzinfo=UTC))
 
 
 class RulesEngine:
@@ -188,10 +196,10 @@ class RulesEngine:
             else:
                 for k in range(i, j):
                     fix, state = fixes[k], entry.state
-                    if checkpoint_slot(fix.fix_time) > entry_last_slot(entry):
+                    if fix.fix_time >= entry.next_checkpoint_at:
                         kept = entry.checkpoints
                         kept.append((fix.fix_time, state.copy(share_with=kept[-1][1] if kept else None)))
-                        entry.checkpoints = thin_checkpoints(kept)
+                        entry.set_checkpoints(thin_checkpoints(kept))
                     out.extend(state.feed(fix, None if zones is None else zones[k]))
                     if state.replay_from is not None:  # an older fix inside the group itself
                         out.extend(self._replay(db, entry))
@@ -218,7 +226,7 @@ class RulesEngine:
         result = evaluate_window(state.context, fixes, base_state, zones)
         result.state.last_contact_at = max(filter(None, [result.state.last_contact_at, state.last_contact_at]))
         entry.state = result.state
-        entry.checkpoints = [c for c in entry.checkpoints if c[0] <= base_time]
+        entry.set_checkpoints([c for c in entry.checkpoints if c[0] <= base_time])
         self.counters["replays"] += 1
         return result.events
 
@@ -294,10 +302,6 @@ def zone_views(index: geofence.ZoneIndex, fixes: list[Fix]) -> list[_ZonesView] 
     c = index.classify(fixes)
     margins, depths = c.permitted_margin_m.tolist(), c.exclusion_depth_m.tolist()
     return [_ZonesView(c, i, margins[i], depths[i]) for i in range(len(fixes))]
-
-
-def entry_last_slot(entry: _Subject) -> int:
-    return checkpoint_slot(entry.checkpoints[-1][0]) if entry.checkpoints else -1
 
 
 def _for_rules(fix: Fix) -> Fix:
