@@ -7,6 +7,7 @@ mechanism.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,14 +61,18 @@ def raise_alarm(
     *, db_session: Session, subject_id: int, type: str, at: datetime, details: dict[str, Any] | None = None,
     device_id: int | None = None, retrospective: bool = False, lat: float | None = None, lon: float | None = None,
     zone_id: int | None = None, commit: bool = True, publish: bool = True,
+    open_now: dict[tuple[int, str], Alarm] | None = None,
 ) -> Alarm:
     """Open an alarm, or update the open one of the same subject and type (no storms).
 
     With ``commit=False`` the caller commits; the event goes out then (``publish=False``: the
-    caller publishes its own)."""
-    existing = db_session.execute(
-        select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
-    ).scalar_one_or_none()
+    caller publishes its own). ``open_now``: the open alarms of a batch of raises, as
+    :func:`open_alarms` read them; the alarm is looked up there instead of queried, and a new
+    one is added to it."""
+    if open_now is None:
+        existing = _open_alarm(db_session, subject_id, type)
+    else:
+        existing = open_now.get((subject_id, type))
     if existing is not None:
         existing.last_at = max(existing.last_at, at)
         existing.occurrences += 1
@@ -84,6 +89,8 @@ def raise_alarm(
         )
         db_session.add(alarm)
         change = "opened"
+        if open_now is not None:
+            open_now[(subject_id, type)] = alarm
     if commit:
         try:
             db_session.commit()
@@ -98,14 +105,39 @@ def raise_alarm(
     return alarm
 
 
-def end_episode(*, db_session: Session, subject_id: int, type: str, at: datetime) -> Alarm | None:
+def end_episode(*, db_session: Session, subject_id: int, type: str, at: datetime,
+                open_now: dict[tuple[int, str], Alarm] | None = None) -> Alarm | None:
     """The subject is compliant again: note it on the open alarm (handling still closes it)."""
-    alarm = db_session.execute(
-        select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
-    ).scalar_one_or_none()
+    alarm = _open_alarm(db_session, subject_id, type) if open_now is None else open_now.get((subject_id, type))
     if alarm is not None and alarm.episode_end is None:
         alarm.episode_end = at
     return alarm
+
+
+def _open_alarm(db_session: Session, subject_id: int, type: str) -> Alarm | None:
+    return db_session.execute(
+        select(Alarm).where(Alarm.subject_id == subject_id, Alarm.type == type, Alarm.status != "closed")
+    ).scalar_one_or_none()
+
+
+# Subjects per query when reading a batch's open alarms (well under any driver's parameter limit).
+_OPEN_CHUNK = 2000
+
+
+def open_alarms(*, db_session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Alarm]:
+    """The open alarms of these (subject, type) pairs, keyed by them: one query per
+    ``_OPEN_CHUNK`` subjects instead of one per raise, so a batch of raises makes one round
+    trip to read and one to write (the pipeline's alarms wait for both)."""
+    wanted = set(keys)
+    subjects = sorted({s for s, _ in wanted})
+    types = sorted({t for _, t in wanted})
+    out: dict[tuple[int, str], Alarm] = {}
+    for i in range(0, len(subjects), _OPEN_CHUNK):
+        rows = db_session.execute(select(Alarm).where(
+            Alarm.subject_id.in_(subjects[i:i + _OPEN_CHUNK]), Alarm.type.in_(types), Alarm.status != "closed",
+        )).scalars()
+        out.update(((a.subject_id, a.type), a) for a in rows if (a.subject_id, a.type) in wanted)
+    return out
 
 
 def get(*, db_session: Session, alarm_id: int) -> Alarm:

@@ -1,0 +1,115 @@
+"""Rule events become alarm rows in one batch (``pipeline.apply_events``), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+import factories as f
+from zhijiao.core import clock, events
+from zhijiao.db import session as dbsession
+from zhijiao.ingestion import pipeline
+from zhijiao.monitoring import alarms as alarm_service
+from zhijiao.monitoring.models import Alarm
+from zhijiao.monitoring.rules import AlarmType, EventKind, RuleEvent
+from zhijiao.security.actor import Actor
+
+
+def _event(kind: EventKind, alarm_type: AlarmType, subject_id: int, at, **kw) -> RuleEvent:
+    return RuleEvent(kind=kind, alarm_type=alarm_type, subject_id=subject_id, started_at=at, last_at=at,
+                     confirmed_at=at, fix_time=at, details={"lat": 36.8, "lon": 118.3, "zone_ids": [1]}, **kw)
+
+
+@pytest.fixture
+def subjects(db):
+    office = f.office(db)
+    return [f.subject(db, office, status="under_correction").id for _ in range(12)]
+
+
+@pytest.fixture
+def published():
+    seen: list[dict] = []
+    off = events.on(alarm_service.TOPIC, seen.append)
+    yield seen
+    off()
+
+
+def _statements(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: seen.append(stmt))
+    return seen
+
+
+def _apply(rule_events: list[RuleEvent]) -> list:
+    with dbsession.session_scope(Actor.system("pipeline")) as db:
+        return pipeline.apply_events(db, rule_events)
+
+
+def test_a_batch_opens_updates_and_ends_alarms(db, subjects, published):
+    t = clock.now() - timedelta(minutes=10)
+    s1, s2 = subjects[:2]
+    _apply([
+        _event(EventKind.open, AlarmType.sos, s1, t),
+        _event(EventKind.update, AlarmType.sos, s1, t + timedelta(minutes=1)),
+        _event(EventKind.open, AlarmType.left_permitted_area, s2, t),
+        _event(EventKind.close, AlarmType.left_permitted_area, s2, t + timedelta(minutes=2),
+               ended_at=t + timedelta(minutes=3)),
+    ])
+    rows = {(a.subject_id, a.type): a for a in db.execute(select(Alarm)).scalars()}
+    assert set(rows) == {(s1, "sos"), (s2, "left_permitted_area")}
+    sos, left = rows[(s1, "sos")], rows[(s2, "left_permitted_area")]
+    assert sos.occurrences == 2 and sos.last_at == t + timedelta(minutes=1) and sos.status == "open"
+    assert left.episode_end == t + timedelta(minutes=3) and left.status == "open"
+    assert [(p["subject_id"], p["type"], p["change"]) for p in published] == [
+        (s1, "sos", "opened"), (s1, "sos", "update"), (s2, "left_permitted_area", "opened"),
+        (s2, "left_permitted_area", "close")]
+    assert all(p["id"] is not None for p in published)
+
+
+def test_an_open_alarm_in_the_database_is_updated_not_duplicated(db, subjects, published):
+    t = clock.now() - timedelta(minutes=10)
+    with dbsession.session_scope(Actor.system("pipeline")) as s:
+        first = alarm_service.raise_alarm(db_session=s, subject_id=subjects[0], type="tamper", at=t).id
+    _apply([_event(EventKind.open, AlarmType.tamper, subjects[0], t + timedelta(minutes=5))])
+    (row,) = db.execute(select(Alarm)).scalars()
+    assert row.id == first and row.occurrences == 2 and row.last_at == t + timedelta(minutes=5)
+
+
+def test_reads_and_writes_do_not_grow_with_the_batch(engine, backend, subjects):
+    """One query reads the batch's open alarms and the commit writes them: a query per event
+    made 20 alarms take 150 ms on a busy gateway."""
+    t = clock.now() - timedelta(minutes=10)
+    seen = _statements(engine)
+    _apply([_event(EventKind.open, AlarmType.sos, subjects[0], t)])
+    one = list(seen)
+    seen.clear()
+    _apply([_event(EventKind.open, AlarmType.low_battery, s, t) for s in subjects[1:]]
+           + [_event(EventKind.update, AlarmType.low_battery, s, t + timedelta(seconds=30)) for s in subjects[1:]])
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM alarms" in s]) == 1
+    if backend == "postgres":  # one INSERT … VALUES for all of them (SQLite's are in-process)
+        assert len(seen) == len(one), [s[:60] for s in seen]
+
+
+def test_an_alarm_another_writer_opened_meanwhile_is_updated(db, subjects, published, monkeypatch):
+    """The unique index refuses a second open alarm; the batch is applied again over it."""
+    t = clock.now() - timedelta(minutes=10)
+    with dbsession.session_scope(Actor.system("other-writer")) as s:
+        theirs = alarm_service.raise_alarm(db_session=s, subject_id=subjects[0], type="sos", at=t).id
+    published.clear()
+    real = alarm_service.open_alarms
+    calls = []
+
+    def read_before_their_commit(**kw):
+        calls.append(1)
+        return {} if len(calls) == 1 else real(**kw)
+
+    monkeypatch.setattr(alarm_service, "open_alarms", read_before_their_commit)
+    _apply([_event(EventKind.open, AlarmType.sos, subjects[0], t + timedelta(minutes=1)),
+            _event(EventKind.open, AlarmType.power_off, subjects[1], t)])
+    assert len(calls) == 2
+    rows = {(a.subject_id, a.type): a for a in db.execute(select(Alarm)).scalars()}
+    assert set(rows) == {(subjects[0], "sos"), (subjects[1], "power_off")}
+    assert rows[(subjects[0], "sos")].id == theirs and rows[(subjects[0], "sos")].occurrences == 2
+    assert [(p["type"], p["change"]) for p in published] == [("sos", "opened"), ("power_off", "opened")]
