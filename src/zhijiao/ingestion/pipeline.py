@@ -66,9 +66,8 @@ UNUSABLE_ACCURACY_M = 1e6
 # replay late data from. Kept copies thin out with age: (younger than, one per so many half
 # hours), so that there is always one from six hours back or more. Late data hours old then
 # replays up to two hours more than it needs (milliseconds), and a subject holds seven copies
-# (at most eight) instead of twelve, each sharing what did not change with the one before. The
-# copies were most of the rules' memory: 39 kB a subject after a day, now 15 kB
-# (bench/rules_memory.py).
+# (at most eight) instead of twelve, frozen to bytes (``SubjectRuleState.freeze``) so that the
+# cyclic collector never walks them (bench/rules_memory.py).
 CHECKPOINT_EVERY = timedelta(minutes=30)
 CHECKPOINT_TIERS = ((timedelta(hours=1), 1), (timedelta(hours=3), 2), (timedelta(hours=8), 4))
 
@@ -79,9 +78,7 @@ def checkpoint_slot(at: datetime) -> int:
     return int(at.timestamp() // CHECKPOINT_EVERY.total_seconds())
 
 
-def thin_checkpoints(
-    checkpoints: list[tuple[datetime, SubjectRuleState]],
-) -> list[tuple[datetime, SubjectRuleState]]:
+def thin_checkpoints(checkpoints: list[tuple[datetime, bytes]]) -> list[tuple[datetime, bytes]]:
     """The checkpoints still kept once the newest (the last) was added, oldest first."""
     newest = checkpoints[-1][0]
 
@@ -97,12 +94,12 @@ def thin_checkpoints(
 @dataclass
 class _Subject:
     state: SubjectRuleState
-    # (fix time, state before it) snapshots to replay late data from; never changed once taken
-    checkpoints: list[tuple[datetime, SubjectRuleState]] = field(default_factory=list)
+    # (fix time, the state before it, frozen) to replay late data from
+    checkpoints: list[tuple[datetime, bytes]] = field(default_factory=list)
     # the next checkpoint is due at the first fix from here (one comparison on every fix)
     next_checkpoint_at: datetime = datetime.min.replace(tzinfo=UTC)
 
-    def set_checkpoints(self, checkpoints: list[tuple[datetime, SubjectRuleState]]) -> None:
+    def set_checkpoints(self, checkpoints: list[tuple[datetime, bytes]]) -> None:
         self.checkpoints = checkpoints
         self.next_checkpoint_at = (
             datetime.fromtimestamp((checkpoint_slot(checkpoints[-1][0]) + 1) * CHECKPOINT_EVERY.total_seconds(), UTC)
@@ -206,9 +203,8 @@ class RulesEngine:
                 for k in range(i, j):
                     fix, state = fixes[k], entry.state
                     if fix.fix_time >= entry.next_checkpoint_at:
-                        kept = entry.checkpoints
-                        kept.append((fix.fix_time, state.copy(share_with=kept[-1][1] if kept else None)))
-                        entry.set_checkpoints(thin_checkpoints(kept))
+                        entry.checkpoints.append((fix.fix_time, state.freeze()))
+                        entry.set_checkpoints(thin_checkpoints(entry.checkpoints))
                     out.extend(state.feed(fix, None if zones is None else zones[k]))
                     if state.replay_from is not None:  # an older fix inside the group itself
                         out.extend(self._replay(db, entry))
@@ -225,7 +221,7 @@ class RulesEngine:
         if base is None:
             base_time, base_state = since - timedelta(hours=1), SubjectRuleState(state.context, self.settings)
         else:
-            base_time, base_state = base
+            base_time, base_state = base[0], SubjectRuleState.thaw(base[1], state.context, state.settings)
         rows = db.execute(
             select(FixRecord).where(FixRecord.subject_id == state.subject_id, FixRecord.fix_time >= base_time)
             .order_by(FixRecord.fix_time)
@@ -360,7 +356,7 @@ def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
     for attempt in (1, 2):
         open_now = alarm_service.open_alarms(
             db_session=db, keys=((ev.subject_id, str(ev.alarm_type)) for ev in rule_events))
-        touched = [(alarm, ev.kind) for ev in rule_events if (alarm := _apply(db, ev, open_now)) is not None]
+        touched = [done for ev in rule_events if (done := _apply(db, ev, open_now)) is not None]
         try:
             db.commit()
             break
@@ -368,24 +364,42 @@ def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
             db.rollback()
             if attempt == 2:
                 raise
-    for alarm, kind in touched:
-        events.publish(alarm_service.TOPIC, alarm_service._event(alarm, "opened" if kind is EventKind.open else str(kind)))
+    for alarm, change in touched:
+        events.publish(alarm_service.TOPIC, alarm_service._event(alarm, change))
     return touched
 
 
-def _apply(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -> Alarm | None:
+def _apply(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -> tuple[Alarm, str] | None:
+    """The alarm an event opens, updates or ends, and the change to publish."""
+    alarm_type = str(ev.alarm_type)
     if ev.kind is EventKind.close:
-        return alarm_service.end_episode(db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type),
-                                         at=ev.ended_at or ev.last_at, open_now=open_now)
+        ended_at = ev.ended_at or ev.last_at
+        alarm = alarm_service.end_episode(db_session=db, subject_id=ev.subject_id, type=alarm_type, at=ended_at,
+                                          open_now=open_now)
+        if alarm is not None:
+            return alarm, str(ev.kind)
+        if alarm_service.known_episode(db_session=db, subject_id=ev.subject_id, type=alarm_type,
+                                       start=ev.started_at, end=ended_at):
+            return None  # its alarm was handled and closed before the subject came back
+        # An episode that began and ended within late data (a backfill after a dropout): a replay
+        # reports it by its close alone, and nobody has heard of it yet.
+        alarm, _ = _raise(db, ev, open_now, retrospective=True)
+        alarm.episode_end = ended_at
+        return alarm, "opened"
+    return _raise(db, ev, open_now, retrospective=ev.retrospective)
+
+
+def _raise(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm], *,
+           retrospective: bool) -> tuple[Alarm, str]:
     alarm = alarm_service.raise_alarm(
         db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type), at=ev.started_at,
         details={k: v for k, v in ev.details.items() if isinstance(v, (str, int, float, bool, type(None)))},
-        retrospective=ev.retrospective, lat=ev.details.get("lat"), lon=ev.details.get("lon"), commit=False,
+        retrospective=retrospective, lat=ev.details.get("lat"), lon=ev.details.get("lon"), commit=False,
         publish=False,  # published by the caller with the rule's own change kind
         open_now=open_now,
     )
     alarm.last_at = max(alarm.last_at, ev.last_at)
-    return alarm
+    return alarm, "opened" if ev.kind is EventKind.open else str(ev.kind)
 
 
 class Pipeline:

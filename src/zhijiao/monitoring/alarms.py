@@ -120,6 +120,15 @@ def _open_alarm(db_session: Session, subject_id: int, type: str) -> Alarm | None
     ).scalar_one_or_none()
 
 
+def known_episode(*, db_session: Session, subject_id: int, type: str, start: datetime, end: datetime) -> bool:
+    """Whether an alarm of this subject and type, in any state, covers part of ``start``–``end``
+    (one closed while the subject was still in breach covers until it was closed)."""
+    return db_session.execute(select(Alarm.id).where(
+        Alarm.subject_id == subject_id, Alarm.type == type, Alarm.episode_start <= end,
+        func.coalesce(Alarm.episode_end, Alarm.closed_at, Alarm.last_at) >= start,
+    ).limit(1)).first() is not None
+
+
 # Subjects per query when reading a batch's open alarms (well under any driver's parameter limit).
 _OPEN_CHUNK = 2000
 

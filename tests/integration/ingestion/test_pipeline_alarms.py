@@ -113,3 +113,26 @@ def test_an_alarm_another_writer_opened_meanwhile_is_updated(db, subjects, publi
     assert set(rows) == {(subjects[0], "sos"), (subjects[1], "power_off")}
     assert rows[(subjects[0], "sos")].id == theirs and rows[(subjects[0], "sos")].occurrences == 2
     assert [(p["type"], p["change"]) for p in published] == [("sos", "opened"), ("power_off", "opened")]
+
+
+def test_an_episode_only_late_data_held_raises_a_retrospective_alarm(db, subjects, published):
+    """A replay reports an episode that began and ended within late data by its close alone."""
+    t = clock.now() - timedelta(hours=2)
+    _apply([_event(EventKind.close, AlarmType.left_permitted_area, subjects[0], t, ended_at=t + timedelta(minutes=9))])
+    (row,) = db.execute(select(Alarm)).scalars()
+    assert (row.type, row.status, row.retrospective) == ("left_permitted_area", "open", True)
+    assert row.episode_start == t and row.episode_end == t + timedelta(minutes=9)
+    assert [(p["type"], p["change"], p["retrospective"]) for p in published] == [("left_permitted_area", "opened", True)]
+
+
+def test_the_end_of_an_episode_whose_alarm_was_closed_raises_nothing(db, subjects, published):
+    t = clock.now() - timedelta(minutes=30)
+    with dbsession.session_scope(Actor.system("pipeline")) as s:
+        alarm = alarm_service.raise_alarm(db_session=s, subject_id=subjects[0], type="left_permitted_area", at=t)
+        # handled by an officer while the subject was still out
+        alarm.status, alarm.closed_at = "closed", t + timedelta(minutes=10)
+    published.clear()
+    _apply([_event(EventKind.close, AlarmType.left_permitted_area, subjects[0], t + timedelta(minutes=1),
+                   ended_at=t + timedelta(minutes=20))])
+    assert db.execute(select(Alarm.status)).scalars().all() == ["closed"]
+    assert published == []

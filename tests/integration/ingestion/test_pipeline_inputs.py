@@ -50,3 +50,34 @@ def test_replay_of_late_data_keeps_the_device_alarms(client, db):
     pipeline.process_now([sos, *late])
     assert _alarms(db) == {("sos", False)}
     assert pipeline.rules.counters["replays"] >= 1
+
+
+def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
+    """A backfill after a dropout replays from the state kept before it (frozen to bytes), and the
+    outing it holds raises one retrospective alarm."""
+    from zhijiao.monitoring.rules import SubjectRuleState
+
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(second=0, microsecond=0)
+    pipeline = Pipeline()
+    minutes = lambda a, b: [now - timedelta(minutes=m) for m in range(a, b, -1)]  # noqa: E731
+    pipeline.process_now([_fix(t, INSIDE) for t in minutes(150, 60)])  # live until the dropout
+    pipeline.process_now([_fix(t, INSIDE) for t in minutes(10, 0)])  # live again
+    entry = pipeline.rules.subjects[next(iter(pipeline.rules.subjects))]
+    kept = list(entry.checkpoints)
+    assert len(kept) >= 3 and all(isinstance(frozen, bytes) for _, frozen in kept)
+    thawed = []
+    real_thaw = SubjectRuleState.thaw
+    monkeypatch.setattr(SubjectRuleState, "thaw", classmethod(
+        lambda cls, *a: thawed.append(a[0]) or real_thaw.__func__(cls, *a)))
+    # the dropout's fixes, stored by the device and sent late: ten minutes out of the area
+    backfill = [_fix(t, OUTSIDE if now - timedelta(minutes=50) <= t < now - timedelta(minutes=40) else INSIDE,
+                     backfill=True) for t in minutes(60, 10)]
+    pipeline.process_now(backfill)
+    assert pipeline.rules.counters["replays"] == 1
+    since = min(f.fix_time for f in backfill)
+    assert thawed == [max((at, frozen) for at, frozen in kept if at <= since)[1]]  # the latest before it
+    assert _alarms(db) == {("left_permitted_area", True)}
+    # the live state went on from the replay: the subject is back and nothing else opens
+    pipeline.process_now([_fix(now + timedelta(minutes=1), INSIDE)])
+    assert _alarms(db) == {("left_permitted_area", True)}

@@ -250,24 +250,32 @@ def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> Non
     assert [(e.kind, e.started_at) for e in events] == [(EventKind.open, T0)]
 
 
-def test_a_checkpoint_shares_what_did_not_change_with_the_one_before_and_replays_the_same() -> None:
-    from zhijiao.monitoring.rules import evaluate_window
+def test_a_frozen_state_thaws_equal_and_replays_the_same() -> None:
+    import gc
+    import pickle
+
+    from zhijiao.monitoring.rules import SubjectRuleState, evaluate_window
 
     index = default_index()
     st = state()
     run(st, walk(0, 600, 60, 0.0), index)
-    first = st.copy()
-    run(st, walk(600, 1200, 60, 300.0), index)  # moved within the area: the area's machine changed
-    shared, plain = st.copy(share_with=first), st.copy()
-    assert shared._machines[AlarmType.sos] is first._machines[AlarmType.sos]
-    assert shared._machines[AlarmType.entered_exclusion_zone] is first._machines[AlarmType.entered_exclusion_zone]
-    assert shared._machines[AlarmType.left_permitted_area] is not first._machines[AlarmType.left_permitted_area]
-    assert shared == plain
+    run(st, walk(600, 900, 60, 2000.0), index)  # outside, within the dwell: a run under way
+    frozen = st.freeze()
+    assert isinstance(frozen, bytes) and not gc.is_tracked(frozen)
+    assert b"SubjectContext" not in frozen and b"RuleSettings" not in frozen  # shared, not copied
+    thawed = SubjectRuleState.thaw(frozen, st.context, st.settings)
+    # (equal as frozen: a thawed NaN is not the same object as math.nan, so == would not do)
+    assert thawed.freeze() == frozen and thawed.context is st.context and thawed.settings is st.settings
+    assert repr(thawed) == repr(st) and thawed._track == st._track and thawed._anchor == st._anchor
+    assert thawed._device_machines[0] is thawed._machines[AlarmType.sos]  # one object, as live
 
-    later = walk(1200, 1800, 60, 2000.0, extras={"alarm_types": {"sos"}})  # out, SOS held: both alarm
-    run(st, later, index)  # the live state goes on: the checkpoints stay as they were
-    assert shared == plain and shared._machines[AlarmType.sos] == first._machines[AlarmType.sos]
-    zones = index.classify(later)
-    replayed = [evaluate_window(c.context, later, c, list(zones)).events for c in (shared, plain)]
+    later = walk(900, 1800, 60, 2000.0, extras={"alarm_types": {"sos"}})  # still out, SOS held
+    copied = st.copy()
+    run(st, later, index)  # the live state goes on; what was frozen does not
+    assert SubjectRuleState.thaw(frozen, st.context, st.settings).freeze() == copied.freeze() != st.freeze()
+    zones = list(index.classify(later))
+    replayed = [evaluate_window(c.context, later, c, zones).events
+                for c in (SubjectRuleState.thaw(frozen, st.context, st.settings), copied)]
     assert replayed[0] == replayed[1]
     assert {e.alarm_type for e in replayed[0]} == {AlarmType.sos, AlarmType.left_permitted_area}
+    assert pickle.loads(frozen)[0] == copied.high_water  # noqa: S301 - the format is a plain tuple
