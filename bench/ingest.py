@@ -15,7 +15,9 @@ with its preset code; then two phases on the same connections:
    terminals press SOS (alarm at once), 1 % leave the district (alarm after the 2-minute dwell of
    fix time). ``alarm_latency_ms``: from the receipt of the fix that opened an alarm (its
    ``received_at``) to the alarm's publication on the event bus; ``fix_latency_ms``: receipt →
-   rules done, over every fix.
+   rules done, over every fix. ``achieved_per_s``: fixes through the rules a second, from the
+   first to leave them to the last (a server that keeps up shows the offer);
+   ``with_drain_per_s`` from the first report sent, so with one latency in it.
 
 With ``--stream nats://127.0.0.1:4222`` the deployment past one process is measured instead: the
 gateway in one process acknowledges after the JetStream PubAck, a ``FixWorker`` with the pipeline
@@ -389,6 +391,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
         heap.tune_for_service()  # as ``zhijiao serve`` and ``zhijiao worker`` do
     gc_clock = _GcClock()
     cpu0 = time.process_time()
+    first_done: list[float] = []  # paced phase: when the first fixes left the rules, and how many
 
     async def processed(expected: int) -> float:
         deadline = time.time() + 600
@@ -415,6 +418,8 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
                               "stage_cpu_s": {k: round(v, 2) for k, v in stages.items()}}), flush=True)
         elif line[0] == "RESET":
             await pipeline.drain()
+            first_done.clear()
+            watcher = asyncio.create_task(_first_done(pipeline, first_done))  # noqa: F841 - kept till DRAIN
             pipeline.latency_s.clear()
             alarms.clear()
             cpu0 = time.process_time()
@@ -434,6 +439,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
             lat = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
                 "done_at": done_at, "processed": pipeline.processed, "cpu_s": round(paced_cpu_s, 2),
+                "first_done": first_done,
                 "gc_cpu_s": gc_clock.take(),
                 "stage_cpu_s": dict(stages),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
@@ -448,6 +454,13 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
             else:
                 await ingestion.stop()
             return
+
+
+async def _first_done(pipeline, out: list[float]) -> None:
+    base = pipeline.processed
+    while pipeline.processed == base:
+        await asyncio.sleep(0.001)
+    out.extend([time.time(), pipeline.processed - base])
 
 
 def _time_stages(ingestion, profile_dir: str | None = None) -> dict[str, float]:
@@ -596,7 +609,8 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
                         "gc_cpu_us_per_fix": round(closed["gc_cpu_s"] / one.ok * 1e6, 1),
                         "stage_cpu_us_per_fix": {k: round(v / one.ok * 1e6, 1) for k, v in closed["stage_cpu_s"].items()}},
         "paced": {"fixes": two.ok, "refused": two.refused, "offered_per_s": round(run["rate"]),
-                  "achieved_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
+                  "achieved_per_s": _sustained(two.ok, stats),
+                  "with_drain_per_s": round(two.ok / (stats["done_at"] - two.first_sent)),
                   "server_cpu_us_per_fix": round(stats["cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "gc_cpu_us_per_fix": round(stats["gc_cpu_s"] / max(two.ok, 1) * 1e6, 1),
                   "client_cpu_us_per_fix": round(run["paced_client_cpu_s"] / max(two.ok, 1) * 1e6, 1),
@@ -618,6 +632,16 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     if label == "postgresql":
         out["copy_rows_per_s"] = copy_rate(url)
     return out
+
+
+def _sustained(fixes: int, stats: dict) -> int | None:
+    """Fixes a second through the rules, from the first to leave them to the last: a server that
+    keeps up with a steady offer shows that offer, whatever its latency (``with_drain_per_s``
+    counts from the first report sent, so one latency is in it and it stays under the offer)."""
+    if not stats.get("first_done"):
+        return None
+    at, first = stats["first_done"]
+    return round((fixes - first) / max(stats["done_at"] - at, 1e-9))
 
 
 def _process_cpu(pid: int) -> float:
