@@ -392,6 +392,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
     gc_clock = _GcClock()
     cpu0 = time.process_time()
     first_done: list[float] = []  # paced phase: when the first fixes left the rules, and how many
+    watchers: set[asyncio.Task] = set()  # (a task nothing refers to may be collected while it runs)
 
     async def processed(expected: int) -> float:
         deadline = time.time() + 600
@@ -419,7 +420,7 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
         elif line[0] == "RESET":
             await pipeline.drain()
             first_done.clear()
-            watcher = asyncio.create_task(_first_done(pipeline, first_done))  # noqa: F841 - kept till DRAIN
+            watchers.add(asyncio.create_task(_first_done(pipeline, first_done)))
             pipeline.latency_s.clear()
             alarms.clear()
             cpu0 = time.process_time()
