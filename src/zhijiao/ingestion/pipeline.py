@@ -383,14 +383,15 @@ def _apply(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -
             return None  # its alarm was handled and closed before the subject came back
         # An episode that began and ended within late data (a backfill after a dropout): a replay
         # reports it by its close alone, and nobody has heard of it yet.
-        alarm, _ = _raise(db, ev, open_now, retrospective=True)
+        alarm, change = _raise(db, ev, open_now, retrospective=True)
         alarm.episode_end = ended_at
-        return alarm, "opened"
+        return alarm, change
     return _raise(db, ev, open_now, retrospective=ev.retrospective)
 
 
 def _raise(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm], *,
            retrospective: bool) -> tuple[Alarm, str]:
+    existed = (ev.subject_id, str(ev.alarm_type)) in open_now
     alarm = alarm_service.raise_alarm(
         db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type), at=ev.started_at,
         details={k: v for k, v in ev.details.items() if isinstance(v, (str, int, float, bool, type(None)))},
@@ -399,7 +400,9 @@ def _raise(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm], *
         open_now=open_now,
     )
     alarm.last_at = max(alarm.last_at, ev.last_at)
-    return alarm, "opened" if ev.kind is EventKind.open else str(ev.kind)
+    # a screen must hear of a new row as opened, also where the rule only updates its episode (the
+    # alarm was closed while the subject was still in breach)
+    return alarm, "opened" if ev.kind is EventKind.open or not existed else str(ev.kind)
 
 
 class Pipeline:

@@ -136,3 +136,16 @@ def test_the_end_of_an_episode_whose_alarm_was_closed_raises_nothing(db, subject
                    ended_at=t + timedelta(minutes=20))])
     assert db.execute(select(Alarm.status)).scalars().all() == ["closed"]
     assert published == []
+
+
+def test_a_breach_that_goes_on_after_its_alarm_was_closed_opens_a_new_one(db, subjects, published):
+    t = clock.now() - timedelta(minutes=30)
+    with dbsession.session_scope(Actor.system("pipeline")) as s:
+        alarm = alarm_service.raise_alarm(db_session=s, subject_id=subjects[0], type="left_permitted_area", at=t)
+        alarm.status, alarm.closed_at = "closed", t + timedelta(minutes=5)
+        closed = alarm.id
+    published.clear()
+    _apply([_event(EventKind.update, AlarmType.left_permitted_area, subjects[0], t + timedelta(minutes=10))])
+    rows = db.execute(select(Alarm.id, Alarm.status).order_by(Alarm.id)).all()
+    assert [status for _, status in rows] == ["closed", "open"] and rows[1][0] != closed
+    assert [(p["id"], p["change"]) for p in published] == [(rows[1][0], "opened")]
