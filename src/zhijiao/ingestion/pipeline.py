@@ -391,18 +391,26 @@ def _apply(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -
 
 def _raise(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm], *,
            retrospective: bool) -> tuple[Alarm, str]:
-    existed = (ev.subject_id, str(ev.alarm_type)) in open_now
+    """Open or update the subject's alarm of this type; the change a screen should hear of:
+    ``opened`` for a new row or a new episode on a row still open (it alerts the operators
+    again), else the rule's own kind (a replay repeats the opening of an episode it already
+    told of: that is an update)."""
+    earlier = open_now.get((ev.subject_id, str(ev.alarm_type)))
+    new_episode = (earlier is not None and ev.kind is EventKind.open and earlier.episode_end is not None
+                   and ev.started_at >= earlier.episode_end)
     alarm = alarm_service.raise_alarm(
         db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type), at=ev.started_at,
         details={k: v for k, v in ev.details.items() if isinstance(v, (str, int, float, bool, type(None)))},
         retrospective=retrospective, lat=ev.details.get("lat"), lon=ev.details.get("lon"), commit=False,
-        publish=False,  # published by the caller with the rule's own change kind
+        publish=False,  # published by the caller with the change below
         open_now=open_now,
     )
     alarm.last_at = max(alarm.last_at, ev.last_at)
-    # a screen must hear of a new row as opened, also where the rule only updates its episode (the
-    # alarm was closed while the subject was still in breach)
-    return alarm, "opened" if ev.kind is EventKind.open or not existed else str(ev.kind)
+    if new_episode:
+        alarm.episode_end = None  # in breach again: its end is the new episode's
+    if earlier is None or new_episode:
+        return alarm, "opened"
+    return alarm, "update" if ev.kind is EventKind.open else str(ev.kind)
 
 
 class Pipeline:

@@ -112,7 +112,8 @@ def test_an_alarm_another_writer_opened_meanwhile_is_updated(db, subjects, publi
     rows = {(a.subject_id, a.type): a for a in db.execute(select(Alarm)).scalars()}
     assert set(rows) == {(subjects[0], "sos"), (subjects[1], "power_off")}
     assert rows[(subjects[0], "sos")].id == theirs and rows[(subjects[0], "sos")].occurrences == 2
-    assert [(p["type"], p["change"]) for p in published] == [("sos", "opened"), ("power_off", "opened")]
+    # its opening was told by the writer that opened it
+    assert [(p["type"], p["change"]) for p in published] == [("sos", "update"), ("power_off", "opened")]
 
 
 def test_an_episode_only_late_data_held_raises_a_retrospective_alarm(db, subjects, published):
@@ -149,3 +150,19 @@ def test_a_breach_that_goes_on_after_its_alarm_was_closed_opens_a_new_one(db, su
     rows = db.execute(select(Alarm.id, Alarm.status).order_by(Alarm.id)).all()
     assert [status for _, status in rows] == ["closed", "open"] and rows[1][0] != closed
     assert [(p["id"], p["change"]) for p in published] == [(rows[1][0], "opened")]
+
+
+def test_a_new_episode_on_an_open_alarm_alerts_again_and_a_replayed_one_does_not(db, subjects, published):
+    t = clock.now() - timedelta(hours=1)
+    s1 = subjects[0]
+    left = AlarmType.left_permitted_area
+    _apply([_event(EventKind.open, left, s1, t)])
+    _apply([_event(EventKind.open, left, s1, t)])  # a replay tells of the same opening again
+    _apply([_event(EventKind.close, left, s1, t + timedelta(minutes=5), ended_at=t + timedelta(minutes=6))])
+    _apply([_event(EventKind.open, left, s1, t + timedelta(minutes=20))])  # out again: not yet handled
+    assert [p["change"] for p in published] == ["opened", "update", "close", "opened"]
+    (row,) = db.execute(select(Alarm)).scalars()
+    assert row.episode_start == t and row.episode_end is None and row.occurrences == 3  # in breach again
+    _apply([_event(EventKind.close, left, s1, t + timedelta(minutes=25), ended_at=t + timedelta(minutes=30))])
+    db.expire_all()
+    assert db.execute(select(Alarm.episode_end)).scalar_one() == t + timedelta(minutes=30)
