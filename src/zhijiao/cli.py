@@ -239,8 +239,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         pipeline = Pipeline(escalate_every=60.0 if 0 in shards else float("inf"))
         worker = zj_nats.FixWorker(settings.event_stream, pipeline, shards=shards, batch=args.batch)
         bridge = zj_nats.EventBridge(settings.event_stream)
+        await bridge.start()  # first: what the pipeline's rebuild raises reaches the screens
         await pipeline.start()
-        await bridge.start()
         await worker.start()
         heap.tune_for_service()
         print(f"处理节点已启动，分片 {shards} (worker consuming shards {shards})", flush=True)

@@ -51,6 +51,7 @@ from zhijiao.monitoring.rules import (
     RuleSettings,
     SubjectContext,
     SubjectRuleState,
+    coalesce,
     evaluate_window,
 )
 from zhijiao.security.actor import Actor
@@ -243,8 +244,14 @@ class RulesEngine:
                 out.extend(self._state(sid).state.tick(now))
         return out
 
-    def rebuild(self, db: Session, window: timedelta) -> int:
-        """Restore state after a restart from the recent stored fixes (their events were handled)."""
+    def rebuild(self, db: Session, window: timedelta) -> list[RuleEvent]:
+        """Restore state after a restart from the recent stored fixes; return what they show.
+
+        The last fixes before a crash were stored, and so acknowledged, but maybe never
+        evaluated: an SOS among them would be lost. Their events (one per episode, for the
+        subjects this process judges) go to ``apply_events(..., recovered=True)``, which raises
+        only what no alarm tells of yet.
+        """
         self.reload(db)
         rows = db.execute(
             select(FixRecord).where(FixRecord.fix_time >= clock.now() - window, FixRecord.subject_id.is_not(None))
@@ -252,9 +259,11 @@ class RulesEngine:
         ).scalars().all()
         fixes = [_fix_from_row(r, self.profile_of) for r in rows]
         zones = zone_views(self.index, fixes)
+        found: list[RuleEvent] = []
         for i, fix in enumerate(fixes):
-            self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i])  # type: ignore[arg-type]
-        return len(fixes)
+            found.extend(self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i]))  # type: ignore[arg-type]
+        owns = self.subject_filter
+        return [e for e in coalesce(found) if owns is None or owns(e.subject_id)]
 
 
 def rule_settings() -> RuleSettings:
@@ -346,7 +355,7 @@ def approved_leaves(db: Session, since) -> dict[int, tuple[Leave, ...]]:
     return {sid: tuple(v) for sid, v in out.items()}
 
 
-def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
+def apply_events(db: Session, rule_events: list[RuleEvent], *, recovered: bool = False) -> list:
     """Turn rule events into alarm rows (one open alarm per subject and type), then publish.
 
     The batch's open alarms are read in one query and written in one flush: a query per event
@@ -356,7 +365,8 @@ def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
     for attempt in (1, 2):
         open_now = alarm_service.open_alarms(
             db_session=db, keys=((ev.subject_id, str(ev.alarm_type)) for ev in rule_events))
-        touched = [done for ev in rule_events if (done := _apply(db, ev, open_now)) is not None]
+        touched = [done for ev in rule_events
+                   if (not recovered or _unheard(db, ev, open_now)) and (done := _apply(db, ev, open_now)) is not None]
         try:
             db.commit()
             break
@@ -367,6 +377,16 @@ def apply_events(db: Session, rule_events: list[RuleEvent]) -> list:
     for alarm, change in touched:
         events.publish(alarm_service.TOPIC, alarm_service._event(alarm, change))
     return touched
+
+
+def _unheard(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -> bool:
+    """Whether a recovered event (``RulesEngine.rebuild``) tells something no alarm does yet."""
+    earlier = open_now.get((ev.subject_id, str(ev.alarm_type)))
+    if earlier is not None:  # the end of its episode, or a new episode on it
+        return ev.kind is EventKind.close or (
+            earlier.episode_end is not None and ev.started_at >= earlier.episode_end)
+    return not alarm_service.known_episode(db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type),
+                                           start=ev.started_at, end=ev.ended_at or ev.last_at)
 
 
 def _apply(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm]) -> tuple[Alarm, str] | None:
@@ -449,9 +469,7 @@ class Pipeline:
         (the HTTP input of an API process without device gateways). Blocking; returns the new fixes."""
         with self._rules_lock:
             if not self._rebuilt:
-                with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
-                    self.rules.rebuild(db, rebuild_window)
-                self._rebuilt = True
+                self._rebuild(rebuild_window)
         new = self.store.store(fixes)
         if new:
             self._process(new)
@@ -459,13 +477,19 @@ class Pipeline:
 
     async def start(self, *, rebuild_window: timedelta = timedelta(minutes=30)) -> None:
         def _rebuild() -> None:
-            with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
-                self.rules.rebuild(db, rebuild_window)
-                self._rebuilt = True
+            with self._rules_lock:
+                self._rebuild(rebuild_window)
 
         await asyncio.to_thread(_rebuild)
         self._tasks = [asyncio.create_task(self._work(), name="pipeline-rules"),
                        asyncio.create_task(self._clock(), name="pipeline-clock")]
+
+    def _rebuild(self, window: timedelta) -> None:
+        with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
+            found = self.rules.rebuild(db, window)
+            if found:
+                apply_events(db, found, recovered=True)
+        self._rebuilt = True
 
     async def stop(self) -> None:
         await self._queue.put(None)

@@ -81,3 +81,50 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
     # the live state went on from the replay: the subject is back and nothing else opens
     pipeline.process_now([_fix(now + timedelta(minutes=1), INSIDE)])
     assert _alarms(db) == {("left_permitted_area", True)}
+
+
+def _published_alarms() -> tuple[list[tuple[str, str]], object]:
+    from zhijiao.core import events
+    from zhijiao.monitoring import alarms as alarm_service
+
+    seen: list[tuple[str, str]] = []
+    return seen, events.on(alarm_service.TOPIC, lambda p: seen.append((p["type"], p["change"])))
+
+
+def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(client, db):
+    """Acknowledged means stored, not evaluated: the process may die in between. The restart's
+    rebuild evaluates what it reads back and raises what no alarm tells of."""
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(microsecond=0)
+    crashed = Pipeline()
+    crashed.store.store([_fix(now - timedelta(minutes=3), INSIDE),
+                         _fix(now - timedelta(minutes=2), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
+    assert _alarms(db) == set()  # killed before its rules ran
+    seen, off = _published_alarms()
+    try:
+        Pipeline().process_now([_fix(now, INSIDE)])
+    finally:
+        off()
+    assert _alarms(db) == {("sos", False)}
+    assert seen == [("sos", "opened")]
+
+
+def test_a_restart_raises_nothing_again(client, db):
+    """What was raised stays one alarm, what an officer closed stays closed, and nobody is told."""
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(microsecond=0)
+    first = Pipeline()
+    first.process_now([_fix(now - timedelta(seconds=s), OUTSIDE) for s in range(270, 60, -30)]
+                      + [_fix(now - timedelta(seconds=60), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
+    assert _alarms(db) == {("left_permitted_area", False), ("sos", False)}
+    sos = db.execute(select(Alarm).where(Alarm.type == "sos")).scalar_one()
+    sos.status, sos.closed_at = "closed", clock.now()  # handled
+    db.commit()
+    seen, off = _published_alarms()
+    try:
+        Pipeline().process_now([_fix(now - timedelta(seconds=30), INSIDE)])
+    finally:
+        off()
+    rows = sorted((a.type, a.status) for a in db.execute(select(Alarm)).scalars())
+    assert rows == [("left_permitted_area", "open"), ("sos", "closed")]
+    assert ("sos", "opened") not in seen and ("left_permitted_area", "opened") not in seen
