@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock, events
@@ -60,6 +60,8 @@ from zhijiao.subjects.models import Subject
 log = logging.getLogger(__name__)
 
 POSITIONS_TOPIC = "positions"
+# Rule events kept while the database cannot take them (a subject-day makes a handful).
+MAX_UNAPPLIED = 100_000
 # A fix the store flagged noisy (unpositioned, or less accurate than it accepts) is kept and shown
 # but must never trigger a rule; the rules' own test is accuracy, so it gets one they reject.
 UNUSABLE_ACCURACY_M = 1e6
@@ -448,6 +450,7 @@ class Pipeline:
         self.latency_s: collections.deque[float] = collections.deque(maxlen=100_000)  # receipt → rules done
         self.processed = 0
         self._rules_lock = threading.Lock()  # the rules state has one owner at a time
+        self._unapplied: list[RuleEvent] = []  # rule events a failed write left (see _apply)
         self._rebuilt = False
 
     def _profile_of(self, device_id: int) -> DeviceProfile:
@@ -483,6 +486,25 @@ class Pipeline:
         await asyncio.to_thread(_rebuild)
         self._tasks = [asyncio.create_task(self._work(), name="pipeline-rules"),
                        asyncio.create_task(self._clock(), name="pipeline-clock")]
+
+    def _apply(self, db: Session, rule_events: list[RuleEvent]) -> None:
+        """Apply the events, after any a failed attempt left. The rules' state has moved on
+        already (an episode the database never heard of stays open in it), so an event that
+        could not be written, the database being down, is kept and tried again with the next
+        batch or tick rather than lost."""
+        pending = self._unapplied + rule_events
+        if not pending:
+            return
+        self._unapplied = []
+        try:
+            apply_events(db, pending)
+        except SQLAlchemyError:
+            db.rollback()
+            dropped = max(0, len(pending) - MAX_UNAPPLIED)
+            self._unapplied = pending[dropped:]
+            self.rules.counters["events_retried"] += len(self._unapplied)
+            self.rules.counters["events_dropped"] += dropped
+            log.exception("%d rule events not applied; kept to try again (%d dropped)", len(pending), dropped)
 
     def _rebuild(self, window: timedelta) -> None:
         with dbsession.session_scope(Actor.system("pipeline-rebuild")) as db:
@@ -529,9 +551,7 @@ class Pipeline:
 
     def _process(self, batch: list[Fix]) -> None:
         with self._rules_lock, dbsession.session_scope(Actor.system("pipeline")) as db:
-            rule_events = self.rules.process(db, batch)
-            if rule_events:
-                apply_events(db, rule_events)
+            self._apply(db, self.rules.process(db, batch))
         done = time.time()
         for f in batch:
             if f.received_at is not None:
@@ -561,9 +581,7 @@ class Pipeline:
         with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-tick")) as db:
             if self.rules._dirty:
                 self.rules.reload(db)
-            rule_events = self.rules.tick(clock.now())
-            if rule_events:
-                apply_events(db, rule_events)
+            self._apply(db, self.rules.tick(clock.now()))
 
     def _escalate(self) -> None:
         with dbsession.session_scope(Actor.system("alarm-escalation")) as db:

@@ -65,7 +65,10 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
     pipeline.process_now([_fix(t, INSIDE) for t in minutes(10, 0)])  # live again
     entry = pipeline.rules.subjects[next(iter(pipeline.rules.subjects))]
     kept = list(entry.checkpoints)
-    assert len(kept) >= 3 and all(isinstance(frozen, bytes) for _, frozen in kept)
+    since = now - timedelta(minutes=60)  # the backfill's first fix
+    # (two or more, thinned with age, whatever the half hour now is in; one from before the dropout)
+    assert len(kept) >= 2 and all(isinstance(frozen, bytes) for _, frozen in kept)
+    assert any(at <= since for at, _ in kept)
     thawed = []
     real_thaw = SubjectRuleState.thaw
     monkeypatch.setattr(SubjectRuleState, "thaw", classmethod(
@@ -75,7 +78,7 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
                      backfill=True) for t in minutes(60, 10)]
     pipeline.process_now(backfill)
     assert pipeline.rules.counters["replays"] == 1
-    since = min(f.fix_time for f in backfill)
+    assert since == min(f.fix_time for f in backfill)
     assert thawed == [max((at, frozen) for at, frozen in kept if at <= since)[1]]  # the latest before it
     assert _alarms(db) == {("left_permitted_area", True)}
     # the live state went on from the replay: the subject is back and nothing else opens
@@ -128,3 +131,28 @@ def test_a_restart_raises_nothing_again(client, db):
     rows = sorted((a.type, a.status) for a in db.execute(select(Alarm)).scalars())
     assert rows == [("left_permitted_area", "open"), ("sos", "closed")]
     assert ("sos", "opened") not in seen and ("left_permitted_area", "opened") not in seen
+
+
+def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(client, db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from zhijiao.ingestion import pipeline as pipeline_module
+
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(microsecond=0)
+    p = Pipeline()
+    p.process_now([_fix(now - timedelta(seconds=90), INSIDE)])
+    real, failures = pipeline_module.apply_events, []
+
+    def down_once(session, rule_events, **kw):
+        if not failures:
+            failures.append([e.alarm_type for e in rule_events])
+            raise OperationalError("INSERT INTO alarms", {}, Exception("server closed the connection"))
+        return real(session, rule_events, **kw)
+
+    monkeypatch.setattr(pipeline_module, "apply_events", down_once)
+    p.process_now([_fix(now - timedelta(seconds=60), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
+    assert failures == [["sos"]] and _alarms(db) == set()  # stored; its alarm not yet
+    p.process_now([_fix(now - timedelta(seconds=30), INSIDE)])  # the next batch: the database is back
+    assert _alarms(db) == {("sos", False)}
+    assert p.rules.counters["events_retried"] == 1
