@@ -219,6 +219,7 @@ class FixWorker:
         self.counters: collections.Counter[str] = collections.Counter()
         self._nc: NatsClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         owned = set(self.shards)
         # Lost contact is judged only for subjects whose devices hash to this worker's shards.
         pipeline.rules.subject_filter = lambda sid: self._owns_subject(sid, owned)
@@ -234,6 +235,7 @@ class FixWorker:
         return subject_id in self._owned_cache[1]
 
     async def start(self) -> None:
+        self._stopping = False
         self._nc, js = await connect(self.options, name="zhijiao-worker")
         await ensure_stream(js, self.options)
         for shard in self.shards:
@@ -247,6 +249,10 @@ class FixWorker:
         log.info("worker consuming shards %s of %s", self.shards, self.options.stream)
 
     async def stop(self) -> None:
+        # The flag as well as the cancel: nats-py's fetch waits in asyncio.wait_for, which on
+        # Python 3.11 swallows a cancel that lands as a message arrives (gh-86296), and the loop
+        # would fetch on forever; with the flag it ends at its next fetch timeout.
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -256,7 +262,7 @@ class FixWorker:
             self._nc = None
 
     async def _consume(self, shard: int, sub: JetStreamContext.PullSubscription) -> None:
-        while True:
+        while not self._stopping:
             try:
                 msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
             except TimeoutError:

@@ -173,6 +173,35 @@ def test_worker_acks_only_after_commit(stream_url):
     asyncio.run(scenario())
 
 
+def test_stop_ends_a_worker_whose_fetch_swallowed_the_cancel():
+    """On Python 3.11 asyncio.wait_for (inside nats-py's fetch) can swallow a cancel that lands
+    as its wait ends: the worker's loop then fetched on and stop() waited forever."""
+
+    class SwallowingFetch:
+        calls = swallowed = 0
+
+        async def fetch(self, batch, timeout):
+            SwallowingFetch.calls += 1
+            try:
+                await asyncio.sleep(timeout)
+            except asyncio.CancelledError:
+                if SwallowingFetch.swallowed:
+                    raise
+                SwallowingFetch.swallowed += 1  # the first one only, as the race does
+            raise TimeoutError
+
+    async def scenario() -> bool:
+        worker = FixWorker("nats://127.0.0.1:4222", _FlakyPipeline(), shards=[0], fetch_timeout=0.05)
+        worker._tasks = [asyncio.create_task(worker._consume(0, SwallowingFetch()))]
+        await asyncio.sleep(0.12)
+        stopping = asyncio.ensure_future(worker.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=2)
+        return stopping in done
+
+    assert asyncio.run(scenario()), "stop() still waits for the worker's loop"
+    assert SwallowingFetch.swallowed == 1 and SwallowingFetch.calls >= 2
+
+
 def test_gateway_refuses_when_the_stream_is_gone(stream_url):
     options = StreamOptions.from_url(stream_url)
 
