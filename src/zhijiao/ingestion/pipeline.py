@@ -450,7 +450,7 @@ class Pipeline:
         self.latency_s: collections.deque[float] = collections.deque(maxlen=100_000)  # receipt → rules done
         self.processed = 0
         self._rules_lock = threading.Lock()  # the rules state has one owner at a time
-        self._unapplied: list[RuleEvent] = []  # rule events a failed write left (see _apply)
+        self._unapplied: list[RuleEvent] = []  # rule events a failed write left (see _apply_events)
         self._rebuilt = False
 
     def _profile_of(self, device_id: int) -> DeviceProfile:
@@ -487,7 +487,7 @@ class Pipeline:
         self._tasks = [asyncio.create_task(self._work(), name="pipeline-rules"),
                        asyncio.create_task(self._clock(), name="pipeline-clock")]
 
-    def _apply(self, db: Session, rule_events: list[RuleEvent]) -> None:
+    def _apply_events(self, db: Session, rule_events: list[RuleEvent]) -> None:
         """Apply the events, after any a failed attempt left. The rules' state has moved on
         already (an episode the database never heard of stays open in it), so an event that
         could not be written, the database being down, is kept and tried again with the next
@@ -551,7 +551,7 @@ class Pipeline:
 
     def _process(self, batch: list[Fix]) -> None:
         with self._rules_lock, dbsession.session_scope(Actor.system("pipeline")) as db:
-            self._apply(db, self.rules.process(db, batch))
+            self._apply_events(db, self.rules.process(db, batch))
         done = time.time()
         for f in batch:
             if f.received_at is not None:
@@ -581,7 +581,7 @@ class Pipeline:
         with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-tick")) as db:
             if self.rules._dirty:
                 self.rules.reload(db)
-            self._apply(db, self.rules.tick(clock.now()))
+            self._apply_events(db, self.rules.tick(clock.now()))
 
     def _escalate(self) -> None:
         with dbsession.session_scope(Actor.system("alarm-escalation")) as db:
