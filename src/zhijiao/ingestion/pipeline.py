@@ -387,6 +387,8 @@ def _unheard(db: Session, ev: RuleEvent, open_now: dict[tuple[int, str], Alarm])
     if earlier is not None:  # the end of its episode, or a new episode on it
         return ev.kind is EventKind.close or (
             earlier.episode_end is not None and ev.started_at >= earlier.episode_end)
+    if ev.kind is EventKind.close:
+        return True  # _apply asks whether an alarm knew of the episode, as for live data
     return not alarm_service.known_episode(db_session=db, subject_id=ev.subject_id, type=str(ev.alarm_type),
                                            start=ev.started_at, end=ev.ended_at or ev.last_at)
 
