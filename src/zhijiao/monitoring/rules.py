@@ -301,6 +301,8 @@ class _Machine:
     prev2_at: datetime | None = None  # the one before: prev again if prev turns out a spike
     prev2_beyond: float = math.nan
     prev2_accuracy: float = math.inf
+    vague_at: datetime | None = None  # a coarse fix near the line after ``prev`` (which, being
+    # more accurate, stayed the reference): it dates a crossing once ``prev`` is too old to
     last_beyond: float = math.nan  # how far past the line the last violating fix was
     last_details: Mapping[str, Any] = field(default_factory=dict)  # what an episode opened by it would say
     first_bad: datetime | None = None  # the first violating fix of the run
@@ -421,6 +423,8 @@ class _Machine:
         self.ended = None
         if self.lean is not None and self.lean[0] in spikes:
             self.lean = None
+        if self.vague_at in spikes:
+            self.vague_at = None
         if self.prev_at in spikes:  # nor does a spike place a crossing
             self.prev_at, self.prev_beyond, self.prev_accuracy = self.prev2_at, self.prev2_beyond, self.prev2_accuracy
             if self.prev_at in spikes:
@@ -443,27 +447,38 @@ class _Machine:
         prev_at = self.prev_at
         if (verdict is _Verdict.unsure or verdict is _Verdict.leaning) and prev_at is not None:
             if accuracy > self.prev_accuracy and t - prev_at <= window:
+                self.vague_at = t
                 return
+        self.vague_at = None
         self.prev2_at, self.prev2_beyond, self.prev2_accuracy = prev_at, self.prev_beyond, self.prev_accuracy
         self.prev_at, self.prev_beyond, self.prev_accuracy = t, beyond, accuracy
 
     def _crossing(self, state: SubjectRuleState, t: datetime, beyond: float, accuracy: float) -> datetime:
         """Where a new run starts: the crossing, estimated from the fix before when it is recent.
 
-        As early as the two fixes allow: the one before may have been its accuracy nearer the
-        line, the violating one its accuracy deeper.  The run still has to be proven, so this
+        As early as the two fixes allow: the one before may have been two accuracy radii nearer
+        the line (``_DATING_RADII``), the violating one its accuracy deeper.  The run still has to be proven, so this
         holds back no noise; dating it by the likeliest crossing instead made half the crossings
         a second or two late, and each such second cost a whole reporting interval.
         """
         prev_at, prev_beyond = self.prev_at, self.prev_beyond
-        if prev_at is None or not beyond > 0 or t - prev_at > state.settings.crossing_window:
+        if not beyond > 0:
             return t
-        near = prev_beyond + self.prev_accuracy
+        window = state.settings.crossing_window
+        if prev_at is None or t - prev_at > window:
+            # A coarse fix (indoors, the tower's) after the precise one: it proves no side, so
+            # the subject may have been across already, as if it had been the only fix before.
+            vague_at = self.vague_at
+            if vague_at is not None and t - vague_at <= window and t - vague_at < state.settings.dwell:
+                return vague_at
+            return t
+        near = prev_beyond + _DATING_RADII * self.prev_accuracy
         if near >= 0:
-            # within its accuracy of the line (unsure, leaning): the subject may have been across
-            # already.  Not evidence, so it may date the run but never make up the whole dwell
-            # for one violating fix: then the crossing is strictly after it, where an unsure
-            # fix places it and a leaning one cannot.
+            # within its dating band of the line (unsure, leaning, or clear by less than the
+            # band): the subject may have been across already.  Not evidence, so it may date
+            # the run but never make up the whole dwell for one violating fix: then the
+            # crossing is strictly after it, where an unsure fix places it and a leaning one
+            # cannot.
             if t - prev_at < state.settings.dwell:
                 return prev_at
             if prev_beyond >= 0:
@@ -551,6 +566,12 @@ _METRES_PER_DEGREE_LAT = 111_000.0  # planar distances within a reporting interv
 _MOVING_M = 60.0  # a step beyond both accuracies of at least this is moving
 _COURSE_SLACK_M = 100.0  # stopping, turning, changing speed within one interval
 _PRECISE_M = 100.0  # fixes this accurate show a course (a cell fix's is the tower's)
+# A reported accuracy is about one standard deviation (Android's is a 68 % radius): one fix in
+# a dozen lies more than that on the far side of the line.  Evidence keeps the one radius (a
+# side is proven past it); dating a run's start, which proves nothing, allows two, so that a
+# fix taken just after the crossing but read a radius and a bit short of it does not push the
+# dwell's end past the next fix (seen: an alarm a whole reporting interval late).
+_DATING_RADII = 2.0
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -788,7 +809,7 @@ class SubjectRuleState:
             if beyond == beyond:  # not NaN
                 machine.note(verdict, fix, beyond, accuracy, self.settings.crossing_window)
             elif verdict is _Verdict.off:
-                machine.prev_at = machine.lean = None
+                machine.prev_at = machine.lean = machine.vague_at = None
             elif verdict is _Verdict.clear:
                 machine.lean = None  # (far from any zone: no distance kept)
 

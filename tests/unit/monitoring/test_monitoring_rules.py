@@ -49,8 +49,9 @@ def test_long_excursion_alarms_at_the_dwell_time() -> None:
     assert [(e.kind, e.alarm_type) for e in events] == [(EventKind.open, LEFT)]
     opened = events[0]
     # the crossing, between the fix at 270 s (1 km inside) and the one at 300 s (500 m out),
-    # as early as their 10 m accuracy allows (990 m and 510 m)
-    assert opened.started_at == T0 + timedelta(seconds=289.8)
+    # as early as their 10 m accuracy allows: the one before two radii nearer (980 m), the
+    # violating one its radius deeper (510 m)
+    assert (opened.started_at - T0).total_seconds() == pytest.approx(270 + 30 * 980 / 1490)
     assert opened.fix_time == T0 + timedelta(seconds=420)  # the first fix a dwell after it
     assert opened.details["max_outside_m"] == pytest.approx(500, abs=1)
     assert opened.details["zones"] == ["area"] and not opened.retrospective
@@ -219,7 +220,9 @@ def test_the_run_starts_at_the_estimated_crossing_only_from_a_recent_fix() -> No
     between them; after a longer gap (a reporting pause) it is the violating fix itself, so that
     one fix can never complete the dwell alone."""
     events = run(state(), [fix(0, 500), fix(60, 1500), fix(120, 1500), fix(180, 1500)])
-    assert events[0].started_at == T0 + timedelta(seconds=29.4) and events[0].fix_time == T0 + timedelta(seconds=180)
+    # 500 m inside and 500 m out: 480 m and 510 m as early as the 10 m accuracy allows
+    assert (events[0].started_at - T0).total_seconds() == pytest.approx(60 * 480 / 990)
+    assert events[0].fix_time == T0 + timedelta(seconds=180)
     events = run(state(), [fix(0, 500), fix(600, 1500), fix(660, 1500), fix(720, 1500)])
     assert events[0].started_at == T0 + timedelta(seconds=600) and events[0].fix_time == T0 + timedelta(seconds=720)
 
@@ -236,8 +239,14 @@ def test_a_leaning_fix_just_before_the_run_dates_its_start() -> None:
     events = run(state(), [fix(0, 0), fix(60, 995), fix(120, OUT), fix(180, OUT)])
     assert [(e.kind, e.started_at, e.fix_time) for e in events] == \
         [(EventKind.open, T0 + timedelta(seconds=60), T0 + timedelta(seconds=180))]
-    # a fix that proves the inside places the crossing strictly after it
-    assert run(state(), [fix(0, 0), fix(60, 985), fix(120, OUT), fix(180, OUT)]) == []
+    # nor one that proves the inside by less than two radii (15 m in, 10 m accuracy): one fix
+    # in a dozen reads more than its radius off, and the dwell would end a second after the
+    # next fix (the alarm a whole interval late)
+    events = run(state(), [fix(0, 0), fix(60, 985), fix(120, OUT), fix(180, OUT)])
+    assert [(e.kind, e.started_at, e.fix_time) for e in events] == \
+        [(EventKind.open, T0 + timedelta(seconds=60), T0 + timedelta(seconds=180))]
+    # a fix more than two radii inside places the crossing strictly after it
+    assert run(state(), [fix(0, 0), fix(60, 975), fix(120, OUT), fix(180, OUT)]) == []
     # nor can a leaning fix a whole dwell earlier make one violating fix enough
     assert run(state(), [fix(0, 0), fix(60, 1005), fix(180, OUT)]) == []
 

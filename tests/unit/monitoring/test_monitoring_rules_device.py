@@ -119,8 +119,9 @@ def test_late_batch_gives_one_retrospective_event_per_episode() -> None:
     assert len(result.events) == 2 and set(by_type) == {AlarmType.left_permitted_area, AlarmType.lost_contact}
     left = by_type[AlarmType.left_permitted_area]
     assert (left.kind, left.retrospective) == (EventKind.close, True)
-    # between the fixes at 870 and 900 s (1 km in, 500 m out; as early as 10 m accuracy allows)
-    assert left.started_at == T0 + timedelta(seconds=889.8)
+    # between the fixes at 870 and 900 s (1 km in, 500 m out; as early as 10 m accuracy allows:
+    # 980 m and 510 m)
+    assert (left.started_at - T0).total_seconds() == pytest.approx(870 + 30 * 980 / 1490)
     assert left.ended_at == T0 + timedelta(seconds=1800)
     assert by_type[AlarmType.lost_contact].kind is EventKind.close
     assert repr(live) == repr(before)  # the prior state is not touched

@@ -23,6 +23,10 @@ def at(seconds: float):
     return T0 + timedelta(seconds=seconds)
 
 
+def seconds(at_: datetime) -> float:
+    return (at_ - T0).total_seconds()
+
+
 def kinds(events) -> list[tuple[EventKind, object]]:
     return [(e.kind, e.fix_time) for e in events]
 
@@ -31,12 +35,13 @@ def test_a_stay_seen_by_two_fixes_alarms_once_the_way_back_completes_the_dwell()
     """Out at 30 s (between 700 m and 1300 m east), back at 150 s (the same way): two minutes
     outside, though no fix a dwell after the crossing showed it.  The clear fix opens the
     episode, and the next one closes it, ended at the estimated crossing back.  Both crossings
-    are taken as the 10 m accuracy allows: out at 29 s, back at 151 s."""
+    are taken as the 10 m accuracy allows: out at 28.5 s (the fix before two radii nearer the
+    line: 280 m and 310 m), back at 151 s."""
     home = walk(-180, 60, 60, 700)
     events = run(state(), home + [fix(60, 1300), fix(120, 1300), fix(180, 700), fix(240, 700)])
     assert kinds(events) == [(EventKind.open, at(180)), (EventKind.close, at(240))]
     opened, closed = events
-    assert opened.started_at == at(29) and opened.last_at == at(120)
+    assert seconds(opened.started_at) == pytest.approx(60 * 280 / 590) and opened.last_at == at(120)
     assert opened.details["zones"] == ["area"] and opened.details["max_outside_m"] == pytest.approx(300, abs=1)
     assert closed.ended_at == at(151)
 
@@ -50,13 +55,13 @@ def test_a_shorter_stay_or_an_unproven_one_raises_nothing() -> None:
 
 
 def test_a_multipath_spike_back_inside_does_not_end_the_run() -> None:
-    """Outside since ~82 s; at 180 s one fix lands at home, 1.5 km off both neighbours, which
+    """Outside since ~81 s; at 180 s one fix lands at home, 1.5 km off both neighbours, which
     agree: a spike.  The run goes on, and the fix at 240 s completes the dwell."""
     fixes = walk(-120, 120, 60, 700) + [fix(120, 1500), fix(180, 0), fix(240, 1500), fix(300, 1500)]
     events = run(state(), fixes)
     assert kinds(events)[:1] == [(EventKind.open, at(240))]
-    # between 60 s (300 m inside, so perhaps 290 m) and 120 s (500 m out, perhaps 510 m)
-    assert events[0].started_at == at(81.75)
+    # between 60 s (300 m inside, so perhaps 280 m: two radii) and 120 s (500 m out, perhaps 510 m)
+    assert seconds(events[0].started_at) == pytest.approx(60 + 60 * 280 / 790)
 
 
 def test_a_real_return_home_ends_the_run() -> None:
@@ -83,12 +88,13 @@ def test_two_fixes_in_one_place_are_a_stay_not_jumps() -> None:
 def test_a_fix_on_the_subjects_course_proves_the_run() -> None:
     """Driving east at 10 m/s, then out of GNSS: the violating fix at 120 s is where the course
     put it, so cell fixes that prove nothing may complete the dwell (at 240 s, two minutes
-    after the crossing at 99 s), without waiting for the next GNSS fix."""
+    after the crossing at 98 s, which the pace of the approach dates), without waiting for the
+    next GNSS fix."""
     drive = [fix(-60, -600), fix(0, 0), fix(60, 600), fix(120, 1200)]
     cells = [fix(180, 900, **CELL), fix(240, 900, **CELL), fix(300, 1200)]
     events = run(state(), drive + cells)
     assert kinds(events) == [(EventKind.open, at(240))]
-    assert events[0].started_at == at(99)
+    assert events[0].started_at == at(98)
 
 
 def test_a_fix_off_the_course_is_not_proof() -> None:
@@ -104,29 +110,45 @@ def test_a_fix_off_the_course_is_not_proof() -> None:
 
 def test_a_coarse_fix_near_the_line_does_not_date_the_crossing() -> None:
     """A cell fix 10 m inside with 500 m accuracy says little about where the line was crossed:
-    the GNSS fix 200 m inside before it does (crossing at 38 s; from the cell fix, which may
+    the GNSS fix 200 m inside before it does (crossing at 37 s; from the cell fix, which may
     have been across already, it would be 60 s)."""
     fixes = walk(-120, 60, 60, 800) + [fix(60, 990, accuracy=500.0, source=FixSource.cell)]
     events = run(state(), fixes + walk(120, 300, 60, 1400))
-    assert events[0].started_at == at(38)
+    assert seconds(events[0].started_at) == pytest.approx(120 * 180 / 590)
     assert events[0].fix_time == at(180)
+
+
+def test_a_coarse_fix_dates_the_crossing_once_the_precise_one_is_too_old() -> None:
+    """Indoors after an arrival: GNSS 300 m inside at 0 s, two cell fixes that prove nothing,
+    then GNSS fixes 300 m out.  At 180 s the GNSS fix before is older than the crossing window;
+    the cell fix at 120 s, within its accuracy of the line, may have been across already, as if
+    it had been the only fix before: the run starts there and the second violating fix opens
+    the episode, not the third."""
+    fixes = walk(-60, 60, 60, 700) + [fix(60, 900, **UNSURE_CELL), fix(120, 900, **UNSURE_CELL)]
+    events = run(state(), fixes + walk(180, 420, 60, 1300))
+    assert kinds(events) == [(EventKind.open, at(240))]
+    assert events[0].started_at == at(120)
+    # a cell fix itself older than the window dates nothing: the run starts at its first fix
+    events = run(state(), walk(-60, 60, 60, 700) + [fix(60, 900, **UNSURE_CELL)] + walk(240, 480, 60, 1300))
+    assert kinds(events) == [(EventKind.open, at(360))]
+    assert events[0].started_at == at(240)
 
 
 def test_the_approach_pace_dates_a_crossing_when_the_subject_slows_down() -> None:
     """600 m a minute towards the line, then only 300 m past the last fix: interpolating alone
-    puts the crossing at 98 s; the pace of the approach at 79 s (each as early as the 10 m
+    puts the crossing at 97 s; the pace of the approach at 78 s (each as early as the 10 m
     accuracy allows); the earlier is taken."""
     fixes = [fix(-60, 200), fix(0, 200), fix(60, 800), fix(120, 1100), fix(180, 1100), fix(240, 1100)]
     events = run(state(), fixes)
-    assert events[0].started_at == at(79)
-    assert events[0].fix_time == at(240)  # 161 s after it; at 180 s it was 101 s
+    assert events[0].started_at == at(78)
+    assert events[0].fix_time == at(240)  # 162 s after it; at 180 s it was 102 s
 
 
 @pytest.mark.parametrize("pace", [0.0, 100.0])
 def test_no_pace_or_a_slow_one_leaves_the_interpolation(pace: float) -> None:
-    """Standing, or slower than the last leg: the interpolation (98 s) stands."""
+    """Standing, or slower than the last leg: the interpolation (97 s) stands."""
     fixes = [fix(-60, 800 - pace), fix(0, 800 - pace), fix(60, 800), fix(120, 1100), fix(180, 1100), fix(240, 1100)]
-    assert run(state(), fixes)[0].started_at == at(98)
+    assert seconds(run(state(), fixes)[0].started_at) == pytest.approx(60 + 60 * 180 / 290)
 
 
 def test_away_when_the_night_begins_counts_from_the_night() -> None:
@@ -150,13 +172,13 @@ def test_two_violating_fixes_far_apart_prove_nothing_until_a_third() -> None:
 
 
 def test_a_spike_during_a_drive_does_not_end_the_run() -> None:
-    """Driving east at 10 m/s, out since 99 s; at 180 s one fix lands back home
+    """Driving east at 10 m/s, out since 98 s; at 180 s one fix lands back home
     (a spike at home: the fix after it is where the course leads), so the run goes on and the fix at
     240 s, two minutes and more after the crossing, opens the episode."""
     drive = [fix(-60, -600), fix(0, 0), fix(60, 600), fix(120, 1200)]
     events = run(state(), drive + [fix(180, 0), fix(240, 2400), fix(300, 3000)])
     assert kinds(events)[:1] == [(EventKind.open, at(240))]
-    assert events[0].started_at == at(99)
+    assert events[0].started_at == at(98)
 
 
 UNSURE_CELL = {"accuracy": 600.0, "source": FixSource.cell}  # at 900 m: within its accuracy, inside
@@ -165,11 +187,11 @@ UNSURE_CELL = {"accuracy": 600.0, "source": FixSource.cell}  # at 900 m: within 
 def test_a_cell_fix_leaning_out_before_the_violating_one_corroborates_it() -> None:
     """At 60 s a cell fix leans out (1100 m, 600 m accuracy); at 120 s a GNSS fix 1300 m out lies
     within it: two ways of measuring agree, so the cell fix at 180 s, which proves nothing
-    itself, completes the dwell from the crossing (58 s)."""
+    itself, completes the dwell from the crossing (57 s)."""
     fixes = [fix(-60, 700), fix(0, 700), fix(60, 1100, **CELL), fix(120, 1300), fix(180, 900, **UNSURE_CELL)]
     events = run(state(), fixes)
     assert kinds(events) == [(EventKind.open, at(180))]
-    assert events[0].started_at == at(58)
+    assert seconds(events[0].started_at) == pytest.approx(120 * 280 / 590)
 
 
 def test_a_leaning_cell_fix_elsewhere_or_before_a_clear_fix_corroborates_nothing() -> None:
@@ -185,10 +207,10 @@ def test_a_leaning_cell_fix_elsewhere_or_before_a_clear_fix_corroborates_nothing
 def test_a_fix_where_the_course_stopped_short_proves_the_run() -> None:
     """Driving east at 10 m/s (a cell fix at 60 s in between), then stopped 100 m out: the
     violating fix at 120 s lies on the way the course led (to 1.8 km by then), so the cell fix
-    after it may complete the dwell, from the crossing the approach dates at 39 s."""
+    after it may complete the dwell, from the crossing the approach dates at 38 s."""
     drive = [fix(-120, -600), fix(-60, 0), fix(0, 600), fix(60, 900, **UNSURE_CELL)]
     events = run(state(), drive + [fix(120, 1100), fix(180, 900, **UNSURE_CELL)])
     assert kinds(events) == [(EventKind.open, at(180))]
-    assert events[0].started_at == at(39)
+    assert events[0].started_at == at(38)
     # stopped 700 m north of that way: no course leads there
     assert run(state(), drive + [fix(120, 1100, north_m=700), fix(180, 900, **UNSURE_CELL)]) == []
