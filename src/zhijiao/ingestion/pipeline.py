@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 POSITIONS_TOPIC = "positions"
 # Rule events kept while the database cannot take them (a subject-day makes a handful).
 MAX_UNAPPLIED = 100_000
+REBUILD_CHUNK = 1_000  # subjects whose recent fixes a restart reads back in one query
 # A fix the store flagged noisy (unpositioned, or less accurate than it accepts) is kept and shown
 # but must never trigger a rule; the rules' own test is accuracy, so it gets one they reject.
 UNUSABLE_ACCURACY_M = 1e6
@@ -255,17 +256,25 @@ class RulesEngine:
         only what no alarm tells of yet.
         """
         self.reload(db)
-        rows = db.execute(
-            select(FixRecord).where(FixRecord.fix_time >= clock.now() - window, FixRecord.subject_id.is_not(None))
-            .order_by(FixRecord.subject_id, FixRecord.fix_time)
-        ).scalars().all()
-        fixes = [_fix_from_row(r, self.profile_of) for r in rows]
-        zones = zone_views(self.index, fixes)
-        found: list[RuleEvent] = []
-        for i, fix in enumerate(fixes):
-            found.extend(self._state(fix.subject_id).state.feed(fix, None if zones is None else zones[i]))  # type: ignore[arg-type]
+        since = clock.now() - window
         owns = self.subject_filter
-        return [e for e in coalesce(found) if owns is None or owns(e.subject_id)]
+        # Only the subjects with a device bound now, and of those only the ones this process
+        # judges; a chunk at a time, so that a province's half hour (some 20 M fixes) is never
+        # in memory at once.
+        subject_ids = sorted(sid for sid in self.contexts if owns is None or owns(sid))
+        found: list[RuleEvent] = []
+        for first in range(0, len(subject_ids), REBUILD_CHUNK):
+            chunk = subject_ids[first:first + REBUILD_CHUNK]
+            rows = db.execute(
+                select(FixRecord).where(FixRecord.subject_id.in_(chunk), FixRecord.fix_time >= since)
+                .order_by(FixRecord.subject_id, FixRecord.fix_time)
+            ).scalars().all()
+            fixes = [_fix_from_row(r, self.profile_of) for r in rows]
+            zones = zone_views(self.index, fixes)
+            for i, fix in enumerate(fixes):
+                state = self._state(fix.subject_id).state  # type: ignore[arg-type]
+                found.extend(state.feed(fix, None if zones is None else zones[i]))
+        return coalesce(found)
 
 
 def rule_settings() -> RuleSettings:

@@ -112,6 +112,28 @@ def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(cli
     assert seen == [("sos", "opened")]
 
 
+def test_a_restart_reads_back_only_the_subjects_it_judges(client, db, monkeypatch):
+    """A worker owning some shards rebuilds those subjects only, a chunk of subjects at a time:
+    a province's half hour of every subject's fixes would not fit in one process."""
+    from zhijiao.ingestion import pipeline as pipeline_module
+
+    idents = ["13900009011", "13900009012", "13900009013"]
+    subjects = [bind_device(client, db, protocol="jt808", ident=i)["subject"].id for i in idents]
+    now = clock.now().replace(microsecond=0)
+    crashed = Pipeline()
+    crashed.store.store([Fix(device_ident=i, fix_time=now - timedelta(minutes=2), lat=INSIDE[0], lon=INSIDE[1],
+                             received_at=now, alarm_bits=1, extras={"alarm_types": ["sos"]}) for i in idents])
+    monkeypatch.setattr(pipeline_module, "REBUILD_CHUNK", 1)
+    owned = {subjects[0], subjects[2]}
+    restarted = Pipeline()
+    restarted.rules.subject_filter = owned.__contains__
+    restarted.process_now([])
+    db.info["actor"] = Actor.system("test")
+    db.expire_all()
+    assert sorted(a.subject_id for a in db.execute(select(Alarm).where(Alarm.type == "sos")).scalars()) == sorted(owned)
+    assert set(restarted.rules.subjects) == owned  # the other subject's fixes were never read
+
+
 def test_a_restart_raises_nothing_again(client, db):
     """What was raised stays one alarm, what an officer closed stays closed, and nobody is told."""
     bind_device(client, db, protocol="jt808", ident=IDENT)
