@@ -125,6 +125,9 @@ class RulesEngine:
         self.profile_of: Callable[[int], DeviceProfile] = lambda _device_id: DEFAULT_BRACELET
         self._changes = 1  # change notices seen; _loaded: the one the last reload started after
         self._loaded = 0
+        # Subjects whose replay of stored fixes the database could not serve: owed, and tried
+        # again with the next pass or tick. Their fixes meanwhile are stored; the replay reads them.
+        self.deferred: set[int] = set()
         self._off = events.on(DIRECTORY_TOPIC, self._changed)
 
     def _changed(self, _payload: dict) -> None:
@@ -184,14 +187,13 @@ class RulesEngine:
     # --- evaluation ----------------------------------------------------------------------------
 
     def process(self, db: Session, fixes: list[Fix]) -> list[RuleEvent]:
-        if self._dirty:
-            self.reload(db)
+        self.refresh(db)
+        out = self.retry_deferred(db)
         fixes = [_for_rules(f) for f in fixes if f.subject_id is not None]
         if not fixes:
-            return []
+            return out
         fixes.sort(key=lambda f: (f.subject_id, f.fix_time))
         zones = zone_views(self.index, fixes)
-        out: list[RuleEvent] = []
         i, n = 0, len(fixes)
         while i < n:
             sid = fixes[i].subject_id
@@ -199,10 +201,14 @@ class RulesEngine:
             while j < n and fixes[j].subject_id == sid:
                 j += 1
             entry = self._state(sid)  # type: ignore[arg-type]
-            if entry.state.high_water is not None and fixes[i].fix_time < entry.state.high_water:
-                # Late data: the whole group is already stored, so one replay covers all of it.
-                entry.state.replay_from = fixes[i].fix_time
-                out.extend(self._replay(db, entry))
+            high_water = entry.state.high_water
+            if sid in self.deferred or (high_water is not None and fixes[i].fix_time < high_water):
+                # Late data, or a replay still owed: the whole group is already stored, so one
+                # replay covers all of it.
+                earliest = entry.state.replay_from
+                entry.state.replay_from = fixes[i].fix_time if earliest is None else min(earliest, fixes[i].fix_time)
+                if sid not in self.deferred:
+                    out.extend(self._replay_or_defer(db, entry))
             else:
                 for k in range(i, j):
                     fix, state = fixes[k], entry.state
@@ -211,10 +217,48 @@ class RulesEngine:
                         entry.set_checkpoints(thin_checkpoints(entry.checkpoints))
                     out.extend(state.feed(fix, None if zones is None else zones[k]))
                     if state.replay_from is not None:  # an older fix inside the group itself
-                        out.extend(self._replay(db, entry))
+                        out.extend(self._replay_or_defer(db, entry))
+                        if sid in self.deferred:
+                            break  # the owed replay will read the rest of the group too
             i = j
         self.counters["evaluated"] += n
         return out
+
+    def refresh(self, db: Session) -> None:
+        """Reload zones and contexts if they changed; if the database cannot, go on with the ones
+        loaded (they stay marked stale, so the next pass tries again) rather than lose the pass."""
+        if not self._dirty:
+            return
+        try:
+            self.reload(db)
+        except SQLAlchemyError:
+            db.rollback()
+            self.counters["reloads_failed"] += 1
+            log.exception("rules: zones and contexts not reloaded; the ones loaded stay in use")
+
+    def retry_deferred(self, db: Session) -> list[RuleEvent]:
+        """The replays the database could not serve before; stops at the first that fails again."""
+        out: list[RuleEvent] = []
+        for sid in sorted(self.deferred):
+            out.extend(self._replay_or_defer(db, self._state(sid)))
+            if sid in self.deferred:
+                break
+        return out
+
+    def _replay_or_defer(self, db: Session, entry: _Subject) -> list[RuleEvent]:
+        """Replay; if the database cannot serve it, owe it (the state stays where it was, with
+        ``replay_from`` kept) instead of losing the evaluation of what was stored."""
+        sid = entry.state.subject_id
+        try:
+            found = self._replay(db, entry)
+        except SQLAlchemyError:
+            db.rollback()
+            self.deferred.add(sid)
+            self.counters["replays_deferred"] += 1
+            log.exception("rules: replay of subject %s deferred; the database could not serve it", sid)
+            return []
+        self.deferred.discard(sid)
+        return found
 
     def _replay(self, db: Session, entry: _Subject) -> list[RuleEvent]:
         """Late data: rerun the subject's stored fixes from the last checkpoint before it."""
@@ -243,6 +287,8 @@ class RulesEngine:
         out: list[RuleEvent] = []
         owns = self.subject_filter
         for sid in self.contexts:
+            if sid in self.deferred:
+                continue  # its state waits for the replay: silence is judged after it
             if owns is None or owns(sid):
                 out.extend(self._state(sid).state.tick(now))
         return out
@@ -590,9 +636,9 @@ class Pipeline:
 
     def _tick(self) -> None:
         with self._rules_lock, dbsession.session_scope(Actor.system("pipeline-tick")) as db:
-            if self.rules._dirty:
-                self.rules.reload(db)
-            self._apply_events(db, self.rules.tick(clock.now()))
+            self.rules.refresh(db)
+            found = self.rules.retry_deferred(db)
+            self._apply_events(db, found + self.rules.tick(clock.now()))
 
     def _escalate(self) -> None:
         with dbsession.session_scope(Actor.system("alarm-escalation")) as db:

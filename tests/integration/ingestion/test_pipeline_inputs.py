@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import select
 
@@ -178,3 +179,70 @@ def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(clien
     p.process_now([_fix(now - timedelta(seconds=30), INSIDE)])  # the next batch: the database is back
     assert _alarms(db) == {("sos", False)}
     assert p.rules.counters["events_retried"] == 1
+
+
+def _fail_once(monkeypatch, owner, name: str) -> list[str]:
+    """Make the method ``owner.name(self, db, ...)`` fail the first time with a real failed
+    statement on its session (on PostgreSQL that also aborts the transaction)."""
+    from sqlalchemy import text
+
+    real, failed = getattr(owner, name), []
+
+    def flaky(self, db, *args, **kwargs):
+        if not failed:
+            failed.append(name)
+            db.execute(text("SELECT no_such_column FROM fixes"))
+        return real(self, db, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, flaky)
+    return failed
+
+
+@pytest.mark.parametrize("then", ["next_batch", "tick"])
+def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monkeypatch, then):
+    """A backfill came in (stored, acknowledged) but reading the subject's fixes back for the
+    replay failed: the replay is owed and done with the next batch or tick, and the outing the
+    backfill holds raises its retrospective alarm then. Another subject's SOS in the same batch
+    is raised at once (the failed statement is rolled back, not left to abort the pass)."""
+    from zhijiao.ingestion.pipeline import RulesEngine
+
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    other = "13900009021"
+    bind_device(client, db, protocol="jt808", ident=other)
+    now = clock.now().replace(second=0, microsecond=0)
+    pipeline = Pipeline()
+    minutes = lambda a, b: [now - timedelta(minutes=m) for m in range(a, b, -1)]  # noqa: E731
+    pipeline.process_now([_fix(t, INSIDE) for t in minutes(90, 60)] + [_fix(t, INSIDE) for t in minutes(10, 0)])
+    failed = _fail_once(monkeypatch, RulesEngine, "_replay")
+    backfill = [_fix(t, OUTSIDE if now - timedelta(minutes=50) <= t < now - timedelta(minutes=40) else INSIDE,
+                     backfill=True) for t in minutes(60, 10)]
+    sos = Fix(device_ident=other, fix_time=now, lat=INSIDE[0], lon=INSIDE[1], received_at=clock.now(),
+              alarm_bits=1, extras={"alarm_types": ["sos"]})
+    pipeline.process_now(backfill + [sos])  # no exception: the pass goes on
+    assert failed == ["_replay"] and _alarms(db) == {("sos", False)}
+    sid = next(iter(pipeline.rules.subjects))
+    assert pipeline.rules.deferred == {sid} and pipeline.rules.counters["replays_deferred"] == 1
+    if then == "next_batch":
+        pipeline.process_now([_fix(now + timedelta(minutes=1), INSIDE)])
+    else:
+        pipeline._tick()
+    assert _alarms(db) == {("left_permitted_area", True), ("sos", False)}
+    assert pipeline.rules.deferred == set()
+
+
+def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db, monkeypatch):
+    """Zones or bindings changed, and reading them failed: the pass goes on with the ones
+    loaded (an SOS is still raised) and the next pass reads them again."""
+    from zhijiao.ingestion.pipeline import RulesEngine
+
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(microsecond=0)
+    pipeline = Pipeline()
+    pipeline.process_now([_fix(now - timedelta(seconds=60), INSIDE)])
+    failed = _fail_once(monkeypatch, RulesEngine, "reload")
+    pipeline.rules._changed({})  # a change notice: the next pass reloads
+    pipeline.process_now([_fix(now - timedelta(seconds=30), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
+    assert failed == ["reload"] and _alarms(db) == {("sos", False)}
+    assert pipeline.rules.counters["reloads_failed"] == 1 and pipeline.rules._dirty
+    pipeline.process_now([_fix(now, INSIDE)])
+    assert not pipeline.rules._dirty
