@@ -110,7 +110,7 @@ def engine(database_url: str, backend: str):
     eng = dbsession.configure(database_url)
     from zhijiao.settings import service as settings_service
 
-    settings_service.invalidate()
+    settings_service.invalidate(forget=True)
     if backend == "postgres":
         _truncate_postgres(eng)
     yield eng

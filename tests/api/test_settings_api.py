@@ -31,3 +31,24 @@ def test_settings_owned_and_audited(client, db):
     r = client.post("/api/v1/auth/token", data={"username": officer.username, "password": f.PASSWORD,
                                                 "otp": f.otp(officer.username)})
     assert r.status_code == 401
+
+
+def test_values_last_read_stay_while_the_database_is_away(client, db, monkeypatch):
+    """A bureau's thresholds must not fall back to the defaults for the length of an outage."""
+    from sqlalchemy.exc import OperationalError
+
+    from zhijiao.db import session as dbsession
+    from zhijiao.settings import service as settings_service
+
+    sys = f.login(client, f.staff(db, "sysadmin").username)
+    assert client.put("/api/v1/settings/rules.dwell_s", json={"value": 300}, headers=sys).status_code == 200
+    assert settings_service.value("rules.dwell_s") == 300
+
+    def away(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(dbsession, "session_scope", away)
+    settings_service.invalidate()
+    assert settings_service.value("rules.dwell_s") == 300
+    settings_service.invalidate(forget=True)  # another database: nothing to fall back on
+    assert settings_service.value("rules.dwell_s") == 120

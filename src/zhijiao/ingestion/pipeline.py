@@ -115,6 +115,7 @@ class RulesEngine:
 
     def __init__(self, settings: RuleSettings | None = None) -> None:
         self.settings = settings or rule_settings()
+        self._follows_registry = settings is None  # else a benchmark's or a test's, kept
         self.subjects: dict[int, _Subject] = {}
         self.contexts: dict[int, SubjectContext] = {}
         self.index = geofence.ZoneIndex([])
@@ -225,8 +226,11 @@ class RulesEngine:
         return out
 
     def refresh(self, db: Session) -> None:
-        """Reload zones and contexts if they changed; if the database cannot, go on with the ones
-        loaded (they stay marked stale, so the next pass tries again) rather than lose the pass."""
+        """Take changed thresholds; reload zones and contexts if they changed. If the database
+        cannot, go on with the ones loaded (they stay marked stale, so the next pass tries
+        again) rather than lose the pass."""
+        if self._follows_registry:
+            self.retune(rule_settings())
         if not self._dirty:
             return
         try:
@@ -235,6 +239,18 @@ class RulesEngine:
             db.rollback()
             self.counters["reloads_failed"] += 1
             log.exception("rules: zones and contexts not reloaded; the ones loaded stay in use")
+
+    def retune(self, settings: RuleSettings) -> None:
+        """Apply the bureau's thresholds (the settings registry; read a few seconds stale) to
+        every subject's state, if they changed."""
+        if settings.model_dump() == self.settings.model_dump():
+            return
+        log.info("rules: thresholds changed: %s", {k: v for k, v in settings.model_dump().items()
+                                                   if getattr(self.settings, k) != v})
+        self.settings = settings
+        for entry in self.subjects.values():
+            entry.state.retune(settings)
+        self.counters["settings_applied"] += 1
 
     def retry_deferred(self, db: Session) -> list[RuleEvent]:
         """The replays the database could not serve before; stops at the first that fails again."""
@@ -333,6 +349,7 @@ def rule_settings() -> RuleSettings:
         dwell_s=value("rules.dwell_s"), lost_contact_s=value("rules.lost_contact_s"),
         night_start=_time.fromisoformat(value("rules.night_start")),
         night_end=_time.fromisoformat(value("rules.night_end")),
+        night_radius_m=value("rules.night_radius_m"),
     )
 class _ZonesView:
     """What the fences say about one fix, as the rules read it (duck-typed ``FixZones``).

@@ -652,10 +652,18 @@ class SubjectRuleState:
     def thaw(cls, frozen: bytes, context: SubjectContext, settings: RuleSettings) -> SubjectRuleState:
         """A state from :meth:`freeze`, with the context and settings given (today's)."""
         state = cls.__new__(cls)
-        state.context, state.settings = context, settings
+        state.context = context
         for name, value in zip(_FROZEN, pickle.loads(frozen), strict=True):  # noqa: S301 - our own bytes
             setattr(state, name, value)
+        state.retune(settings)
         return state
+
+    def retune(self, settings: RuleSettings) -> None:
+        """Take thresholds the bureau changed. A run under way is measured against the new dwell
+        from its estimated start; an episode already open stays open."""
+        self.settings = settings
+        for alarm in _PEAK_KEY:
+            self._machines[alarm].dwell = settings.dwell
 
     # input -------------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ SPECS = {s.key: s for s in [
     SettingSpec("rules.dwell_s", 120, "越界/禁区告警的持续时间阈值（秒）", 0, 3600),
     SettingSpec("rules.night_start", "22:00", "夜不归宿起始时间"),
     SettingSpec("rules.night_end", "06:00", "夜不归宿结束时间"),
+    SettingSpec("rules.night_radius_m", 500, "夜不归宿判定：离家距离（米）", 100, 5000),
     SettingSpec("rules.lost_contact_s", 1800, "失联判定时长（秒）", 300, 86400),
     SettingSpec("rules.alarm_escalation_minutes", 15, "告警未接警上报区局时限（分钟）", 1, 240),
     # video roll call (视频点名) by schedule: on average once every N days per level, within a window

@@ -21,6 +21,7 @@ _CACHE_S = 10.0
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 _loaded = 0.0
+_read_once = False  # whether _cache holds what the table said, at least once
 
 
 def _spec(key: str) -> SettingSpec:
@@ -32,7 +33,7 @@ def _spec(key: str) -> SettingSpec:
 
 def value(key: str) -> Any:
     """The current value (cached for a few seconds; hot paths call this)."""
-    global _loaded
+    global _loaded, _read_once
     spec = _spec(key)
     if time.monotonic() - _loaded > _CACHE_S:
         with _lock:
@@ -40,16 +41,26 @@ def value(key: str) -> Any:
                 with dbsession.session_scope(Actor.system("settings")) as db:
                     rows = {s.key: s.value for s in db.execute(select(Setting)).scalars()}
             except Exception:  # noqa: BLE001 - before migrations (first start) use defaults
-                rows = {}
-            _cache.clear()
-            _cache.update(rows)
+                # and while the database is away, the values last read: a bureau's thresholds
+                # must not fall back to the defaults for the length of an outage
+                rows = None if _read_once else {}
+            else:
+                _read_once = True
+            if rows is not None:
+                _cache.clear()
+                _cache.update(rows)
             _loaded = time.monotonic()
     return _cache.get(key, spec.default)
 
 
-def invalidate() -> None:
-    global _loaded
+def invalidate(*, forget: bool = False) -> None:
+    """Read the table again at the next use; ``forget``: another database now (tests), so the
+    values last read are no fallback."""
+    global _loaded, _read_once
     _loaded = 0.0
+    if forget:
+        _read_once = False
+        _cache.clear()
 
 
 def _validate(spec: SettingSpec, raw: Any) -> Any:

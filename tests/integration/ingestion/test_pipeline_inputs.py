@@ -246,3 +246,20 @@ def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db
     assert pipeline.rules.counters["reloads_failed"] == 1 and pipeline.rules._dirty
     pipeline.process_now([_fix(now, INSIDE)])
     assert not pipeline.rules._dirty
+
+
+def test_thresholds_the_bureau_changes_apply_without_a_restart(client, db):
+    """The system administrator lengthens the dwell to ten minutes: a running pipeline takes it
+    (within the settings cache's seconds), and five minutes out raise nothing."""
+    import factories as f
+
+    bind_device(client, db, protocol="jt808", ident=IDENT)
+    now = clock.now().replace(microsecond=0)
+    pipeline = Pipeline()
+    pipeline.process_now([_fix(now - timedelta(minutes=10), INSIDE)])
+    sysadmin = f.login(client, f.staff(db, "sysadmin").username)
+    r = client.put("/api/v1/settings/rules.dwell_s", json={"value": 600}, headers=sysadmin)
+    assert r.status_code == 200, r.text
+    pipeline.process_now([_fix(now - timedelta(seconds=s), OUTSIDE) for s in range(300, 0, -30)])
+    assert _alarms(db) == set()
+    assert pipeline.rules.settings.dwell_s == 600 and pipeline.rules.counters["settings_applied"] == 1

@@ -288,3 +288,16 @@ def test_a_frozen_state_thaws_equal_and_replays_the_same() -> None:
     assert replayed[0] == replayed[1]
     assert {e.alarm_type for e in replayed[0]} == {AlarmType.sos, AlarmType.left_permitted_area}
     assert pickle.loads(frozen)[0] == copied.high_water  # noqa: S301 - the format is a plain tuple
+
+
+def test_changed_thresholds_apply_to_a_state_and_to_one_thawed() -> None:
+    """A bureau lengthens the dwell to five minutes: four minutes out no longer alarm, for a
+    subject already followed and for a state read back from a checkpoint."""
+    longer = RuleSettings(dwell_s=300)
+    four_minutes_out = walk(0, 300, 30, 0) + walk(300, 540, 30, OUT)
+    live = state()
+    frozen = live.freeze()
+    live.retune(longer)
+    assert run(live, four_minutes_out) == []
+    assert run(SubjectRuleState.thaw(frozen, live.context, longer), four_minutes_out) == []
+    assert [e.kind for e in run(state(), four_minutes_out)] == [EventKind.open]  # two minutes: it does
