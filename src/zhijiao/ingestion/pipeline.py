@@ -208,8 +208,7 @@ class RulesEngine:
             if sid in self.deferred or (high_water is not None and fixes[i].fix_time < high_water):
                 # Late data, or a replay still owed: the whole group is already stored, so one
                 # replay covers all of it.
-                earliest = entry.state.replay_from
-                entry.state.replay_from = fixes[i].fix_time if earliest is None else min(earliest, fixes[i].fix_time)
+                entry.state.owe_replay(fixes[i].fix_time)
                 if sid not in self.deferred:
                     out.extend(self._replay_or_defer(db, entry))
             else:

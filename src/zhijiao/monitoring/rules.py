@@ -302,7 +302,7 @@ class _Machine:
     prev2_beyond: float = math.nan
     prev2_accuracy: float = math.inf
     vague_at: datetime | None = None  # a coarse fix near the line after ``prev`` (which, being
-    # more accurate, stayed the reference): it dates a crossing once ``prev`` is too old to
+    # more accurate, stayed the reference): it dates a crossing once ``prev`` is too old to date one
     last_beyond: float = math.nan  # how far past the line the last violating fix was
     last_details: Mapping[str, Any] = field(default_factory=dict)  # what an episode opened by it would say
     first_bad: datetime | None = None  # the first violating fix of the run
@@ -457,9 +457,10 @@ class _Machine:
         """Where a new run starts: the crossing, estimated from the fix before when it is recent.
 
         As early as the two fixes allow: the one before may have been two accuracy radii nearer
-        the line (``_DATING_RADII``), the violating one its accuracy deeper.  The run still has to be proven, so this
-        holds back no noise; dating it by the likeliest crossing instead made half the crossings
-        a second or two late, and each such second cost a whole reporting interval.
+        the line (``_DATING_RADII``), the violating one its accuracy deeper.  The run still has
+        to be proven, so this holds back no noise; dating it by the likeliest crossing instead
+        made half the crossings a second or two late, and each such second cost a whole
+        reporting interval.
         """
         prev_at, prev_beyond = self.prev_at, self.prev_beyond
         if not beyond > 0:
@@ -658,6 +659,11 @@ class SubjectRuleState:
         state.retune(settings)
         return state
 
+    def owe_replay(self, since: datetime) -> None:
+        """Fixes from ``since`` must be evaluated again in fix-time order (see :meth:`feed`)."""
+        earliest = self.replay_from
+        self.replay_from = since if earliest is None else min(earliest, since)
+
     def retune(self, settings: RuleSettings) -> None:
         """Take thresholds the bureau changed. A run under way is measured against the new dwell
         from its estimated start; an episode already open stays open."""
@@ -674,8 +680,7 @@ class SubjectRuleState:
         ``replay_from`` and the caller re-evaluates the window with :func:`evaluate_window`.
         """
         if self.high_water is not None and fix.fix_time < self.high_water:
-            earliest = self.replay_from
-            self.replay_from = fix.fix_time if earliest is None else min(earliest, fix.fix_time)
+            self.owe_replay(fix.fix_time)
             return []
         self.high_water = fix.fix_time
         events: list[RuleEvent] = []
