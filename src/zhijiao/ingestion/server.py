@@ -106,13 +106,19 @@ COUNTER_NAMES = (
 # Group commit
 
 
+class CommitWaiter(Protocol):
+    def committed(self) -> None:
+        """A batch holding this waiter's fixes was committed, or failed (see the batch's future)."""
+
+
 class _Batch:
-    __slots__ = ("first_at", "fixes", "future")
+    __slots__ = ("first_at", "fixes", "future", "waiters")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.fixes: list[Fix] = []
         self.future: asyncio.Future[bool] = loop.create_future()
         self.first_at = loop.time()
+        self.waiters: list[CommitWaiter] = []
 
 
 class FixBatcher:
@@ -123,6 +129,10 @@ class FixBatcher:
     submit runs at a time: fixes arriving meanwhile form the next batch, so batches grow by
     themselves under load, and fixes of one connection reach the sink in the order they were
     enqueued. A request is never split; it opens a new batch when it would not fit.
+
+    A ``waiter`` given to :meth:`enqueue` is called as soon as its batch is done, once per batch
+    however many of its requests the batch holds: a terminal connection sends its acks then,
+    without a future callback and a scheduled flush per connection and batch.
 
     A failed submit fails every request in the batch (their terminals resend); a sink that can
     meet a poison row should isolate it itself rather than raise for the whole batch.
@@ -144,11 +154,13 @@ class FixBatcher:
         self._wakeup = asyncio.Event()
         self._full = asyncio.Event()  # the oldest batch is ready to go before its delay is up
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
     async def start(self) -> None:
         if self._task is None:
             self._closed = False
+            self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._run(), name="jt808-batcher")
 
     async def stop(self) -> None:
@@ -160,10 +172,10 @@ class FixBatcher:
             await self._task
             self._task = None
 
-    def enqueue(self, fixes: list[Fix]) -> asyncio.Future[bool]:
-        loop = asyncio.get_running_loop()
-        if self._closed or self._task is None:
-            future: asyncio.Future[bool] = loop.create_future()
+    def enqueue(self, fixes: list[Fix], waiter: CommitWaiter | None = None) -> asyncio.Future[bool]:
+        loop = self._loop
+        if self._closed or self._task is None or loop is None:
+            future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
             future.set_result(False)
             return future
         batches = self._batches
@@ -174,6 +186,10 @@ class FixBatcher:
             batch = _Batch(loop)
             batches.append(batch)
         batch.fixes.extend(fixes)
+        if waiter is not None:
+            waiters = batch.waiters
+            if not waiters or waiters[-1] is not waiter:  # a waiter's requests come in a row
+                waiters.append(waiter)
         self._wakeup.set()
         if len(batch.fixes) >= self._max_fixes:
             self._full.set()
@@ -221,6 +237,12 @@ class FixBatcher:
             self._counters["fixes_committed" if ok else "fixes_failed"] += len(fixes)
             if not batch.future.done():
                 batch.future.set_result(ok)
+            for waiter in batch.waiters:
+                try:
+                    waiter.committed()
+                except Exception:  # one connection's bug must not stop the acks of the others
+                    log.exception("fix batch waiter failed")
+                    self._counters["internal_errors"] += 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +296,6 @@ class _Connection(asyncio.Protocol):
         # (message answered, GeneralResult value or a reply body, or None for a commit ack, batch future)
         self._pending: collections.deque[tuple[Header, int | Body | None, asyncio.Future[bool] | None]] = (
             collections.deque())
-        self._watched: set[asyncio.Future[bool]] = set()
         self._flush_scheduled = False
         self._acks = AckEncoder()
         self._serial = 0
@@ -315,9 +336,6 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._finishing = True
         self._frames.clear()
-        for future in self._watched:  # a commit finishing later must not write to a closed socket
-            future.remove_done_callback(self._committed)
-        self._watched.clear()
         for timer in (self._idle_timer, self._rate_timer, self._drain_timer):
             if timer is not None:
                 timer.cancel()
@@ -531,7 +549,7 @@ class _Connection(asyncio.Protocol):
             # Nothing to store: an empty batch is fine, one with only bad items is a bad message.
             self._reply(header, GeneralResult.bad_message if rejected else GeneralResult.ok)
             return
-        self._push(header, None, self._gw.batcher.enqueue(fixes))
+        self._push(header, None, self._gw.batcher.enqueue(fixes, self))
 
     def _reply(self, header: Header, result: GeneralResult) -> None:
         self._push(header, int(result))
@@ -539,17 +557,16 @@ class _Connection(asyncio.Protocol):
     # -- writing -------------------------------------------------------------------------------
 
     def _push(self, header: Header, reply: int | Body | None, committed: asyncio.Future[bool] | None = None) -> None:
+        """Queue a reply; one waiting for a commit leaves when the batcher calls :meth:`committed`."""
         self._pending.append((header, reply, committed))
-        if committed is not None and not committed.done():
-            if committed not in self._watched:
-                self._watched.add(committed)
-                committed.add_done_callback(self._committed)
-        elif len(self._pending) == 1:
+        if (committed is None or committed.done()) and len(self._pending) == 1:
             self._schedule_flush()
 
-    def _committed(self, future: asyncio.Future[bool]) -> None:
-        self._watched.discard(future)
-        self._schedule_flush()
+    def committed(self) -> None:
+        """The batcher finished a batch holding fixes of this connection: send what is ready
+        now (a closed connection writes nothing)."""
+        if self._transport is not None:
+            self._flush()
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:

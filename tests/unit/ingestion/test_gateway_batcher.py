@@ -65,3 +65,46 @@ async def test_stop_commits_pending_and_refuses_later_requests() -> None:
     await batcher.stop()
     assert pending.result() is True and len(sink.batches[0]) == 3
     assert await batcher.submit(fixes(1)) is False
+
+
+class Waiter:
+    """Records, when called, whether each of its requests was done and how."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.requests: list[asyncio.Future[bool]] = []
+        self.calls: list[list[bool | None]] = []
+        self.fail = fail
+
+    def committed(self) -> None:
+        self.calls.append([f.result() if f.done() else None for f in self.requests])
+        if self.fail:
+            raise RuntimeError("bug in a connection")
+
+
+async def test_waiters_are_called_once_per_batch_after_it_is_done() -> None:
+    sink = RecordingSink()
+    batcher = FixBatcher(sink, max_fixes=4, max_delay=0.01)
+    await batcher.start()
+    a, b = Waiter(fail=True), Waiter()
+    for waiter, n in ((a, 1), (a, 1), (b, 1), (a, 1), (b, 2)):  # the last request opens batch two
+        waiter.requests.append(batcher.enqueue(fixes(n), waiter))
+    async with asyncio.timeout(2):
+        await asyncio.gather(*a.requests, *b.requests)
+    await batcher.stop()
+    assert [len(batch) for batch in sink.batches] == [4, 2]
+    # a was listed twice in batch one (b came between its requests): called twice then; its
+    # raising neither kept b from being called nor stopped the batcher
+    assert a.calls == [[True, True, True], [True, True, True]]
+    assert b.calls == [[True, None], [True, True]]
+    assert batcher._counters["internal_errors"] == 2
+
+
+async def test_waiters_hear_of_a_failed_commit() -> None:
+    batcher = FixBatcher(RecordingSink(fail=True), max_delay=0.001)
+    await batcher.start()
+    waiter = Waiter()
+    waiter.requests.append(batcher.enqueue(fixes(2), waiter))
+    async with asyncio.timeout(2):
+        assert await waiter.requests[0] is False
+    await batcher.stop()
+    assert waiter.calls == [[False]]

@@ -16,10 +16,12 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     decode_message,
     encode_message,
     encode_phone,
+    location_to_fix,
     message_fixes,
     parse_frame,
 )
 from zhijiao.ingestion.protocols.jt808.frame import FrameDecoder, encode_frame, escape, unescape
+from zhijiao.ingestion.protocols.jt808.profiles import DeviceProfile
 
 FUZZ = settings(max_examples=300, deadline=None)
 KNOWN_IDS = [0x0001, 0x0002, 0x0100, 0x0102, 0x0200, 0x0704, 0x8001, 0x8100, 0x0900]
@@ -81,6 +83,20 @@ def test_splitting_a_stream_never_changes_the_frames(data: bytes, cuts: list[int
     for chunk in _split(data, cuts):
         pieces += decoder.feed(chunk)
     assert pieces == whole
+
+
+@FUZZ
+@given(reads=st.lists(st.one_of(_frame, _frame.map(lambda f: f[:-2] + b"\x7d" + f[-1:]), st.binary(max_size=40),
+                                st.binary(max_size=40).map(lambda b: b"\x7e" + b + b"\x7e")), max_size=8),
+       max_frame=st.sampled_from([16, 64, 2048]))
+def test_a_read_of_one_whole_frame_decodes_as_byte_by_byte(reads: list[bytes], max_frame: int) -> None:
+    # Reads of exactly one frame take a shortcut; bytes one at a time never do.
+    whole, single = FrameDecoder(max_frame=max_frame), FrameDecoder(max_frame=max_frame)
+    got = [p for read in reads for p in whole.feed(read)]
+    expected = [p for read in reads for i in range(len(read)) for p in single.feed(read[i:i + 1])]
+    assert got == expected
+    assert whole.stats == single.stats
+    assert whole.buffered == single.buffered
 
 
 @FUZZ
@@ -168,3 +184,38 @@ def test_location_round_trip(
     assert decoded.items == report.items
     # S/W bits follow the signs; every other status bit survives.
     assert decoded.status & ~0b1100 == status & ~0b1100
+
+
+def _items_by_the_rule(items: list[LocationItem], battery_id: int | None) -> tuple[dict[str, object], dict[str, str]]:
+    """The rule for additional items, read plainly: the first item of a standard id with its
+    standard length is decoded; the battery's id and decoded ids are not kept raw; everything
+    else is raw hex, a repeated id keeping its last value."""
+    first: dict[int, bytes] = {}
+    for it in items:
+        first.setdefault(it.id, it.value)
+    typed: dict[str, object] = {}
+    decoded = set()
+    for item_id, key, size, scale in ((0x01, "mileage_km", 4, 10), (0x30, "signal_strength", 1, 0),
+                                      (0x31, "satellites", 1, 0)):
+        value = first.get(item_id)
+        if value is not None and len(value) == size:
+            number = int.from_bytes(value, "big")
+            typed[key] = number / scale if scale else number
+            decoded.add(item_id)
+    if battery_id is not None:
+        decoded.add(battery_id)
+    return typed, {f"{it.id:#04x}": it.value.hex() for it in items if it.id not in decoded}
+
+
+@FUZZ
+@given(items=st.lists(st.builds(LocationItem, st.sampled_from([0x01, 0x30, 0x31, 0x25, 0xE1]),
+                                st.binary(max_size=5)), max_size=7),
+       battery=st.booleans())
+def test_additional_items_follow_the_rule(items: list[LocationItem], battery: bool) -> None:
+    profile = DeviceProfile(name="fuzz", battery_item_id=0xE1 if battery else None)
+    report = LocationReport.build(lat=36.8, lon=118.3, time=datetime(2024, 5, 1, tzinfo=UTC), extra_items=items)
+    fix = location_to_fix(report, device_ident="1", profile=profile)
+    battery_id = 0xE1 if fix.battery_pct is not None else None
+    typed, raw = _items_by_the_rule(items, battery_id)
+    assert {k: fix.extras[k] for k in ("mileage_km", "signal_strength", "satellites") if k in fix.extras} == typed
+    assert fix.extras.get("items", {}) == raw
