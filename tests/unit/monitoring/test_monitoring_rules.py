@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from monitoring_helpers import (
@@ -301,3 +301,20 @@ def test_changed_thresholds_apply_to_a_state_and_to_one_thawed() -> None:
     assert run(live, four_minutes_out) == []
     assert run(SubjectRuleState.thaw(frozen, live.context, longer), four_minutes_out) == []
     assert [e.kind for e in run(state(), four_minutes_out)] == [EventKind.open]  # two minutes: it does
+
+
+def test_local_minute_is_shanghai_time_whatever_the_time_zone_of_the_fix() -> None:
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    from zhijiao.monitoring.rules import _local_minute
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for k in range(0, 366 * 24 * 60, 97):  # a leap year, every 97 minutes
+        t = start + timedelta(minutes=k, seconds=k % 60)
+        local = t.astimezone(shanghai)
+        expected = local.hour * 60 + local.minute
+        assert _local_minute(t) == expected
+        assert _local_minute(t.astimezone(timezone(timedelta(hours=-5)))) == expected
+        assert _local_minute(t.astimezone(ZoneInfo("Europe/Berlin"))) == expected
