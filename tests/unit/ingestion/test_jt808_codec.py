@@ -353,3 +353,33 @@ def test_fixture_frames_are_what_the_encoder_produces() -> None:
     msg = parse_frame(LOCATION_2013)
     assert encode_message(msg.body, phone="13800138000", serial=0x7D) == LOCATION_2013
     assert encode_frame(encode_payload(msg.body, phone="13800138000", serial=0x7D)) == LOCATION_2013
+
+
+@pytest.mark.parametrize(
+    ("satellites", "profile", "accuracy"),
+    [
+        (9, DEFAULT_BRACELET, None),  # a 3-D fix: the profile's (here the GNSS default, 10 m)
+        (4, DEFAULT_BRACELET, None),
+        (3, DEFAULT_BRACELET, 100.0),  # a 2-D guess
+        (0, DEFAULT_BRACELET, 100.0),
+        (None, DEFAULT_BRACELET, None),  # not reported: nothing to go by
+        (3, DeviceProfile("precise", accuracy_m=5.0, weak_fix_accuracy_m=60.0), 60.0),
+        (3, DeviceProfile("coarse", accuracy_m=150.0), 150.0),  # never more accurate for being weak
+        (5, DeviceProfile("strict", min_satellites=6), 100.0),
+    ],
+)
+def test_a_fix_from_too_few_satellites_gets_a_weak_accuracy(
+    satellites: int | None, profile: DeviceProfile, accuracy: float | None
+) -> None:
+    report = LocationReport.build(lat=36.8, lon=118.3, time=T0, satellites=satellites)
+    fix = location_to_fix(report, device_ident="1", profile=profile)
+    assert fix.accuracy_m == accuracy
+    if satellites is not None:
+        assert fix.extras["satellites"] == satellites
+
+
+def test_profile_rejects_bad_satellite_settings() -> None:
+    with pytest.raises(ValueError, match="min_satellites"):
+        DeviceProfile("bad", min_satellites=300)
+    with pytest.raises(ValueError, match="weak_fix_accuracy_m"):
+        DeviceProfile("bad", weak_fix_accuracy_m=0)

@@ -214,3 +214,23 @@ def test_a_fix_where_the_course_stopped_short_proves_the_run() -> None:
     assert events[0].started_at == at(38)
     # stopped 700 m north of that way: no course leads there
     assert run(state(), drive + [fix(120, 1100, north_m=700), fix(180, 900, **UNSURE_CELL)]) == []
+
+
+def test_a_bracelet_fix_from_too_few_satellites_is_no_evidence_60_m_outside() -> None:
+    # Through the codec, as a bracelet reports: five minutes 60 m outside the permitted circle,
+    # a fix every 30 s. From 9 satellites that is a violation; from 3 it is a 2-D guess whose
+    # 100 m radius covers the line, and nothing opens.
+    from monitoring_helpers import PERMITTED_RADIUS_M, east
+
+    from zhijiao.ingestion.protocols.jt808.codec import LocationReport, location_to_fix
+
+    def bracelet(satellites: int):
+        for k in range(11):
+            lat, lon = east(PERMITTED_RADIUS_M + 60)
+            report = LocationReport.build(lat=lat, lon=lon, time=at(30 * k), satellites=satellites)
+            f = location_to_fix(report, device_ident="dev1")
+            f.subject_id = 1
+            yield f
+
+    assert (EventKind.open, LEFT) in [(e.kind, e.alarm_type) for e in run(state(), bracelet(9))]
+    assert run(state(), bracelet(3)) == []

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import ClassVar
 
 from zhijiao.core import clock
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.ingestion.fix import DEFAULT_ACCURACY_M, Fix, FixSource
 from zhijiao.ingestion.protocols import ProtocolError, Reason
 from zhijiao.ingestion.protocols.jt808.frame import checksum, decode_frame, encode_frame, escape
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types
@@ -914,13 +914,18 @@ def location_to_fix(
     """One report → one :class:`Fix`. An unpositioned report keeps ``extras['positioned'] = False``
     for the pipeline to drop or use; the decoder does not filter."""
     battery = _battery(report, profile)
+    extras = _extras(report, profile, version, battery)
+    accuracy = profile.accuracy_m
+    satellites = extras.get("satellites")
+    if satellites is not None and satellites < profile.min_satellites:  # type: ignore[operator]
+        accuracy = max(accuracy or DEFAULT_ACCURACY_M[FixSource.gnss], profile.weak_fix_accuracy_m)
     return Fix(
         device_ident=device_ident,
         fix_time=report.time,
         lat=report.lat,
         lon=report.lon,
         source=FixSource.gnss,
-        accuracy_m=profile.accuracy_m,
+        accuracy_m=accuracy,
         speed_kmh=report.speed_kmh,
         course_deg=float(report.course_deg),
         altitude_m=float(report.altitude_m),
@@ -928,7 +933,7 @@ def location_to_fix(
         alarm_bits=report.alarm,
         backfill=backfill,
         received_at=received_at if received_at is not None else clock.now(),
-        extras=_extras(report, profile, version, battery),
+        extras=extras,
     )
 
 

@@ -22,12 +22,20 @@ class DeviceProfile:
     battery_item_id: int | None = None
     # accuracy to put on GNSS fixes; None lets Fix fall back to the per-source default
     accuracy_m: float | None = None
+    # A fix from fewer satellites (item 0x31) than a 3-D fix needs is a 2-D guess that can be off
+    # by a hundred metres and more (indoors, in a street canyon): it gets at least this accuracy
+    # radius, so the rules count it as evidence only that far past a line. JT/T 808 reports no
+    # precision of its own; the satellite count is all a bracelet tells.
+    min_satellites: int = 4
+    weak_fix_accuracy_m: float = 100.0
 
     def __post_init__(self) -> None:
         if any(not 0 <= bit <= 31 for bit in self.alarm_bits):
             raise ValueError(f"profile {self.name}: alarm bits must be 0..31")
         if self.battery_item_id is not None and not 0 <= self.battery_item_id <= 0xFF:
             raise ValueError(f"profile {self.name}: battery item id must be one byte")
+        if not 0 <= self.min_satellites <= 0xFF or not self.weak_fix_accuracy_m > 0:
+            raise ValueError(f"profile {self.name}: min_satellites must be one byte, weak_fix_accuracy_m positive")
         # Freeze the mapping so a shared profile cannot be changed by one caller.
         object.__setattr__(self, "alarm_bits", MappingProxyType(dict(self.alarm_bits)))
 
