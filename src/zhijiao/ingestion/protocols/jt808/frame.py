@@ -135,13 +135,7 @@ class FrameDecoder:
             # The usual read: one whole frame and nothing held from before (a terminal sends a
             # report a minute). The same outcome as the loop below, in one step.
             self._in_frame = True
-            try:
-                payload = decode_frame(data, max_frame=self.max_frame)
-            except ProtocolError as exc:
-                self.stats.count(exc.reason)
-            else:
-                self.stats.frames += 1
-                out.append(payload)
+            self._decode(data, out)
             return out
         pos = 0
         while True:
@@ -181,13 +175,16 @@ class FrameDecoder:
         elif self._buf:
             raw = bytes(self._buf)
             self._reset_buffer()
-            try:
-                payload = decode_frame(raw, max_frame=self.max_frame)
-            except ProtocolError as exc:
-                self.stats.count(exc.reason)
-            else:
-                self.stats.frames += 1
-                out.append(payload)
+            self._decode(raw, out)
+
+    def _decode(self, raw: bytes, out: list[bytes]) -> None:
+        try:
+            payload = decode_frame(raw, max_frame=self.max_frame)
+        except ProtocolError as exc:
+            self.stats.count(exc.reason)
+        else:
+            self.stats.frames += 1
+            out.append(payload)
 
     def _reset_buffer(self) -> None:
         self._buf = bytearray()
