@@ -67,6 +67,7 @@ DAY_START = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # Tuesday 3 March 2026, 00:
 DAY_S = 86_400
 INTERVAL_S = 60
 WINDOW_S = 300
+NIGHT_RADIUS_M = RuleSettings().night_radius_m  # away from home at night, as the rules judge it
 POSITION_ALARMS = (AlarmType.left_permitted_area, AlarmType.entered_exclusion_zone, AlarmType.night_absence)
 H = 3600.0
 
@@ -230,7 +231,7 @@ def truth(world: World, s: Subject, t: np.ndarray) -> dict[AlarmType, np.ndarray
     return {
         AlarmType.left_permitted_area: ~shapely.contains_xy(world.area, p[:, 1], p[:, 0]),
         AlarmType.entered_exclusion_zone: np.hypot(x, y) < s.exclusion.radius_m,
-        AlarmType.night_absence: at_night & (from_home > 500.0),
+        AlarmType.night_absence: at_night & (from_home > NIGHT_RADIUS_M),
     }
 
 
@@ -241,7 +242,7 @@ def depth_m(world: World, s: Subject, alarm: AlarmType, t: float) -> float:
     if alarm is AlarmType.entered_exclusion_zone:
         return s.exclusion.radius_m - metres(p, np.array([s.exclusion.lat, s.exclusion.lon]))
     if alarm is AlarmType.night_absence:
-        return metres(p, s.home) - 500.0
+        return metres(p, s.home) - NIGHT_RADIUS_M
     frame = geo.LocalProjection.at(float(p[0]), float(p[1]))
     away = float(shapely.distance(frame.project(world.area.boundary), shapely.Point(0.0, 0.0)))
     return away if not shapely.contains_xy(world.area, p[1], p[0]) else -away

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from zhijiao.ingestion.fix import Fix
-from zhijiao.ingestion.server import FixBatcher
+from zhijiao.ingestion.server import COUNTER_NAMES, FixBatcher
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -83,7 +83,8 @@ class Waiter:
 
 async def test_waiters_are_called_once_per_batch_after_it_is_done() -> None:
     sink = RecordingSink()
-    batcher = FixBatcher(sink, max_fixes=4, max_delay=0.01)
+    counters = dict.fromkeys(COUNTER_NAMES, 0)
+    batcher = FixBatcher(sink, max_fixes=4, max_delay=0.01, counters=counters)
     await batcher.start()
     a, b = Waiter(fail=True), Waiter()
     for waiter, n in ((a, 1), (a, 1), (b, 1), (a, 1), (b, 2)):  # the last request opens batch two
@@ -96,7 +97,7 @@ async def test_waiters_are_called_once_per_batch_after_it_is_done() -> None:
     # raising neither kept b from being called nor stopped the batcher
     assert a.calls == [[True, True, True], [True, True, True]]
     assert b.calls == [[True, None], [True, True]]
-    assert batcher._counters["internal_errors"] == 2
+    assert counters["internal_errors"] == 2
 
 
 async def test_waiters_hear_of_a_failed_commit() -> None:

@@ -170,7 +170,7 @@ def encode_phone(phone: str, version: Version) -> bytes:
     return bytes.fromhex(digits)
 
 
-# Not frozen, as the other bodies are: a frozen dataclass's __init__ sets each field through
+# Not frozen, unlike the other bodies: a frozen dataclass's __init__ sets each field through
 # object.__setattr__, which cost 2 µs more per message than plain slots (the gateway builds a
 # header and a report for each of 12,000 fixes a second). Nothing changes them once decoded.
 @dataclass(slots=True)
@@ -917,7 +917,7 @@ def location_to_fix(
     extras = _extras(report, profile, version, battery)
     accuracy = profile.accuracy_m
     satellites = extras.get("satellites")
-    if satellites is not None and satellites < profile.min_satellites:  # type: ignore[operator]
+    if isinstance(satellites, int) and satellites < profile.min_satellites:
         accuracy = max(accuracy or DEFAULT_ACCURACY_M[FixSource.gnss], profile.weak_fix_accuracy_m)
     return Fix(
         device_ident=device_ident,
