@@ -15,7 +15,11 @@ with its preset code; then two phases on the same connections:
    terminals press SOS (alarm at once), 1 % leave the district (alarm after the 2-minute dwell of
    fix time). ``alarm_latency_ms``: from the receipt of the fix that opened an alarm (its
    ``received_at``) to the alarm's publication on the event bus; ``fix_latency_ms``: receipt →
-   rules done, over every fix. ``achieved_per_s``: fixes through the rules a second, from the
+   rules done, over every fix. Timed by the client too (its clock, the same machine's), so the
+   time a report waits in the sockets before the server reads it is in them:
+   ``alarm_latency_from_send_ms``, from the write of the report that opened an alarm to the
+   alarm's publication; ``ack_latency_ms``, from each report's write to its 0x8001 (committed)
+   coming back. ``achieved_per_s``: fixes through the rules a second, from the
    first to leave them to the last (a server that keeps up shows the offer);
    ``with_drain_per_s`` from the first report sent, so with one latency in it.
 
@@ -179,7 +183,7 @@ def build_frames(homes, fixes: int, paced: int, rng: random.Random):
             out.append(encode_message(report, phone=phone, serial=k + 1, version=Version.V2013))
         phase1.append(out[:fixes])
         phase2.append(out[fixes:])
-    return auth, phase1, phase2, kinds
+    return auth, phase1, phase2, kinds, base + timedelta(seconds=fixes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,6 +214,10 @@ class Terminal(asyncio.Protocol):
         self.tally: Tally | None = None
         self.logged_in: asyncio.Future[bool] | None = None
         self.lost = asyncio.get_running_loop().create_future()
+        # paced phase: when each report was written, and each answer's wait (answers come in order)
+        self.sent: list[float] | None = None
+        self.answered = 0
+        self.waits: list[float] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -236,6 +244,11 @@ class Terminal(asyncio.Protocol):
         if tally is None or not results:
             return
         self.acked += len(results)
+        sent = self.sent
+        if sent is not None:
+            now = time.time()
+            first, self.answered = self.answered, self.answered + len(results)
+            self.waits.extend(now - at for at in sent[first:self.answered])
         ok = results.count(0)
         tally.ok += ok
         tally.refused += len(results) - ok
@@ -281,12 +294,17 @@ async def pace(terminals: list[Terminal], frames: list[list[bytes]], interval: f
     n = len(terminals)
     step = interval / n
     total = n * min(len(f) for f in frames)
+    for t in terminals:
+        t.sent, t.answered = [], 0
     m = 0
     while m < total:
         due = min(total, int((loop.time() - t0) / step) + 1)  # reports whose time has come
+        now = time.time()  # (taken before the writes: a wait counted from it is never too short)
         while m < due:
             k, i = divmod(m, n)
-            terminals[i].transport.write(frames[i][k])
+            terminal = terminals[i]
+            terminal.transport.write(frames[i][k])
+            terminal.sent.append(now)
             m += 1
         if m < total:
             # (the loop's timers have a resolution of a millisecond: shorter sleeps would spin)
@@ -328,6 +346,8 @@ async def drive(host: str, port: int, auth, phase1, phase2, window: int, control
     await asyncio.gather(*(t.until_acked(s + len(f)) for t, s, f in zip(terminals, starts, phase2, strict=True)))
     out["paced"] = two
     out["paced_client_cpu_s"] = time.process_time() - out["closed_client_cpu_s"]
+    out["ack_waits"] = sorted(w for t in terminals for w in t.waits)
+    out["sent"] = [t.sent for t in terminals]
     for t in terminals:
         t.transport.close()
     return out
@@ -470,13 +490,14 @@ async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream:
                 Path(profile_dir).mkdir(parents=True, exist_ok=True)
                 profiler.dump_stats(str(Path(profile_dir) / f"server-{os.getpid()}.prof"))
             await asyncio.sleep(0.5)  # alarms published by the last batches
-            lat = await asyncio.to_thread(_alarm_latencies, alarms)
+            lat, alarm_events = await asyncio.to_thread(_alarm_latencies, alarms)
             print(json.dumps({
                 "done_at": done_at, "processed": pipeline.processed, "cpu_s": round(paced_cpu_s, 2),
                 "first_done": first_done,
                 "gc_cpu_s": gc_clock.take(),
                 "stage_cpu_s": dict(stages),
                 "fix_latency_s": sorted(pipeline.latency_s), "alarm_latency_s": lat,
+                "alarm_events": alarm_events,
                 "alarm_types": _count(p["type"] for _, p in alarms),
                 "gateway": {k: v for k, v in ingestion.gateway.counters.items() if v} if ingestion.gateway else {},
                 "store": dict(pipeline.store.counters), "rules": dict(pipeline.rules.counters),
@@ -538,23 +559,26 @@ def _count(items) -> dict[str, int]:
     return out
 
 
-def _alarm_latencies(alarms: list[tuple[float, dict]]) -> list[float]:
-    """Publication time minus the receipt of the fix that opened the alarm (its last_at)."""
+def _alarm_latencies(alarms: list[tuple[float, dict]]) -> tuple[list[float], list[tuple[str, str, float]]]:
+    """Publication time minus the receipt of the fix that opened the alarm (its last_at); and,
+    for the client to time from its own send, each alarm's (terminal, fix time, publication)."""
     from sqlalchemy import select
 
     from zhijiao.db import session as dbsession
-    from zhijiao.monitoring.models import FixRecord
+    from zhijiao.monitoring.models import Device, FixRecord
 
-    out = []
+    out, events = [], []
     with dbsession.get_engine().connect() as conn:
         for published, p in alarms:
             at = datetime.fromisoformat(p["last_at"])
-            row = conn.execute(select(FixRecord.received_at).where(
+            row = conn.execute(select(FixRecord.received_at, Device.ident).join(
+                Device, Device.id == FixRecord.device_id).where(
                 FixRecord.subject_id == p["subject_id"], FixRecord.fix_time == at)).first()
             if row is not None:
                 received = row[0] if row[0].tzinfo else row[0].replace(tzinfo=UTC)
                 out.append(published - received.timestamp())
-    return sorted(out)
+                events.append((row[1], at.astimezone(UTC).isoformat(), published))
+    return sorted(out), events
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,7 +609,7 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     rng = random.Random(808)
     t0 = time.perf_counter()
     homes = setup_database(url, args.terminals, rng)
-    auth, phase1, phase2, kinds = build_frames(homes, args.fixes, args.paced_fixes, rng)
+    auth, phase1, phase2, kinds, paced_base = build_frames(homes, args.fixes, args.paced_fixes, rng)
     setup_s = time.perf_counter() - t0
     cmd = [sys.executable, __file__, "serve"] + (["--profile", args.profile] if args.profile else [])
     cmd += ["--default-gc"] if args.default_gc else []
@@ -652,6 +676,9 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
                   "alarm_latency_ms": {"p50": _pct_ms(stats["alarm_latency_s"], 50),
                                        "p99": _pct_ms(stats["alarm_latency_s"], 99),
                                        "n": len(stats["alarm_latency_s"])},
+                  "alarm_latency_from_send_ms": _from_send(stats["alarm_events"], run["sent"], paced_base),
+                  "ack_latency_ms": {"p50": _pct_ms(run["ack_waits"], 50), "p99": _pct_ms(run["ack_waits"], 99),
+                                     "max": _pct_ms(run["ack_waits"], 100)},
                   "fix_latency_ms": {"p50": _pct_ms(stats["fix_latency_s"], 50),
                                      "p99": _pct_ms(stats["fix_latency_s"], 99)},
                   "alarms": stats["alarm_types"], "injected": kinds},
@@ -666,6 +693,21 @@ def run_backend(label: str, url: str, args, tmp: Path) -> dict:
     if label == "postgresql":
         out["copy_rows_per_s"] = copy_rate(url)
     return out
+
+
+def _from_send(events: list, sent: list[list[float]], paced_base: datetime) -> dict:
+    """Alarm latency as a terminal would see it: from the write of the report that opened the
+    alarm (the client's clock, the same machine's) to the alarm's publication. Unlike
+    ``alarm_latency_ms`` it includes the time the report waited in the sockets before the
+    server read it."""
+    waits = []
+    for ident, fix_time, published in events:
+        k = round((datetime.fromisoformat(fix_time) - paced_base).total_seconds())
+        times = sent[int(ident[4:])]  # ident_for(n)
+        if 0 <= k < len(times):
+            waits.append(published - times[k])
+    waits.sort()
+    return {"p50": _pct_ms(waits, 50), "p99": _pct_ms(waits, 99), "n": len(waits)}
 
 
 def _sustained(fixes: int, stats: dict) -> int | None:
