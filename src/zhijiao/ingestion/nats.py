@@ -15,7 +15,9 @@ its content), so a resend inside the stream's duplicate window is stored once.
 **Ack to JetStream after the commit.** ``zhijiao worker`` processes (:class:`FixWorker`) pull
 from one durable consumer per shard (``zhijiao-fixes-<shard>``, explicit acks). A worker fetches
 a batch, commits it through :class:`~.pipeline.Pipeline` (``submit`` returns after the
-:class:`~.store.FixStore` commit) and only then acknowledges each message. If the commit fails
+:class:`~.store.FixStore` commit) and only then acknowledges each message. The fetches of all
+its shards meet in one :class:`~.server.FixBatcher`, as a gateway's connections do: one commit
+for what arrived meanwhile, not one small commit per shard and fetch. If the commit fails
 the messages are nak'ed with a delay; if the worker dies they are redelivered after ``ack_wait``.
 Delivery is at least once and the store is idempotent. The stream uses work-queue retention:
 a message is gone once a worker has acknowledged it.
@@ -59,6 +61,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from zhijiao.core import events
 from zhijiao.ingestion.fix import Fix, FixSource
 from zhijiao.ingestion.pipeline import Pipeline
+from zhijiao.ingestion.server import FixBatcher
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +223,7 @@ class FixWorker:
         self._nc: NatsClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self.batcher: FixBatcher | None = None
         owned = set(self.shards)
         # Lost contact is judged only for subjects whose devices hash to this worker's shards.
         pipeline.rules.subject_filter = lambda sid: self._owns_subject(sid, owned)
@@ -238,6 +242,8 @@ class FixWorker:
         self._stopping = False
         self._nc, js = await connect(self.options, name="zhijiao-worker")
         await ensure_stream(js, self.options)
+        self.batcher = FixBatcher(self.pipeline)
+        await self.batcher.start()
         for shard in self.shards:
             config = api.ConsumerConfig(
                 durable_name=self.options.consumer(shard), ack_policy=api.AckPolicy.EXPLICIT,
@@ -257,6 +263,15 @@ class FixWorker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.batcher is not None:
+            batcher, self.batcher = self.batcher, None
+            # What is pending may still commit; nothing of it is acked any more, so JetStream
+            # redelivers it after ack_wait anyway (and the store skips what it already has):
+            # waiting longer than that for a stuck database is pointless.
+            try:
+                await asyncio.wait_for(batcher.stop(), min(self.ack_wait, 5.0))
+            except TimeoutError:
+                await batcher.abort()
         if self._nc is not None:
             await self._nc.close()
             self._nc = None
@@ -288,10 +303,9 @@ class FixWorker:
                 await msg.term()
         if not good:
             return
-        try:
-            await self.pipeline.submit(fixes)
-        except Exception:  # noqa: BLE001 - the database is away: JetStream keeps the messages
-            log.exception("shard %d: commit of %d fixes failed; will retry", shard, len(fixes))
+        assert self.batcher is not None, "start() first"
+        if not await self.batcher.submit(fixes):  # (the batcher logged why)
+            log.error("shard %d: commit of %d fixes failed; will retry", shard, len(fixes))
             self.counters["commit_failed"] += len(good)
             for msg in good:
                 await msg.nak(delay=2.0)

@@ -172,6 +172,24 @@ class FixBatcher:
             await self._task
             self._task = None
 
+    @property
+    def pending(self) -> int:
+        """Fixes enqueued and not yet handed to the sink (the queue's depth)."""
+        return sum(len(batch.fixes) for batch in self._batches)
+
+    async def abort(self) -> None:
+        """Stop now, for a caller whose senders resend what was not confirmed (a stream
+        consumer): a submit under way is cancelled, and it and every request still waiting
+        resolve to ``False``."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while self._batches:
+            self._finish(self._batches.popleft(), False)
+
     def enqueue(self, fixes: list[Fix], waiter: CommitWaiter | None = None) -> asyncio.Future[bool]:
         loop = self._loop
         if self._closed or self._task is None or loop is None:
@@ -233,16 +251,19 @@ class FixBatcher:
             log.exception("fix sink failed on a batch of %d fixes", len(fixes))
         finally:
             # Also on cancellation: nobody may wait forever on a batch that will not finish.
-            self._counters["batches"] += 1
-            self._counters["fixes_committed" if ok else "fixes_failed"] += len(fixes)
-            if not batch.future.done():
-                batch.future.set_result(ok)
-            for waiter in batch.waiters:
-                try:
-                    waiter.committed()
-                except Exception:  # one connection's bug must not stop the acks of the others
-                    log.exception("fix batch waiter failed")
-                    self._counters["internal_errors"] += 1
+            self._finish(batch, ok)
+
+    def _finish(self, batch: _Batch, ok: bool) -> None:
+        self._counters["batches"] += 1
+        self._counters["fixes_committed" if ok else "fixes_failed"] += len(batch.fixes)
+        if not batch.future.done():
+            batch.future.set_result(ok)
+        for waiter in batch.waiters:
+            try:
+                waiter.committed()
+            except Exception:  # one connection's bug must not stop the acks of the others
+                log.exception("fix batch waiter failed")
+                self._counters["internal_errors"] += 1
 
 
 # ---------------------------------------------------------------------------------------------

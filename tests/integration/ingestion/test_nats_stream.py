@@ -110,12 +110,14 @@ class _FlakyPipeline:
 
     def __init__(self, fail: int = 0, hold: bool = False) -> None:
         self.fail, self.fixes = fail, []
+        self.calls: list[int] = []  # fixes per submit
         self.hold = asyncio.Event() if hold else None
         self.entered = asyncio.Event()
         self.rules = SimpleNamespace(subject_filter=None)
         self.directory = SimpleNamespace(version=0, entries=lambda: [])
 
     async def submit(self, fixes):
+        self.calls.append(len(fixes))
         self.entered.set()
         if self.hold is not None:
             await self.hold.wait()
@@ -171,6 +173,44 @@ def test_worker_acks_only_after_commit(stream_url):
         assert await pending() == 0
 
     asyncio.run(scenario())
+
+
+def test_worker_commits_the_fetches_of_its_shards_together(stream_url):
+    """What the shards deliver while a commit runs goes to the database as one batch, not as
+    a small commit per shard and fetch (which held a worker to a few hundred fixes a second)."""
+    idents: dict[int, str] = {}
+    n = 0
+    while len(idents) < 8:
+        ident = f"1390000{n:04d}"
+        idents.setdefault(shard_of(ident), ident)
+        n += 1
+    first, *others = idents.values()
+    t = clock.now().replace(microsecond=0)
+
+    def fixes_of(ident: str, count: int) -> list[Fix]:
+        return [Fix(device_ident=ident, fix_time=t - timedelta(seconds=i), lat=36.8, lon=118.3, received_at=t)
+                for i in range(count)]
+
+    async def scenario() -> list[int]:
+        sink = JetStreamSink(stream_url)
+        await sink.start()
+        pipeline = _FlakyPipeline(hold=True)
+        worker = FixWorker(stream_url, pipeline, fetch_timeout=0.2)
+        try:
+            await sink.submit(fixes_of(first, 1))
+            await worker.start()
+            async with asyncio.timeout(5):
+                await pipeline.entered.wait()  # the first commit runs, and hangs
+            await sink.submit([f for ident in others for f in fixes_of(ident, 2)])  # seven shards
+            await _until(lambda: worker.batcher.pending == 14)
+            pipeline.hold.set()
+            await _until(lambda: worker.counters["messages"] == 8)
+        finally:
+            await worker.stop()
+            await sink.stop()
+        return pipeline.calls
+
+    assert asyncio.run(scenario()) == [1, 14]
 
 
 def test_stop_ends_a_worker_whose_fetch_swallowed_the_cancel():

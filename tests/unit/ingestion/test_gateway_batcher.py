@@ -109,3 +109,39 @@ async def test_waiters_hear_of_a_failed_commit() -> None:
         assert await waiter.requests[0] is False
     await batcher.stop()
     assert waiter.calls == [[False]]
+
+
+class StuckSink:
+    """A database that never answers: its submit waits until cancelled."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.cancelled = False
+
+    async def submit(self, batch: list[Fix]) -> None:
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+
+
+async def test_abort_fails_the_commit_under_way_and_what_waits() -> None:
+    sink = StuckSink()
+    counters = dict.fromkeys(COUNTER_NAMES, 0)
+    batcher = FixBatcher(sink, max_fixes=3, max_delay=0.001, counters=counters)
+    await batcher.start()
+    under_way = batcher.enqueue(fixes(3))  # a full batch: its commit starts and hangs
+    async with asyncio.timeout(2):
+        await sink.entered.wait()
+    waiter = Waiter()
+    waiter.requests.append(batcher.enqueue(fixes(2), waiter))
+    assert batcher.pending == 2  # the hung batch is with the sink, no longer pending
+    async with asyncio.timeout(2):
+        await batcher.abort()
+    assert sink.cancelled
+    assert under_way.result() is False and waiter.requests[0].result() is False
+    assert waiter.calls == [[False]]
+    assert batcher.pending == 0 and counters["fixes_failed"] == 5 and counters["fixes_committed"] == 0
+    assert await batcher.submit(fixes(1)) is False
