@@ -26,7 +26,7 @@ not make it better.
 **PUBACK only after commit.** The subscription is QoS 1 on a persistent session (fixed client id,
 ``clean_session`` false), and the paho client under aiomqtt is switched to manual
 acknowledgement (``manual_ack``, paho-mqtt ≥ 2). Fixes of all messages go through one
-:class:`~.server.FixBatcher` into the sink (the :class:`~.pipeline.Pipeline`), whose ``submit``
+:class:`~.batcher.FixBatcher` into the sink (the :class:`~.pipeline.Pipeline`), whose ``submit``
 returns only after the commit. Each message's PUBACK is sent when the batch holding its fixes has
 committed, and PUBACKs leave in the order the messages arrived (MQTT 3.1.1 §4.6). Until then
 the broker keeps the message as in flight for our session; if the process dies, or a commit
@@ -76,7 +76,7 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     normalise_phone,
 )
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_bits_for, get_profile
-from zhijiao.ingestion.server import FixBatcher, FixSink
+from zhijiao.ingestion.batcher import FixBatcher, FixSink
 
 log = logging.getLogger(__name__)
 

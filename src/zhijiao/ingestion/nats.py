@@ -16,7 +16,7 @@ its content), so a resend inside the stream's duplicate window is stored once.
 from one durable consumer per shard (``zhijiao-fixes-<shard>``, explicit acks). A worker fetches
 a batch, commits it through :class:`~.pipeline.Pipeline` (``submit`` returns after the
 :class:`~.store.FixStore` commit) and only then acknowledges each message. The fetches of all
-its shards meet in one :class:`~.server.FixBatcher`, as a gateway's connections do: one commit
+its shards meet in one :class:`~.batcher.FixBatcher`, as a gateway's connections do: one commit
 for what arrived meanwhile, not one small commit per shard and fetch. If the commit fails
 the messages are nak'ed with a delay; if the worker dies they are redelivered after ``ack_wait``.
 Delivery is at least once and the store is idempotent. The stream uses work-queue retention:
@@ -61,7 +61,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from zhijiao.core import events
 from zhijiao.ingestion.fix import Fix, FixSource
 from zhijiao.ingestion.pipeline import Pipeline
-from zhijiao.ingestion.server import FixBatcher
+from zhijiao.ingestion.batcher import FixBatcher
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory, check_secret
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.protocols.jt808.codec import RegisterResult, TerminalRegister, Version
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, get_profile
-from zhijiao.ingestion.server import FixSink, Jt808Gateway
+from zhijiao.ingestion.batcher import FixSink
+from zhijiao.ingestion.server import Jt808Gateway
 from zhijiao.monitoring.models import Device
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from zhijiao.ingestion.fix import Fix
-from zhijiao.ingestion.server import COUNTER_NAMES, FixBatcher
+from zhijiao.ingestion.batcher import COUNTERS, FixBatcher
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -83,7 +83,7 @@ class Waiter:
 
 async def test_waiters_are_called_once_per_batch_after_it_is_done() -> None:
     sink = RecordingSink()
-    counters = dict.fromkeys(COUNTER_NAMES, 0)
+    counters = dict.fromkeys(COUNTERS, 0)
     batcher = FixBatcher(sink, max_fixes=4, max_delay=0.01, counters=counters)
     await batcher.start()
     a, b = Waiter(fail=True), Waiter()
@@ -129,7 +129,7 @@ class StuckSink:
 
 async def test_abort_fails_the_commit_under_way_and_what_waits() -> None:
     sink = StuckSink()
-    counters = dict.fromkeys(COUNTER_NAMES, 0)
+    counters = dict.fromkeys(COUNTERS, 0)
     batcher = FixBatcher(sink, max_fixes=3, max_delay=0.001, counters=counters)
     await batcher.start()
     under_way = batcher.enqueue(fixes(3))  # a full batch: its commit starts and hangs
