@@ -82,6 +82,11 @@ def ident_for(n: int) -> str:
     return f"1380{n:07d}"
 
 
+def terminal_of(ident: str) -> int:
+    """The ``n`` of :func:`ident_for`."""
+    return int(ident[4:])
+
+
 # --------------------------------------------------------------------------------------------
 # Database set-up (parent process)
 
@@ -703,7 +708,7 @@ def _from_send(events: list, sent: list[list[float]], paced_base: datetime) -> d
     waits = []
     for ident, fix_time, published in events:
         k = round((datetime.fromisoformat(fix_time) - paced_base).total_seconds())
-        times = sent[int(ident[4:])]  # ident_for(n)
+        times = sent[terminal_of(ident)]
         if 0 <= k < len(times):
             waits.append(published - times[k])
     waits.sort()

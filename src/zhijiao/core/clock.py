@@ -12,6 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Shanghai has kept UTC+8 without daylight saving since 1991: code that needs the local minute of
+# many fix times (zone schedules, the night window) does arithmetic with this instead of a
+# time-zone conversion per fix (their tests compare it with SHANGHAI).
+SHANGHAI_OFFSET_S = 8 * 3600
 
 _frozen: datetime | None = None
 

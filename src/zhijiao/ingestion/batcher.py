@@ -25,7 +25,7 @@ class FixSink(Protocol):
     async def submit(self, fixes: list[Fix]) -> object:
         """Return only once ``fixes`` are durably stored (committed, or acknowledged by a durable
         stream); raise if they are not. The value is the sink's own (the pipeline returns the
-        fixes that were new); the gateway only needs the return."""
+        fixes that were new); the batcher only needs the return."""
 
 
 class CommitWaiter(Protocol):
@@ -44,19 +44,19 @@ class _Batch:
 
 
 class FixBatcher:
-    """Collects fixes from all connections and hands them to the sink in large batches.
+    """Collects fixes from all its senders and hands them to the sink in large batches.
 
     Each :meth:`enqueue` gets a future that resolves to ``True`` once the batch holding its fixes
     was committed, ``False`` if ``sink.submit`` raised; requests in one batch share its future. One
     submit runs at a time: fixes arriving meanwhile form the next batch, so batches grow by
-    themselves under load, and fixes of one connection reach the sink in the order they were
+    themselves under load, and fixes of one sender reach the sink in the order they were
     enqueued. A request is never split; it opens a new batch when it would not fit.
 
     A ``waiter`` given to :meth:`enqueue` is called as soon as its batch is done, once per batch
     however many of its requests the batch holds: a terminal connection sends its acks then,
     without a future callback and a scheduled flush per connection and batch.
 
-    A failed submit fails every request in the batch (their terminals resend); a sink that can
+    A failed submit fails every request in the batch (their senders resend); a sink that can
     meet a poison row should isolate it itself rather than raise for the whole batch.
     """
 
@@ -83,7 +83,7 @@ class FixBatcher:
         if self._task is None:
             self._closed = False
             self._loop = asyncio.get_running_loop()
-            self._task = asyncio.create_task(self._run(), name="jt808-batcher")
+            self._task = asyncio.create_task(self._run(), name="fix-batcher")
 
     async def stop(self) -> None:
         """Commit what is pending, then stop; later requests resolve to ``False``."""

@@ -42,7 +42,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from zhijiao.core import geo
+from zhijiao.core import clock, geo
 from zhijiao.core.errors import InvalidInput
 from zhijiao.ingestion.fix import Fix
 
@@ -54,9 +54,6 @@ SHARED = -1  # scope of a zone that applies to every subject
 NO_SUBJECT = -2  # a fix whose subject is not resolved: only shared zones apply
 
 MINUTES_PER_WEEK = 7 * 24 * 60
-# Asia/Shanghai has been UTC+8 without daylight saving since 1991, so the local minute of the
-# week is plain arithmetic on epoch seconds, vectorised (tests compare it with zoneinfo).
-_SHANGHAI_OFFSET_S = 8 * 3600
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday; Monday = 0 as in date.weekday()
 
 # Polygons with more vertices than this get a boundary tree and an inner core (see _BigZone).
@@ -148,7 +145,7 @@ def _validate_zone(zone: Zone) -> None:
 
 def minute_of_week(epoch_s: ArrayLike) -> Any:
     """Asia/Shanghai minute of the week (0 = Monday 00:00) for UTC epoch seconds."""
-    seconds = np.asarray(epoch_s, dtype=np.float64) + _SHANGHAI_OFFSET_S
+    seconds = np.asarray(epoch_s, dtype=np.float64) + clock.SHANGHAI_OFFSET_S  # vectorised arithmetic
     local = np.floor_divide(seconds, 60).astype(np.int64)
     days, minute = np.divmod(local, 24 * 60)
     return ((days + _EPOCH_WEEKDAY) % 7) * 24 * 60 + minute

@@ -575,12 +575,15 @@ _PRECISE_M = 100.0  # fixes this accurate show a course (a cell fix's is the tow
 _DATING_RADII = 2.0
 
 
+_SHANGHAI_OFFSET_MIN = clock.SHANGHAI_OFFSET_S // 60
+
+
 def _local_minute(t: datetime) -> int:
-    """Asia/Shanghai minute of the day. Fix times are aware UTC (Fix contract), and Shanghai has
-    kept UTC+8 without daylight saving since 1991 (as ``geofence.minute_of_week`` relies on):
-    arithmetic, a fifth of a time-zone conversion's cost on every fix."""
+    """Asia/Shanghai minute of the day. Fix times are aware UTC (Fix contract), so this is
+    arithmetic with the fixed offset (``clock.SHANGHAI_OFFSET_S``): a fifth of a time-zone
+    conversion's cost on every fix."""
     if t.tzinfo is UTC:
-        return (t.hour * 60 + t.minute + 8 * 60) % (24 * 60)
+        return (t.hour * 60 + t.minute + _SHANGHAI_OFFSET_MIN) % (24 * 60)
     local = t.astimezone(clock.SHANGHAI)
     return local.hour * 60 + local.minute
 
