@@ -32,7 +32,7 @@ ROLE_LABELS = {
 
 # 三员 (GB/T 22239-2019 8.1.4.2): kept separate, none of them sees case files.
 ADMIN_ROLES = frozenset({Role.sysadmin, Role.secadmin, Role.auditor})
-# Roles that see every office's subjects.
+# Roles that see every office's subjects (the roles holding Perm.offices_all; checks use the perm).
 ALL_OFFICE_ROLES = frozenset({Role.bureau_officer, Role.operator, Role.leader})
 CASE_ROLES = ALL_OFFICE_ROLES | {Role.office_officer}
 
@@ -50,20 +50,24 @@ class Perm(enum.StrEnum):
     settings_manage = "settings.manage"
     security_settings = "security.settings"
     kiosk_checkin = "kiosk.checkin"
+    # Not an action but a reach: sees and acts on every office's files, not only its own.
+    offices_all = "offices.all"
+    # Video equipment (cameras of the center, the offices and the street): equipment, not case files.
+    cameras_manage = "cameras.manage"
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.bureau_officer: frozenset(
         {Perm.subjects_read, Perm.subjects_write, Perm.subjects_transition, Perm.alarms_handle,
-         Perm.workflows_write, Perm.approvals_final}
+         Perm.workflows_write, Perm.approvals_final, Perm.offices_all, Perm.cameras_manage}
     ),
     Role.office_officer: frozenset(
         {Perm.subjects_read, Perm.subjects_write, Perm.subjects_transition, Perm.alarms_handle,
          Perm.workflows_write}
     ),
-    Role.operator: frozenset({Perm.subjects_read, Perm.alarms_handle}),
-    Role.leader: frozenset({Perm.subjects_read, Perm.approvals_final}),
-    Role.sysadmin: frozenset({Perm.staff_manage, Perm.settings_manage}),
+    Role.operator: frozenset({Perm.subjects_read, Perm.alarms_handle, Perm.offices_all}),
+    Role.leader: frozenset({Perm.subjects_read, Perm.approvals_final, Perm.offices_all}),
+    Role.sysadmin: frozenset({Perm.staff_manage, Perm.settings_manage, Perm.cameras_manage}),
     Role.secadmin: frozenset({Perm.roles_grant, Perm.security_settings}),
     Role.auditor: frozenset({Perm.audit_read}),
     Role.kiosk: frozenset({Perm.kiosk_checkin}),
@@ -78,8 +82,16 @@ def has_perm(actor: Actor | None, perm: Perm) -> bool:
     return actor.role is not None and perm in ROLE_PERMS.get(Role(actor.role), frozenset())
 
 
+def sees_every_office(actor: Actor | None) -> bool:
+    """The district's reach (bureau, command center, leaders, system jobs), not one office's."""
+    return has_perm(actor, Perm.offices_all)
+
+
 def require(actor: Actor | None, perm: Perm) -> Actor:
     if not has_perm(actor, perm):
         raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
     assert actor is not None
     return actor
+
+
+assert {r for r, perms in ROLE_PERMS.items() if Perm.offices_all in perms} == ALL_OFFICE_ROLES
