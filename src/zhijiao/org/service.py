@@ -11,7 +11,9 @@ from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
 from zhijiao.security import passwords
 from zhijiao.security.actor import get_actor
-from zhijiao.security.permissions import ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, require
+from zhijiao.security.permissions import (
+    ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only, require,
+)
 
 
 def list_offices(*, db_session: Session) -> list[Office]:
@@ -50,7 +52,7 @@ def list_staff(*, db_session: Session, office_id: int | None = None, active_only
             raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
         stmt = stmt.where(Staff.role.in_([r.value for r in CASE_ROLES]))
         active_only = True
-        if actor is not None and actor.role == Role.office_officer:
+        if own_office_only(actor):
             office_id = actor.office_id
     if office_id is not None:
         stmt = stmt.where(Staff.office_id == office_id)
@@ -65,7 +67,7 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     if db_session.execute(select(Staff.id).where(Staff.username == staff_in.username)).first():
         raise Conflict("用户名已存在", code="username_taken", fields={"username": "已存在"})
     office_id = None
-    if staff_in.role == Role.office_officer:
+    if office_bound(staff_in.role):
         if not staff_in.office_code:
             raise InvalidInput("司法所工作人员必须指定所属司法所", code="office_required",
                                fields={"office_code": "必填"})
@@ -115,7 +117,7 @@ def grant_role(*, db_session: Session, staff_id: int, role: Role, office_code: s
     if staff.id == actor.staff_id:
         raise Conflict("不能修改自己的角色", code="self_grant")
     office_id = None
-    if role == Role.office_officer:
+    if office_bound(role):
         if not office_code:
             raise InvalidInput("司法所工作人员必须指定所属司法所", code="office_required", fields={"office_code": "必填"})
         office_id = get_office_by_code(db_session=db_session, code=office_code).id

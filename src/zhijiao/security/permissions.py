@@ -87,6 +87,18 @@ def sees_every_office(actor: Actor | None) -> bool:
     return has_perm(actor, Perm.offices_all)
 
 
+def office_bound(role: str | None) -> bool:
+    """Whether a role works within one office (and an account of it must have one): it reads case
+    files without the district's reach. Derived from the table, so a new role needs no list."""
+    perms = ROLE_PERMS.get(Role(role), frozenset()) if role else frozenset()
+    return Perm.subjects_read in perms and Perm.offices_all not in perms
+
+
+def own_office_only(actor: Actor | None) -> bool:
+    """An office's staff acting: limited to its own office's files and objects."""
+    return actor is not None and actor.kind == "staff" and office_bound(actor.role)
+
+
 def require(actor: Actor | None, perm: Perm) -> Actor:
     if not has_perm(actor, perm):
         raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")

@@ -16,7 +16,7 @@ from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from zhijiao.security.actor import Actor
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, Role
+from zhijiao.security.permissions import own_office_only, sees_every_office
 
 
 class ScopeMissing(RuntimeError):
@@ -120,15 +120,15 @@ def _apply_scope(state: ORMExecuteState) -> None:
         return
     subject = _subject_model()
     if state.session.info.get(ANONYMISED) and actor.kind == "staff":
-        if actor.role in ALL_OFFICE_ROLES:
+        if sees_every_office(actor):
             return  # the whole district, minors counted (see ``anonymised``)
-        if actor.role == Role.office_officer and actor.office_id:
+        if own_office_only(actor) and actor.office_id:
             t = subject.__table__.c
             subject_ids = select(t.id).where(t.office_id == actor.office_id).scalar_subquery()
             state.statement = state.statement.options(*_criteria(
                 lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids, actor.office_id)))
             return
-    if actor.kind == "staff" and actor.role in ALL_OFFICE_ROLES:
+    if actor.kind == "staff" and sees_every_office(actor):
         # Every office, except minors' files not assigned to this person (few rows: NOT IN is cheap).
         # Subqueries use the table, not the entity, so the Subject criteria do not apply inside them.
         t = subject.__table__.c
@@ -137,7 +137,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
             lambda cls: _minor_visible(cls, actor) if cls is subject else true(),
             lambda cls: _not_owned(cls, hidden),
         )
-    elif actor.kind == "staff" and actor.role == Role.office_officer and actor.office_id:
+    elif own_office_only(actor) and actor.office_id:
         t = subject.__table__.c
         subject_ids = select(t.id).where(t.office_id == actor.office_id, _minor_visible(t, actor)).scalar_subquery()
         opts = _criteria(

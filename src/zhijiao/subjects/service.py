@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from sqlalchemy import false, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from zhijiao.core import clock
@@ -16,7 +16,7 @@ from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, Role, require
+from zhijiao.security.permissions import Perm, office_bound, own_office_only, require, sees_every_office
 from zhijiao.subjects import idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
 from zhijiao.subjects.schemas import (
@@ -161,7 +161,7 @@ def search(
 
 
 def _check_office(db: Session, actor: Actor, office_id: int | None) -> int:
-    if actor.role == Role.office_officer:
+    if own_office_only(actor):
         if office_id not in (None, actor.office_id):
             raise Forbidden("司法所工作人员只能在本所建档", code="office_out_of_scope")
         return actor.office_id  # type: ignore[return-value]
@@ -177,7 +177,7 @@ def _check_staff(db: Session, staff_id: int | None, office_id: int) -> None:
     staff = org_service.find_staff(db_session=db, staff_id=staff_id)
     if staff is None or not staff.active:
         raise InvalidInput("责任工作人员不存在或已停用", code="staff_not_found", fields={"responsible_staff_id": "无效"})
-    if staff.role == Role.office_officer and staff.office_id != office_id:
+    if office_bound(staff.role) and staff.office_id != office_id:
         raise InvalidInput("责任工作人员不属于该司法所", code="staff_other_office",
                            fields={"responsible_staff_id": "不属于该司法所"})
 
@@ -198,7 +198,7 @@ def _apply_phone(subject: Subject, phone: str | None) -> None:
 def create(*, db_session: Session, subject_in: SubjectCreate) -> Subject:
     actor = _actor(db_session, Perm.subjects_write)
     office_id = _check_office(db_session, actor, subject_in.office_id)
-    if subject_in.responsible_staff_id is None and actor.role == Role.office_officer:
+    if subject_in.responsible_staff_id is None and own_office_only(actor):
         # The officer who opens the file is responsible until reassigned (a minor's file is
         # visible only to its responsible officer, so it must have one).
         subject_in = subject_in.model_copy(update={"responsible_staff_id": actor.staff_id})
@@ -239,7 +239,7 @@ def update(*, db_session: Session, subject_id: int, subject_in: SubjectUpdate) -
     if expected is not None and expected != subject.version:
         raise Conflict("档案已被他人修改，请刷新后重试", code="stale_version")
     if "office_id" in changes and changes["office_id"] != subject.office_id:
-        if actor.role not in ALL_OFFICE_ROLES and not actor.is_system:
+        if not sees_every_office(actor):
             raise Forbidden("变更所属司法所须由区局办理（执行地变更）", code="office_change_forbidden")
         org_service.get_office(db_session=db_session, office_id=changes["office_id"])
     office_id = changes.get("office_id", subject.office_id)
