@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from zhijiao.db.base import Base
 from zhijiao.security.actor import Actor
 from zhijiao.security.permissions import own_office_only, sees_every_office
 
@@ -31,16 +32,22 @@ class SubjectOwned:
     """Marker: rows with a ``subject_id`` column, visible with their subject."""
 
 
-def _subject_model():
-    from zhijiao.subjects.models import Subject
+class ScopeRoot(OfficeScoped):
+    """Marker of the one entity the others hang off (the subject): its rows decide which
+    :class:`SubjectOwned` rows an actor sees. Found by its marker, so security imports no domain."""
 
-    return Subject
+
+_root: list[type] = []
+
+
+def _subject_model() -> type:
+    if not _root:
+        _root.append(next(m.class_ for m in Base.registry.mappers if issubclass(m.class_, ScopeRoot)))
+    return _root[0]
 
 
 def _scoped_classes() -> tuple[list[type], list[type]]:
     """Every mapped class under each marker (computed per call: cheap, and new modules register late)."""
-    from zhijiao.db.base import Base
-
     office, owned = [], []
     for mapper in Base.registry.mappers:
         cls = mapper.class_

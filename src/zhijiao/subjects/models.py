@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from zhijiao.db.base import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
 from zhijiao.org.models import Office, Staff
 from zhijiao.security.crypto import Encrypted, EncryptedBytes
-from zhijiao.security.scoping import OfficeScoped, SubjectOwned
+from zhijiao.security.scoping import ScopeRoot, SubjectOwned
 
 
-class Subject(IdMixin, TimestampMixin, OfficeScoped, Base):
+class Subject(IdMixin, TimestampMixin, ScopeRoot, Base):
     __tablename__ = "subjects"
     __table_args__ = (
         Index("ix_subjects_office_status", "office_id", "status"),
