@@ -15,6 +15,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
 Payload = dict[str, Any]
 
 
@@ -133,8 +136,6 @@ def _ensure_listeners() -> None:
     global _listening
     if _listening:
         return
-    from sqlalchemy import event as sa_event
-    from sqlalchemy.orm import Session
 
     @sa_event.listens_for(Session, "after_commit")
     def _flush_pending(session: Session) -> None:

@@ -13,11 +13,11 @@ import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect, insert, select, update
+from sqlalchemy import delete, event, inspect, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -169,7 +169,6 @@ def record(session: Session, *, object_type: str, object_id: Any, action: str, d
 
 
 def install() -> None:
-    from sqlalchemy import event
 
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
@@ -223,9 +222,7 @@ def purge(session: Session, retention_days: int = RETENTION_DAYS) -> int:
 
     Only a prefix of the chain goes, so :func:`verify_chain` still verifies what remains.
     """
-    from datetime import timedelta
 
-    from sqlalchemy import delete
 
     if retention_days < RETENTION_DAYS:
         raise ValueError(f"audit rows must be kept at least {RETENTION_DAYS} days")

@@ -20,9 +20,11 @@ from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, Unauthoriz
 from zhijiao.org.models import Staff
 from zhijiao.security import audit, passwords
 from zhijiao.security.actor import Actor
-from zhijiao.security.models import AuthSession
+from zhijiao.security.crypto import get_keyring
+from zhijiao.security.models import AuthSession, SubjectCredential
 from zhijiao.security.permissions import ADMIN_ROLES
 from zhijiao.settings import service as settings_service
+from zhijiao.subjects.models import Subject
 
 TOTP_ENROLMENT = "totp_enrolment"
 PASSWORD_EXPIRED = "password_expired"
@@ -272,7 +274,6 @@ SUBJECT_SESSION_HOURS = 12
 
 def set_subject_password(db: Session, *, subject_id: int, password: str, actor: Actor) -> None:
     """Set at reception by the officer (the subject's file must be in the officer's scope)."""
-    from zhijiao.security.models import SubjectCredential
 
     passwords.check_policy(password)
     cred = db.get(SubjectCredential, subject_id)
@@ -286,9 +287,6 @@ def set_subject_password(db: Session, *, subject_id: int, password: str, actor: 
 
 def login_subject(db: Session, *, id_number: str, password: str, client_ip: str | None = None) -> LoginResult:
     """ID number + password; the same failure answer for unknown numbers and wrong passwords."""
-    from zhijiao.security.crypto import get_keyring
-    from zhijiao.security.models import SubjectCredential
-    from zhijiao.subjects.models import Subject
 
     now = clock.now()
     index = get_keyring().blind_index(id_number.strip().upper())

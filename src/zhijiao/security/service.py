@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json as _json
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhijiao.core.pagination import Page, offset
+from zhijiao.security import audit
 from zhijiao.security.actor import get_actor
 from zhijiao.security.models import AuditEvent
 from zhijiao.security.permissions import Perm, require
@@ -33,9 +38,6 @@ def list_audit_events(
 
 def export_audit_events(*, db_session: Session, object_type: str | None = None, since=None, until=None) -> str:
     """CSV of the audit log for the auditor; the export itself is audited."""
-    import csv
-    import io
-    import json as _json
 
     require(get_actor(db_session), Perm.audit_read)
     stmt = select(AuditEvent).order_by(AuditEvent.seq)
@@ -55,7 +57,6 @@ def export_audit_events(*, db_session: Session, object_type: str | None = None, 
                          ev.object_type, ev.object_id or "", ev.action,
                          _json.dumps(ev.changes, ensure_ascii=False) if ev.changes else "", ev.mac])
         count += 1
-    from zhijiao.security import audit
 
     audit.access(db_session, object_type="audit_events", object_id=None, action="export",
                  detail={"rows": count, "object_type": object_type})
