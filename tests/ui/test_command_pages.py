@@ -236,3 +236,14 @@ async def test_duty_drill_down_cameras_and_replay(user: User, db, world) -> None
     user.find(marker="mark-stop").click()
     await until(lambda: slider.value == 15)  # the first fix of the stop
     assert text_of(user, "replay-clock").count(":") == 2
+
+
+async def test_the_big_screen_runs_on_the_frozen_clock(user: User, db, world) -> None:
+    later = clock.now().replace(microsecond=0) + timedelta(hours=1)
+    with clock.frozen(later):  # an hour on, every fix of the world is older than ten minutes
+        await login(user, world["operator"].username)
+        (cmap,) = user.find(kind=CommandMap).elements
+        assert cmap.props["base"]["now"] == later.timestamp()
+        assert len(cmap.props["rows"]) == 3
+        await user.should_see(marker="map-online")
+        assert text_of(user, "map-online") == "0"

@@ -291,7 +291,7 @@ class LiveHub:
         key = str(payload.get("id") or payload.get("session_id") or "")
         if not key:
             return
-        now = time.time()
+        now = clock.now().timestamp()
         self.rollcalls[key] = {**payload, "_at": now}
         for k in [k for k, v in self.rollcalls.items()
                   if v.get("status") in ROLLCALL_ENDED and now - v["_at"] > ROLLCALL_KEEP_S]:
@@ -384,7 +384,7 @@ class LiveHub:
 
     def online(self, viewer: Viewer, within_s: float = 600.0) -> tuple[int, int]:
         """(positions newer than ``within_s``, positions) in a viewer's scope."""
-        cutoff = time.time() - within_s
+        cutoff = clock.now().timestamp() - within_s
         total = fresh = 0
         for sid, pos in self.latest.items():
             m = self.meta.get(sid)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from zhijiao.command import service as command_service
 from zhijiao.command.config import map_settings
-from zhijiao.core import geo
+from zhijiao.core import clock, geo
 from zhijiao.monitoring import geofence
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Zone
@@ -121,5 +120,5 @@ def base_layers(*, db_session: Session, with_zones: bool = True) -> dict[str, An
         "tile": {"url": settings.tile_url, "subdomains": settings.tile_subdomains or "abc",
                  "maxZoom": settings.tile_max_zoom, "attribution": settings.tile_attribution}
         if settings.tile_url else None,
-        "now": time.time(),
+        "now": clock.now().timestamp(),
     }
