@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from zhijiao.core import clock, events, geo
 from zhijiao.db import session as dbsession
+from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, DeviceBinding, FixRecord
 from zhijiao.org.models import Office
 from zhijiao.security.actor import Actor
@@ -426,8 +427,6 @@ class LiveHub:
 
 def _load(full: bool) -> tuple[dict[int, SubjectMeta], dict[int, str], dict[int, Position], list[AlarmItem]]:
     """The subject map, offices and (full) latest positions and open alarms; a system job."""
-    from zhijiao.monitoring import alarms as alarm_service
-
     with dbsession.session_scope(Actor.system("command-center-live")) as db:
         meta: dict[int, SubjectMeta] = {}
         for sid, office_id, level, name, minor, status, officer in db.execute(

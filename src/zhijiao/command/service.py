@@ -16,6 +16,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhijiao.checkins.models import CheckIn, RollCall
+from zhijiao.checkins.service import checkin_due
 from zhijiao.command import registry
 from zhijiao.command.models import Camera
 from zhijiao.command.schemas import (
@@ -30,6 +32,7 @@ from zhijiao.command.schemas import (
     DutyMetricInfo,
     DutyOffice,
     DutyOfficer,
+    LocationKind,
     PluggedStat,
     protocol_of,
 )
@@ -312,9 +315,6 @@ def _reports_overdue(db: Session, now: datetime) -> Iterable[DutyItem]:
 
 def _checkins_today(db: Session, day: date) -> tuple[int, int]:
     """(subjects checked in today, subjects whose check-in duty is due by today) — done included."""
-    from zhijiao.checkins.models import CheckIn
-    from zhijiao.checkins.service import checkin_due
-
     start = day_start_utc(day)
     end = start + timedelta(days=1)
     last_before = dict(db.execute(
@@ -333,8 +333,6 @@ def _checkins_today(db: Session, day: date) -> tuple[int, int]:
 
 def _rollcalls_today(db: Session, day: date) -> tuple[int, int]:
     """(roll calls answered and matched, roll calls made) today."""
-    from zhijiao.checkins.models import RollCall
-
     start = day_start_utc(day)
     rows = dict(db.execute(select(RollCall.status, func.count(RollCall.id)).where(
         RollCall.called_at >= start, RollCall.called_at < start + timedelta(days=1)).group_by(RollCall.status)).all())
@@ -390,7 +388,7 @@ def list_cameras(*, db_session: Session, location_kind: str | None = None,
         stmt = stmt.where(Camera.location_kind == location_kind)
     if _own_office_cameras_only(actor):
         stmt = stmt.where(Camera.office_id == actor.office_id)
-    order = {"center_room": 0, "office": 1, "vehicle": 2, "street": 3}
+    order = {LocationKind.center_room: 0, LocationKind.office: 1, LocationKind.vehicle: 2, LocationKind.street: 3}
     rows = db_session.execute(stmt.order_by(Camera.id)).unique().scalars().all()
     return sorted(rows, key=lambda c: (order.get(c.location_kind, 9), c.office_id or 0, c.id))
 
@@ -407,7 +405,7 @@ def create_camera(*, db_session: Session, camera_in: CameraCreate) -> Camera:
     _camera_admin(db_session)
     if camera_in.office_id is not None:
         org_service.get_office(db_session=db_session, office_id=camera_in.office_id)
-    elif camera_in.location_kind == "office":
+    elif camera_in.location_kind == LocationKind.office:
         raise InvalidInput("司法所视频须指定所属司法所", code="office_required", fields={"office_id": "必填"})
     camera = Camera(name=camera_in.name, location_kind=camera_in.location_kind.value, office_id=camera_in.office_id,
                     stream_url=camera_in.stream_url,

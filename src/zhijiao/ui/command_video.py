@@ -23,6 +23,7 @@ from zhijiao.command.schemas import (
     CameraRead,
     CameraStatus,
     LocationKind,
+    StreamProtocol,
 )
 from zhijiao.core.errors import DomainError
 from zhijiao.org import service as org_service
@@ -42,7 +43,8 @@ from zhijiao.ui.command import (
 )
 from zhijiao.ui.session import PageContext
 
-MIME = {"hls": "application/vnd.apple.mpegurl", "flv": "video/x-flv", "other": "video/mp4"}
+MIME = {StreamProtocol.hls: "application/vnd.apple.mpegurl", StreamProtocol.flv: "video/x-flv",
+        StreamProtocol.other: "video/mp4"}
 ROLLCALL_STATUS = {"ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
                    "answered": "已应答", "missed": "未应答", "ended": "已结束", "failed": "失败"}
 _TILE_JS = """
