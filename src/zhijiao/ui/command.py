@@ -7,9 +7,10 @@ page's database session, so every query is scoped and audited by the one mechani
 :data:`zhijiao.command.live.hub`, about once a second, as deltas: no screen polls the database
 for them. Numbers and charts are computed at most once per scope and interval for all screens.
 
-A wall screen keeps showing live data without clicks; the idle limit still applies: when no
-action has confirmed the session for longer than the idle limit, the next check resolves the
-token again, which fails once the session went idle, and the screen goes back to the login.
+A wall screen keeps showing live data without clicks; the idle limit still applies: once the
+idle limit has passed since the screen last confirmed its session, the next check resolves the
+token again, which fails when no action touched the session meanwhile, and the screen goes back
+to the login.
 """
 
 from __future__ import annotations
