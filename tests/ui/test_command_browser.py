@@ -1,7 +1,7 @@
 """One real browser on the command center: headless Debian chromium against uvicorn.
 
-The app (API, a bare login and the command pages) runs in a thread of this process, so the
-test raises an alarm through ``monitoring.alarms.raise_alarm`` while the big screen is open and
+The app ``zhijiao serve`` runs (``create_app(with_ui=True)``: the API, the shell's ``/login`` and
+every page) is served by uvicorn in a thread of this process, so the test raises an alarm through ``monitoring.alarms.raise_alarm`` while the big screen is open and
 watches it arrive without a reload; then it acknowledges, verifies and closes it on the alarm
 desk, replays a track, and leaves screenshots in ``artifacts/command/``. No JavaScript console
 error and no request to any host but this loopback server are allowed.
@@ -105,13 +105,13 @@ def world(db):
 
 @pytest.fixture
 def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
-    """The app with the command pages, served by uvicorn in a thread of this process."""
+    """``create_app(with_ui=True)``, served by uvicorn in a thread of this process (the test publishes
+    events the screens must receive, so not in a subprocess like ``browser.serve``)."""
     import uvicorn
     from nicegui.testing.general import nicegui_reset_globals
 
     from zhijiao.main import create_app
     from zhijiao.security.auth import ip_limiter
-    from zhijiao.ui import command_dev
 
     ip_limiter.reset()
     os.environ["NICEGUI_STORAGE_PATH"] = str(tmp_path / "nicegui")
@@ -122,8 +122,7 @@ def server(chromium_available, engine, world, tmp_path: Path) -> Iterator[str]:
     core.app.storage = Storage()
     modules = dict(sys.modules)
     with nicegui_reset_globals():
-        app = create_app(with_ui=False)
-        command_dev.mount(app, storage_secret="browser-test-secret")
+        app = create_app(with_ui=True)
         port = browser.free_port()
         uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
         thread = threading.Thread(target=uv.run, name="uvicorn-command", daemon=True)

@@ -9,6 +9,7 @@ import pytest
 
 from zhijiao.command import replay
 from zhijiao.command.live import LiveHub, SubjectMeta
+from zhijiao.core import clock
 from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind, linzi_boundary
 
 T0 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
@@ -136,3 +137,15 @@ def test_zone_crossings_are_found_in_order():
     crossings = replay.find_crossings(pts, [district, bar])
     assert [(c.zone_id, c.entered, c.index) for c in crossings] == [(5, True, 1), (5, False, 3), ("linzi", False, 4)]
     assert [c.label for c in crossings] == ["进入禁区：某酒吧", "离开禁区：某酒吧", "离开活动范围：临淄区"]
+
+
+def test_staleness_and_roll_call_times_follow_the_frozen_clock():
+    hub = _hub()
+    district = hub.connect(None)
+    hub.apply_positions({"fixes": [_fix(1, 0), _fix(3, 0)]})
+    with clock.frozen(T0 + timedelta(minutes=5)) as frozen:
+        assert hub.online(district) == (2, 2)  # T0 lies months back: the wall clock would say (0, 2)
+        frozen.tick(timedelta(minutes=6))
+        assert hub.online(district) == (0, 2)  # no fix for more than ten minutes: offline
+        hub.apply_rollcall({"id": "rc-1", "subject_id": 1, "status": "ringing"})
+        assert hub.rollcalls["rc-1"]["_at"] == (T0 + timedelta(minutes=11)).timestamp()

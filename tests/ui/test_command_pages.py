@@ -1,29 +1,16 @@
 """The command center's screens with NiceGUI's simulated ``User`` (fast, no browser).
 
-The app is ``create_app(with_ui=False)`` plus ``command_dev.mount`` (a bare ``/login`` and the
-command pages), on this test's database; NiceGUI's lifespan starts the process's one fan-out.
+The app is the one ``zhijiao serve`` runs (``create_app(with_ui=True)``, the ``user`` fixture of
+``conftest.py``) on this test's database: staff log in through the real ``/login`` and NiceGUI's
+lifespan starts the process's one fan-out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import logging
-import os
-import sys
-import tempfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import httpx
 import pytest
-from nicegui import core, ui
-from nicegui.functions.download import download
-from nicegui.functions.navigate import Navigate
-from nicegui.functions.notify import notify
-from nicegui.storage import Storage
-from nicegui.testing.general import nicegui_reset_globals
 from nicegui.testing.user import User
 from sqlalchemy import select
 
@@ -32,7 +19,6 @@ from zhijiao.core import clock, events
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import Alarm, Device, DeviceBinding, FixRecord
 from zhijiao.security.actor import Actor
-from zhijiao.security.auth import ip_limiter
 from zhijiao.security.models import AuditEvent
 from zhijiao.ui.command_map import CommandMap
 
@@ -43,39 +29,6 @@ SYSTEM = Actor.system("tests")
 def backend(request: pytest.FixtureRequest) -> str:
     """Screens run on SQLite; the services under them are tested on both databases."""
     return request.param
-
-
-@pytest.fixture
-async def cc_user(engine, caplog: pytest.LogCaptureFixture) -> AsyncIterator[User]:
-    """A simulated browser on the app with the command pages, bound to this test's database."""
-    from zhijiao.main import create_app
-    from zhijiao.ui import command_dev
-
-    ip_limiter.reset()
-    os.environ.setdefault("NICEGUI_STORAGE_PATH", tempfile.mkdtemp(prefix="nicegui-cc-"))
-    Storage.path = Path(os.environ["NICEGUI_STORAGE_PATH"]).resolve()
-    core.app.storage = Storage()
-    modules = dict(sys.modules)
-    with nicegui_reset_globals():
-        os.environ["NICEGUI_USER_SIMULATION"] = "true"
-        try:
-            app = create_app(with_ui=False)
-            command_dev.mount(app, storage_secret="test-storage-secret")
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app, client=("127.0.0.1", 50000))
-                async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                    yield User(client)
-        finally:
-            os.environ.pop("NICEGUI_USER_SIMULATION", None)
-            ui.navigate = Navigate()
-            ui.notify = notify
-            ui.download = download
-    for name, module in modules.items():  # the reset forgets the page modules: keep one `zhijiao`
-        sys.modules.setdefault(name, module)
-    gc.collect()
-    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
-    if errors:
-        pytest.fail("unexpected ERROR logs: " + "; ".join(r.getMessage() for r in errors), pytrace=False)
 
 
 async def until(check, timeout: float = 20.0) -> None:  # generous: CI machines are shared
@@ -141,8 +94,7 @@ def raise_alarm(db, subject, type_: str = "sos") -> Alarm:
                                      lon=118.31)
 
 
-async def test_big_screen_pushes_alarms_and_the_desk_handles_them(cc_user: User, db, world) -> None:
-    user = cc_user
+async def test_big_screen_pushes_alarms_and_the_desk_handles_them(user: User, db, world) -> None:
     from zhijiao.checkins.models import CheckIn
 
     db.info["actor"] = SYSTEM
@@ -209,8 +161,7 @@ async def test_big_screen_pushes_alarms_and_the_desk_handles_them(cc_user: User,
     assert [a.object_id for a in access] == [str(world["s1"].id)]  # reading the track was recorded
 
 
-async def test_operator_takes_a_minors_alarm_on_a_restricted_desk(cc_user: User, db, world) -> None:
-    user = cc_user
+async def test_operator_takes_a_minors_alarm_on_a_restricted_desk(user: User, db, world) -> None:
     alarm = raise_alarm(db, world["minor"])
     await login(user, world["operator"].username, f"/command/alarms/{alarm.id}")
     await user.should_see(marker="desk-restricted")
@@ -229,8 +180,7 @@ async def test_operator_takes_a_minors_alarm_on_a_restricted_desk(cc_user: User,
     assert access == []  # no track was read
 
 
-async def test_office_officer_sees_only_their_office(cc_user: User, db, world) -> None:
-    user = cc_user
+async def test_office_officer_sees_only_their_office(user: User, db, world) -> None:
     await login(user, world["officer_a"].username)
     (cmap,) = user.find(kind=CommandMap).elements
     assert {r[0] for r in cmap.props["rows"]} == {world["s1"].id, world["minor"].id}
@@ -252,8 +202,7 @@ async def test_office_officer_sees_only_their_office(cc_user: User, db, world) -
     await user.should_see("赵某 · 闻韶司法所")
 
 
-async def test_duty_drill_down_cameras_and_replay(cc_user: User, db, world) -> None:
-    user = cc_user
+async def test_duty_drill_down_cameras_and_replay(user: User, db, world) -> None:
     db.info["actor"] = SYSTEM
     old = raise_alarm(db, world["s1"], "left_permitted_area")
     old.opened_at = clock.now() - timedelta(minutes=45)  # not acknowledged in time
@@ -287,3 +236,14 @@ async def test_duty_drill_down_cameras_and_replay(cc_user: User, db, world) -> N
     user.find(marker="mark-stop").click()
     await until(lambda: slider.value == 15)  # the first fix of the stop
     assert text_of(user, "replay-clock").count(":") == 2
+
+
+async def test_the_big_screen_runs_on_the_frozen_clock(user: User, db, world) -> None:
+    later = clock.now().replace(microsecond=0) + timedelta(hours=1)
+    with clock.frozen(later):  # an hour on, every fix of the world is older than ten minutes
+        await login(user, world["operator"].username)
+        (cmap,) = user.find(kind=CommandMap).elements
+        assert cmap.props["base"]["now"] == later.timestamp()
+        assert len(cmap.props["rows"]) == 3
+        await user.should_see(marker="map-online")
+        assert text_of(user, "map-online") == "0"

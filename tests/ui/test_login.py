@@ -69,3 +69,13 @@ async def test_an_action_after_the_idle_limit_goes_back_to_login(user: User, wor
         user.find(marker="subjects-table").trigger("request", {"pagination": {"page": 1, "rowsPerPage": 10}})
         await user.should_see("长时间未操作，会话已超时，请重新登录", retries=20)
         assert user.back_history[-1] == "/login?next=/subjects"
+
+
+async def test_a_restricted_session_is_sent_back_to_login_with_its_reason(user: User, db, world: World) -> None:
+    # An administrator without a second factor may only enrol one (GB/T 22239 双因素): the screens,
+    # the command center's included, send such a session to the login page instead of failing.
+    factories.staff(db, "sysadmin", username="newadmin", totp_secret=None)
+    await login(user, "newadmin", expect=None)
+    await user.should_see("首次登录须先绑定动态口令（双因素认证）", retries=40)
+    await user.open("/command")
+    await user.should_see(marker="login-submit")

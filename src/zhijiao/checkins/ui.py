@@ -44,7 +44,7 @@ body { background: #0f3d7a; }
 
 
 def register() -> None:
-    menu.add_menu_item("自助签到", "/kiosk", "how_to_reg", [Role.kiosk], order=5)
+    menu.add_menu_item("自助签到", "/kiosk", "how_to_reg", menu.KIOSK, order=5)
 
     @protected_page("/kiosk", title="自助签到 - 智矫")
     def kiosk_page(ctx: PageContext) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from zhijiao.core import clock, events, geo
 from zhijiao.db import session as dbsession
+from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, DeviceBinding, FixRecord
 from zhijiao.org.models import Office
 from zhijiao.security.actor import Actor
@@ -291,7 +292,7 @@ class LiveHub:
         key = str(payload.get("id") or payload.get("session_id") or "")
         if not key:
             return
-        now = time.time()
+        now = clock.now().timestamp()
         self.rollcalls[key] = {**payload, "_at": now}
         for k in [k for k, v in self.rollcalls.items()
                   if v.get("status") in ROLLCALL_ENDED and now - v["_at"] > ROLLCALL_KEEP_S]:
@@ -384,7 +385,7 @@ class LiveHub:
 
     def online(self, viewer: Viewer, within_s: float = 600.0) -> tuple[int, int]:
         """(positions newer than ``within_s``, positions) in a viewer's scope."""
-        cutoff = time.time() - within_s
+        cutoff = clock.now().timestamp() - within_s
         total = fresh = 0
         for sid, pos in self.latest.items():
             m = self.meta.get(sid)
@@ -426,8 +427,6 @@ class LiveHub:
 
 def _load(full: bool) -> tuple[dict[int, SubjectMeta], dict[int, str], dict[int, Position], list[AlarmItem]]:
     """The subject map, offices and (full) latest positions and open alarms; a system job."""
-    from zhijiao.monitoring import alarms as alarm_service
-
     with dbsession.session_scope(Actor.system("command-center-live")) as db:
         meta: dict[int, SubjectMeta] = {}
         for sid, office_id, level, name, minor, status, officer in db.execute(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from zhijiao.command import service as command_service
 from zhijiao.command.config import map_settings
-from zhijiao.core import geo
+from zhijiao.core import clock, geo
+from zhijiao.demo.seed import TOWN_CENTRES  # approximate centres of 临淄区's twelve towns
 from zhijiao.monitoring import geofence
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Zone
@@ -80,8 +80,6 @@ def zones_geojson(zones: Iterable[Zone], datum: str, *, highlight: int | None = 
 
 def labels(db_session: Session, datum: str) -> list[dict[str, Any]]:
     """Town (街道/镇) names at their centres, for the offices in view; every town if none is known."""
-    from zhijiao.demo.seed import TOWN_CENTRES  # approximate centres of 临淄区's twelve towns
-
     visible = command_service.visible_office_ids(db_session)
     offices = [o for o in org_service.list_offices(db_session=db_session) if visible is None or o.id in visible]
     towns = [o.area_name for o in offices if o.area_name in TOWN_CENTRES] or list(TOWN_CENTRES)
@@ -121,5 +119,5 @@ def base_layers(*, db_session: Session, with_zones: bool = True) -> dict[str, An
         "tile": {"url": settings.tile_url, "subdomains": settings.tile_subdomains or "abc",
                  "maxZoom": settings.tile_max_zoom, "attribution": settings.tile_attribution}
         if settings.tile_url else None,
-        "now": time.time(),
+        "now": clock.now().timestamp(),
     }

@@ -6,8 +6,8 @@ scoping mechanism limits an office officer to their own office without anything 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 import functools
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -16,6 +16,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhijiao.checkins.models import CheckIn, RollCall
+from zhijiao.checkins.service import checkin_due
 from zhijiao.command import registry
 from zhijiao.command.models import Camera
 from zhijiao.command.schemas import (
@@ -30,6 +32,7 @@ from zhijiao.command.schemas import (
     DutyMetricInfo,
     DutyOffice,
     DutyOfficer,
+    LocationKind,
     PluggedStat,
     protocol_of,
 )
@@ -40,9 +43,9 @@ from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Alarm, DeviceBinding, FixRecord
 from zhijiao.org import service as org_service
 from zhijiao.org.models import Office, Staff
-from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security import scoping
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, Role, has_perm, require
+from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.permissions import Perm, Role, has_perm, require, sees_every_office
 from zhijiao.settings import service as settings_service
 from zhijiao.subjects import rules as subject_rules
 from zhijiao.subjects import service as subjects_service
@@ -77,7 +80,7 @@ def day_start_utc(day: date) -> datetime:
 def visible_office_ids(db: Session) -> list[int] | None:
     """The offices an actor's screens cover; None for the whole district."""
     actor = _reader(db)
-    if actor.is_system or actor.role in ALL_OFFICE_ROLES:
+    if sees_every_office(actor):
         return None
     return [actor.office_id] if actor.office_id else []
 
@@ -312,9 +315,6 @@ def _reports_overdue(db: Session, now: datetime) -> Iterable[DutyItem]:
 
 def _checkins_today(db: Session, day: date) -> tuple[int, int]:
     """(subjects checked in today, subjects whose check-in duty is due by today) — done included."""
-    from zhijiao.checkins.models import CheckIn
-    from zhijiao.checkins.service import checkin_due
-
     start = day_start_utc(day)
     end = start + timedelta(days=1)
     last_before = dict(db.execute(
@@ -333,8 +333,6 @@ def _checkins_today(db: Session, day: date) -> tuple[int, int]:
 
 def _rollcalls_today(db: Session, day: date) -> tuple[int, int]:
     """(roll calls answered and matched, roll calls made) today."""
-    from zhijiao.checkins.models import RollCall
-
     start = day_start_utc(day)
     rows = dict(db.execute(select(RollCall.status, func.count(RollCall.id)).where(
         RollCall.called_at >= start, RollCall.called_at < start + timedelta(days=1)).group_by(RollCall.status)).all())
@@ -355,8 +353,8 @@ registry.register_duty_metric(registry.DutyMetric("orders_expiring", "电子定�
 def _camera_admin(db: Session) -> Actor:
     """The system administrator or a district officer configures cameras (equipment, not case files)."""
     actor = get_actor(db)
-    if actor is not None and (actor.is_system or has_perm(actor, Perm.settings_manage)
-                              or actor.role == Role.bureau_officer):
+    if has_perm(actor, Perm.cameras_manage):
+        assert actor is not None
         return actor
     raise Forbidden("只有系统管理员或区局工作人员可以配置视频设备", code="camera_admin")
 
@@ -367,6 +365,11 @@ def _camera_reader(db: Session) -> Actor:
         assert actor is not None
         return actor
     raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
+
+
+def _own_office_cameras_only(actor: Actor) -> bool:
+    """An office sees its own cameras; the center's rooms and the street are the district's."""
+    return not (sees_every_office(actor) or has_perm(actor, Perm.cameras_manage))
 
 
 def camera_read(camera: Camera) -> CameraRead:
@@ -383,10 +386,9 @@ def list_cameras(*, db_session: Session, location_kind: str | None = None,
         stmt = stmt.where(Camera.active.is_(True))
     if location_kind:
         stmt = stmt.where(Camera.location_kind == location_kind)
-    if actor.role == Role.office_officer:
-        # An office sees its own cameras; the center's rooms and the street are the bureau's.
+    if _own_office_cameras_only(actor):
         stmt = stmt.where(Camera.office_id == actor.office_id)
-    order = {"center_room": 0, "office": 1, "vehicle": 2, "street": 3}
+    order = {LocationKind.center_room: 0, LocationKind.office: 1, LocationKind.vehicle: 2, LocationKind.street: 3}
     rows = db_session.execute(stmt.order_by(Camera.id)).unique().scalars().all()
     return sorted(rows, key=lambda c: (order.get(c.location_kind, 9), c.office_id or 0, c.id))
 
@@ -394,7 +396,7 @@ def list_cameras(*, db_session: Session, location_kind: str | None = None,
 def get_camera(*, db_session: Session, camera_id: int) -> Camera:
     actor = _camera_reader(db_session)
     camera = db_session.get(Camera, camera_id)
-    if camera is None or (actor.role == Role.office_officer and camera.office_id != actor.office_id):
+    if camera is None or (_own_office_cameras_only(actor) and camera.office_id != actor.office_id):
         raise NotFound("视频设备不存在", code="camera_not_found")
     return camera
 
@@ -403,7 +405,7 @@ def create_camera(*, db_session: Session, camera_in: CameraCreate) -> Camera:
     _camera_admin(db_session)
     if camera_in.office_id is not None:
         org_service.get_office(db_session=db_session, office_id=camera_in.office_id)
-    elif camera_in.location_kind == "office":
+    elif camera_in.location_kind == LocationKind.office:
         raise InvalidInput("司法所视频须指定所属司法所", code="office_required", fields={"office_id": "必填"})
     camera = Camera(name=camera_in.name, location_kind=camera_in.location_kind.value, office_id=camera_in.office_id,
                     stream_url=camera_in.stream_url,

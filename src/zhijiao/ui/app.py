@@ -43,6 +43,12 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.staff",
     "zhijiao.checkins.ui",
     "zhijiao.supervision.ui",
+    # The command center (指挥中心): full-screen dark pages of their own; the shell's menu links to them.
+    "zhijiao.ui.command",
+    "zhijiao.ui.command_desk",
+    "zhijiao.ui.command_replay",
+    "zhijiao.ui.command_video",
+    "zhijiao.ui.command_duty",
 )
 
 
@@ -52,11 +58,6 @@ def register() -> None:
     layout.install_theme()
     for name in UI_MODULES:
         importlib.import_module(name).register()
-    # The command center (指挥中心) has its own full-screen layout; the shell links to it.
-    from zhijiao.ui import command
-
-    command.register_command_pages()
-    menu.add_menu_item("指挥中心大屏", "/command", "monitor", menu.CASE, order=15)
 
 
 def mount(fastapi_app: FastAPI) -> None:

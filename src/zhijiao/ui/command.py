@@ -1,35 +1,31 @@
 """The command center's screens (指挥中心): big screen, alarm desk, replay, video wall, duty.
 
-``register_command_pages()`` registers the pages (never at import). Each page resolves the
-login token kept in ``app.storage.user['token']`` with ``auth.resolve`` (the server enforces the
-session limits) and binds the actor to its database session, so every query is scoped and
-audited by the one mechanism. Positions and alarms reach an open screen from the process's one
+Each module's ``register()`` registers its page (never at import) with :func:`command_page`, the
+dark variant of the shell's :func:`zhijiao.ui.session.protected_page`: the login token is
+resolved on every load (the server enforces the session limits) and the actor is bound to the
+page's database session, so every query is scoped and audited by the one mechanism. Positions and alarms reach an open screen from the process's one
 :data:`zhijiao.command.live.hub`, about once a second, as deltas: no screen polls the database
 for them. Numbers and charts are computed at most once per scope and interval for all screens.
 
-A wall screen keeps showing live data without clicks; the idle limit still applies: when no
-action has confirmed the session for longer than the idle limit, the next check resolves the
-token again, which fails once the session went idle, and the screen goes back to the login.
+A wall screen keeps showing live data without clicks; the idle limit still applies: once the
+idle limit has passed since the screen last confirmed its session, the next check resolves the
+token again, which fails when no action touched the session meanwhile, and the screen goes back
+to the login.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 from sqlalchemy.orm import Session
-from starlette.responses import Response
 
 from zhijiao.command import mapdata
 from zhijiao.command import service as command_service
@@ -37,21 +33,19 @@ from zhijiao.command.config import map_settings
 from zhijiao.command.live import AlarmItem, Viewer, hub
 from zhijiao.command.schemas import AlarmBreakdown, CommandStats
 from zhijiao.core import clock
-from zhijiao.core.errors import DomainError, Forbidden, Unauthorized
+from zhijiao.core.errors import DomainError
 from zhijiao.db import session as dbsession
 from zhijiao.monitoring import lifecycle
-from zhijiao.org import service as org_service
-from zhijiao.security import auth
-from zhijiao.security.actor import Actor
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, ROLE_LABELS, Perm, Role, has_perm
+from zhijiao.security.permissions import Perm, sees_every_office
 from zhijiao.settings import service as settings_service
+from zhijiao.ui import menu, session
 from zhijiao.ui.command_map import CommandMap
+from zhijiao.ui.session import PageContext
 
 T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static" / "command"
-TOKEN_KEY = "token"
-LOGIN_PATH = "/login"
+NOTICE_CLOSE = "知道了"  # refusals on a wall screen carry a button to dismiss them
 FLUSH_EVERY_S = 0.5  # p99 fix → screen stays under 1 s; an empty flush costs microseconds
 STATS_EVERY_S = 15.0
 CHARTS_EVERY_S = 120.0
@@ -66,128 +60,91 @@ STATUS_LABELS = {str(k): v for k, v in lifecycle.STATUS_LABELS.items()}
 SUBJECT_STATUS_LABELS = {"pending_reception": "待接收", "reported": "已报到", "under_correction": "在矫"}
 
 
-# --- who is looking ------------------------------------------------------------------------------
+# --- the dark variant of the protected page -----------------------------------------------------
 
 
-@dataclass
-class Screen:
-    """The logged-in staff member behind one open screen."""
+def command_page(path: str, title: str, *, needs: Perm | None = Perm.subjects_read) -> Callable[
+        [Callable[..., Awaitable[None]]], Callable[..., Any]]:
+    """:func:`session.protected_page` in the big-screen look (``dark``, its own header).
 
-    actor: Actor
-    staff_name: str
-    office_name: str | None
-    client_ip: str | None
-    last_confirmed: float = field(default_factory=time.monotonic)
+    A role without ``needs`` sees the refusal page instead of the screen (the 三员 do not touch
+    case files); the page function builds the screen after reading what it shows with ``ctx.db``
+    and opening the frame with :func:`screen_frame`.
+    """
 
-    @property
-    def office_id(self) -> int | None:
-        """The office the screen is limited to; None for the whole district."""
-        return None if self.actor.role in ALL_OFFICE_ROLES else self.actor.office_id
+    def decorator(func: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        async def page(ctx: PageContext, **kwargs: Any) -> None:
+            if needs is not None and not ctx.can(needs):
+                notice_page(ctx, "", "您的角色无权查看指挥中心（三员不接触个案数据）")
+                return
+            await func(ctx, **kwargs)
 
-    @property
-    def scope(self) -> str:
-        return "all" if self.office_id is None else f"office:{self.office_id}"
+        return session.protected_page(path, title=title, dark=True)(page)
 
-    @property
-    def can_handle(self) -> bool:
-        return has_perm(self.actor, Perm.alarms_handle)
-
-    @property
-    def can_dispatch(self) -> bool:
-        return self.actor.role in ALL_OFFICE_ROLES
+    return decorator
 
 
-def _client_ip(request: Request | None) -> str | None:
-    return request.client.host if request is not None and request.client is not None else None
+async def screen_frame(ctx: PageContext, active: str, *, live: bool = False) -> None:
+    """The frame of a screen once its data is read: theme, header and the idle guard.
+
+    The page's database connection goes back to the pool first, since a wall screen lives for
+    hours; ``live`` screens wait for the process's fan-out to have loaded.
+    """
+    ctx.db.close()
+    if live:
+        await ensure_hub()
+    theme()
+    header(ctx, active)
+    guard(ctx)
 
 
-def _login_redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(f"{LOGIN_PATH}?next={quote(path, safe='/')}", status_code=303)
+def notice_page(ctx: PageContext, active: str, message: str, *, marker: str | None = None,
+                back: bool = False) -> None:
+    """A screen that only says why it shows nothing (no right to it, no such alarm)."""
+    theme()
+    header(ctx, active)
+    with ui.column().classes("cc-page items-center"):
+        label = ui.label(message).classes("cc-empty text-lg")
+        if marker:
+            label.mark(marker)
+        if back:
+            ui.link("返回指挥大屏", "/command")
 
 
-def open_screen(request: Request) -> tuple[Session, Screen] | Response:
-    """The page's database session with the actor bound, or a redirect to the login."""
-    db = dbsession.SessionLocal()
-    ip = _client_ip(request)
-    try:
-        actor = auth.resolve(db, app.storage.user.get(TOKEN_KEY), request_id=uuid.uuid4().hex, client_ip=ip)
-    except (Unauthorized, Forbidden):  # no session, timed out, revoked, or restricted (TOTP, password)
-        db.close()
-        app.storage.user.pop(TOKEN_KEY, None)
-        return _login_redirect(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    db.info["actor"] = actor
-    staff = org_service.find_staff(db_session=db, staff_id=actor.staff_id) if actor.staff_id else None
-    screen = Screen(actor=actor, staff_name=staff.display_name if staff else actor.username,
-                    office_name=staff.office.name if staff is not None and staff.office is not None else None,
-                    client_ip=ip)
-    return db, screen
+def office_scope(ctx: PageContext) -> int | None:
+    """The office a screen is limited to; None for the whole district."""
+    return None if sees_every_office(ctx.actor) else ctx.actor.office_id
 
 
-class _Abort(Exception):
-    """The session ended while acting: the user was sent to the login."""
+def scope_key(ctx: PageContext) -> str:
+    """Screens of the same scope share computed numbers and charts."""
+    office_id = office_scope(ctx)
+    return "all" if office_id is None else f"office:{office_id}"
 
 
-@contextlib.contextmanager
-def unit_of_work(screen: Screen) -> Iterator[Session]:
-    """A session for one action, after resolving the token again (timeouts, revocation)."""
-    db = dbsession.SessionLocal()
-    try:
-        try:
-            actor = auth.resolve(db, app.storage.user.get(TOKEN_KEY), request_id=uuid.uuid4().hex,
-                                 client_ip=screen.client_ip)
-        except (Unauthorized, Forbidden) as exc:
-            app.storage.user.pop(TOKEN_KEY, None)
-            ui.notify(exc.message, type="warning", position="top")
-            ui.navigate.to(LOGIN_PATH)
-            raise _Abort from exc
-        db.info["actor"] = actor
-        screen.actor = actor
-        screen.last_confirmed = time.monotonic()
-        yield db
-    finally:
-        db.close()
-
-
-def notify_error(exc: DomainError) -> None:
-    """A refusal of a service as a Chinese notification (409/422 are warnings)."""
-    kind = "warning" if exc.status in (409, 422) else "negative"
-    ui.notify(exc.message, type=kind, position="top", multi_line=True, close_button="知道了")
-
-
-def act(screen: Screen, fn: Callable[[Session], T]) -> T | None:
-    """Run one action; errors become notifications, a lost session goes to the login."""
-    try:
-        with unit_of_work(screen) as db:
-            return fn(db)
-    except _Abort:
-        return None
-    except DomainError as exc:
-        notify_error(exc)
-        return None
-
-
-def background(screen: Screen, fn: Callable[[Session], T]) -> T:
+def background(ctx: PageContext, fn: Callable[[Session], T]) -> T:
     """Run ``fn`` (blocking) with the screen's actor, for refreshes that are not user activity."""
-    with dbsession.session_scope(screen.actor) as db:
+    with dbsession.session_scope(ctx.actor) as db:
         return fn(db)
 
 
-def guard(screen: Screen) -> None:
+def guard(ctx: PageContext) -> None:
     """Send an idle screen back to the login once its session expired or was revoked."""
+    last_confirmed = time.monotonic()
 
     def check() -> None:
+        nonlocal last_confirmed
         idle_s = float(settings_service.value("security.session_idle_minutes")) * 60
-        if time.monotonic() - screen.last_confirmed < idle_s:
+        if time.monotonic() - last_confirmed < idle_s:
             return
-        db = dbsession.SessionLocal()
         try:
-            screen.actor = auth.resolve(db, app.storage.user.get(TOKEN_KEY), client_ip=screen.client_ip)
-            screen.last_confirmed = time.monotonic()
-        except (Unauthorized, Forbidden):
-            app.storage.user.pop(TOKEN_KEY, None)
-            ui.navigate.to(LOGIN_PATH)
-        finally:
-            db.close()
+            with session.unit_of_work() as db:
+                ctx.actor = db.info["actor"]
+        except DomainError as exc:
+            session.show_error(exc)
+            return
+        last_confirmed = time.monotonic()
 
     ui.timer(GUARD_EVERY_S, check)
 
@@ -195,7 +152,7 @@ def guard(screen: Screen) -> None:
 # --- look -------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _assets() -> str:
     css = (STATIC / "command.css").read_text(encoding="utf-8")
     js = (STATIC / "command.js").read_text(encoding="utf-8")
@@ -208,7 +165,7 @@ def theme() -> None:
     ui.dark_mode(True)
 
 
-def header(screen: Screen, active: str) -> None:
+def header(ctx: PageContext, active: str) -> None:
     with ui.element("div").classes("cc-header"):
         ui.label("矫").classes("cc-logo")
         with ui.column().classes("gap-0"):
@@ -219,9 +176,8 @@ def header(screen: Screen, active: str) -> None:
                 ui.link(text, path).classes("cc-active" if path == active else "")
         ui.label("").classes("cc-clock").props("id=cc-clock")
         with ui.element("div").classes("cc-user"):
-            role = ROLE_LABELS.get(Role(screen.actor.role), "") if screen.actor.role else ""
-            ui.html(f"<b>{_esc(screen.staff_name)}</b><br>{_esc(screen.office_name or '区局')} · {_esc(role)}",
-                    sanitize=False)
+            ui.html(f"<b>{_esc(ctx.display_name)}</b><br>{_esc(ctx.office_name or '区局')} · "
+                    f"{_esc(ctx.role_label)}", sanitize=False)
 
 
 def panel(title: str, extra: str | None = None, *, classes: str = "") -> tuple[ui.element, ui.label | None]:
@@ -243,8 +199,6 @@ def _esc(text: object) -> str:
 def local_time(epoch: float | None, fmt: str = "%m-%d %H:%M") -> str:
     if epoch is None:
         return ""
-    from datetime import UTC, datetime
-
     return clock.format_local(datetime.fromtimestamp(epoch, UTC), fmt)
 
 
@@ -259,13 +213,6 @@ async def ensure_hub() -> None:
     assert hub.ready is not None
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(hub.ready.wait(), timeout=10)
-
-
-def forbidden_page(screen: Screen) -> None:
-    theme()
-    header(screen, "")
-    with ui.column().classes("cc-page items-center"):
-        ui.label("您的角色无权查看指挥中心（三员不接触个案数据）").classes("cc-empty text-lg")
 
 
 # --- big screen panels --------------------------------------------------------------------------
@@ -455,25 +402,12 @@ def fill_levels(s: CommandStats, chart: ui.echart) -> None:
 # --- the big screen -------------------------------------------------------------------------------
 
 
-async def big_screen(request: Request) -> Response | None:
-    opened = open_screen(request)
-    if isinstance(opened, Response):
-        return opened
-    db, screen = opened
-    try:
-        if not has_perm(screen.actor, Perm.subjects_read):
-            forbidden_page(screen)
-            return None
-        base = mapdata.base_layers(db_session=db)
-    finally:
-        db.close()
-    await ensure_hub()
+async def big_screen(ctx: PageContext) -> None:
+    base = mapdata.base_layers(db_session=ctx.db)
+    await screen_frame(ctx, "/command", live=True)
     datum = map_settings().datum
-    viewer = hub.connect(screen.office_id)
+    viewer = hub.connect(office_scope(ctx))
     ui.context.client.on_delete(lambda: hub.disconnect(viewer))
-    theme()
-    header(screen, "/command")
-    guard(screen)
 
     def locate(item: AlarmItem) -> None:
         pos = hub.latest.get(item.subject_id)
@@ -493,7 +427,7 @@ async def big_screen(request: Request) -> Response | None:
         with ui.element("div").classes("cc-col"):
             with ui.element("div").classes("cc-panel cc-map-panel"):
                 cmap = CommandMap(base, rows=hub.snapshot(viewer, datum),
-                                  on_subject_click=lambda e: subject_card(screen, viewer, e.args["sid"]))
+                                  on_subject_click=lambda e: subject_card(viewer, e.args["sid"]))
                 cmap.classes("w-full h-full").mark("command-map")
                 cmap.on("ready", lambda _e: cmap._props.__setitem__("rows", []))  # the snapshot was used
                 with ui.element("div").classes("cc-map-counters"):
@@ -520,14 +454,14 @@ async def big_screen(request: Request) -> Response | None:
         alarmed_label.set_content(str(len({a.subject_id for a in hub.open_alarms(viewer)})))
 
     async def refresh_stats() -> None:
-        s = await hub.shared(("stats", screen.scope), 10.0, lambda: background(screen, lambda d: command_service.stats(
+        s = await hub.shared(("stats", scope_key(ctx)), 10.0, lambda: background(ctx, lambda d: command_service.stats(
             db_session=d)))
         stats_panel.update(s)
         fill_levels(s, levels)
 
     async def refresh_charts() -> None:
-        b = await hub.shared(("breakdown", screen.scope), 60.0, lambda: background(
-            screen, lambda d: command_service.alarm_breakdown(db_session=d, days=30)))
+        b = await hub.shared(("breakdown", scope_key(ctx)), 60.0, lambda: background(
+            ctx, lambda d: command_service.alarm_breakdown(db_session=d, days=30)))
         fill_charts(b, types, offices, trend)
 
     pending_stats = False
@@ -536,7 +470,7 @@ async def big_screen(request: Request) -> Response | None:
         nonlocal pending_stats
         delta = hub.take(viewer, datum)
         if delta.rows:
-            cmap.apply(delta.rows, time.time())
+            cmap.apply(delta.rows, clock.now().timestamp())
         if delta.alarms_changed:
             queue.refresh(delta.fresh_alarms)
             counters()
@@ -557,10 +491,9 @@ async def big_screen(request: Request) -> Response | None:
     ui.timer(0.05, refresh_stats, once=True)
     ui.timer(0.1, refresh_charts, once=True)
     counters()
-    return None
 
 
-def subject_card(screen: Screen, viewer: Viewer, subject_id: int) -> None:
+def subject_card(viewer: Viewer, subject_id: int) -> None:
     """A click on a dot: who it is (from the fan-out's memory, no database), with the next steps."""
     meta = hub.meta.get(subject_id)
     if meta is None or not viewer.sees(meta.office_id):
@@ -589,14 +522,12 @@ def subject_card(screen: Screen, viewer: Viewer, subject_id: int) -> None:
 # --- registration ------------------------------------------------------------------------------------
 
 
-def register_command_pages() -> None:
-    """Register the command center's pages and start/stop the fan-out with the app."""
-    from zhijiao.ui import command_desk, command_duty, command_replay, command_video
+def register() -> None:
+    """Register the big screen, start/stop the fan-out with the app, and link it from the shell's menu.
 
+    The other screens of the command center register from their modules (``ui.app.UI_MODULES``).
+    """
     app.on_startup(hub.start)
     app.on_shutdown(hub.stop)
-    ui.page("/command", title="指挥中心 · 智矫", dark=True)(big_screen)
-    ui.page("/command/alarms/{alarm_id}", title="告警处置 · 智矫", dark=True)(command_desk.alarm_desk)
-    ui.page("/command/replay", title="轨迹回放 · 智矫", dark=True)(command_replay.replay_page)
-    ui.page("/command/video", title="视频监控 · 智矫", dark=True)(command_video.video_page)
-    ui.page("/command/duty", title="工作督察 · 智矫", dark=True)(command_duty.duty_page)
+    command_page("/command", "指挥中心 · 智矫")(big_screen)
+    menu.add_menu_item("指挥中心大屏", "/command", "monitor", menu.CASE, order=15)

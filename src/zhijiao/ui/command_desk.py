@@ -7,15 +7,12 @@ which records the access in the audit trail (个人信息保护法). Every actio
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
-from fastapi import Request
 from nicegui import run, ui
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import Response
 
 from zhijiao.command import mapdata, replay
 from zhijiao.command import service as command_service
@@ -27,28 +24,28 @@ from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import lifecycle
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Alarm
+from zhijiao.org import service as org_service
 from zhijiao.security import scoping
-from zhijiao.security.permissions import Perm, has_perm
+from zhijiao.security.permissions import Perm, sees_every_office
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 from zhijiao.subjects.rules import CORRECTION_TYPE_LABELS, STATE_LABELS
+from zhijiao.ui import session
 from zhijiao.ui.command import (
     LEVEL_LABELS,
+    NOTICE_CLOSE,
     STATUS_LABELS,
-    Screen,
     _esc,
-    act,
     background,
-    ensure_hub,
+    command_page,
     escalation_limit_s,
-    forbidden_page,
-    guard,
-    header,
-    open_screen,
+    notice_page,
+    office_scope,
     panel,
-    theme,
+    screen_frame,
 )
 from zhijiao.ui.command_map import CommandMap
+from zhijiao.ui.session import PageContext
 
 TRACK_BEFORE = timedelta(hours=3)
 TRACK_AFTER = timedelta(hours=1)
@@ -116,8 +113,6 @@ def restricted_view(db: Session, alarm_id: int) -> dict[str, Any]:
 def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
     dispatched = None
     if alarm.dispatched_to_id:
-        from zhijiao.org import service as org_service
-
         staff = org_service.find_staff(db_session=db, staff_id=alarm.dispatched_to_id)
         dispatched = staff.display_name if staff else str(alarm.dispatched_to_id)
     return {
@@ -155,7 +150,7 @@ def alarm_view(db: Session, alarm_id: int) -> dict[str, Any]:
     }
 
 
-def _parts(db: Session, alarm_id: int, screen: Screen, datum: str):
+def _parts(db: Session, alarm_id: int, can_dispatch: bool, datum: str):
     """The track around the alarm (an audited read), the subject's zones, dispatch candidates."""
     alarm = alarm_service.get(db_session=db, alarm_id=alarm_id)
     start, end = track_window(alarm)
@@ -164,11 +159,11 @@ def _parts(db: Session, alarm_id: int, screen: Screen, datum: str):
     zones = monitoring_service.list_zones(db_session=db, subject_id=alarm.subject_id)
     base["zones"] = mapdata.zones_geojson(zones, datum, highlight=alarm.zone_id)
     candidates = [(s.id, s.display_name) for s in command_service.dispatch_candidates(
-        db_session=db, subject_id=alarm.subject_id)] if screen.can_dispatch else []
+        db_session=db, subject_id=alarm.subject_id)] if can_dispatch else []
     return track, base, candidates
 
 
-def _restricted_parts(db: Session, alarm_id: int, screen: Screen, datum: str):
+def _restricted_parts(db: Session, alarm_id: int, can_dispatch: bool, datum: str):
     """No track and no personal zones for a minor's alarm; the officers it can be handed to."""
     alarm = alarm_service.get_restricted(db_session=db, alarm_id=alarm_id)
     track: dict[str, Any] = {"points": [], "stops": [], "crossings": [], "alarm": None}
@@ -177,53 +172,39 @@ def _restricted_parts(db: Session, alarm_id: int, screen: Screen, datum: str):
         track["alarm"] = {"lat": lat, "lon": lon, "label": alarm_service.label(alarm.type)}
     base = mapdata.base_layers(db_session=db, with_zones=False)
     candidates: list[tuple[int, str]] = []
-    if screen.can_dispatch:
+    if can_dispatch:
         with scoping.anonymised(db):
             candidates = [(s.id, s.display_name) for s in command_service.dispatch_candidates(
                 db_session=db, subject_id=alarm.subject_id)]
     return track, base, candidates
 
 
-async def alarm_desk(request: Request, alarm_id: int) -> Response | None:
-    opened = open_screen(request)
-    if isinstance(opened, Response):
-        return opened
-    db, screen = opened
+async def alarm_desk(ctx: PageContext, alarm_id: int) -> None:
     datum = map_settings().datum
+    can_dispatch = sees_every_office(ctx.actor)  # the district hands an alarm to an office
     try:
-        if not has_perm(screen.actor, Perm.subjects_read):
-            forbidden_page(screen)
-            return None
-        try:
-            view = alarm_view(db, alarm_id)
-            if view["subject"].get("restricted"):
-                track, base, candidates = _restricted_parts(db, alarm_id, screen, datum)
-            else:
-                track, base, candidates = _parts(db, alarm_id, screen, datum)
-        except DomainError as exc:
-            theme()
-            header(screen, "")
-            with ui.column().classes("cc-page items-center"):
-                ui.label(exc.message).classes("cc-empty text-lg").mark("desk-error")
-                ui.link("返回指挥大屏", "/command")
-            return None
-    finally:
-        db.close()
-    await ensure_hub()
-    theme()
-    header(screen, "")
-    guard(screen)
-    Desk(screen, view, track, base, candidates, datum)
-    return None
+        view = alarm_view(ctx.db, alarm_id)
+        parts = _restricted_parts if view["subject"].get("restricted") else _parts
+        track, base, candidates = parts(ctx.db, alarm_id, can_dispatch, datum)
+    except DomainError as exc:
+        notice_page(ctx, "", exc.message, marker="desk-error", back=True)
+        return
+    await screen_frame(ctx, "", live=True)
+    Desk(ctx, view, track, base, candidates, datum)
+
+
+def register() -> None:
+    command_page("/command/alarms/{alarm_id}", "告警处置 · 智矫")(alarm_desk)
 
 
 class Desk:
-    def __init__(self, screen: Screen, view: dict[str, Any], track: dict[str, Any], base: dict[str, Any],
+    def __init__(self, ctx: PageContext, view: dict[str, Any], track: dict[str, Any], base: dict[str, Any],
                  candidates: list[tuple[int, str]], datum: str) -> None:
-        self.screen, self.view, self.candidates, self.datum = screen, view, candidates, datum
+        self.ctx, self.view, self.candidates, self.datum = ctx, view, candidates, datum
+        self.can_dispatch = sees_every_office(ctx.actor)
         self.alarm_id = view["id"]
         self.subject_id = view["subject"]["id"]
-        self.viewer = hub.connect(screen.office_id)
+        self.viewer = hub.connect(office_scope(ctx))
         ui.context.client.on_delete(lambda: hub.disconnect(self.viewer))
         live = hub.row(self.subject_id, datum) if self.viewer.sees(view["subject"]["office_id"]) else None
         with ui.element("div").classes("cc-grid").style("grid-template-columns: minmax(360px, 30%) minmax(0, 1fr)"):
@@ -323,7 +304,7 @@ class Desk:
         if status == "closed":
             ui.label("告警已关闭").classes("cc-empty")
             return
-        if not self.screen.can_handle:
+        if not self.ctx.can(Perm.alarms_handle):
             ui.label("您的角色只能查看告警").classes("cc-empty")
             return
         nxt = {"open": "acknowledge", "acknowledged": "verify", "verified": "close"}.get(status)
@@ -338,7 +319,7 @@ class Desk:
             if not restricted:
                 ui.button("关闭告警", icon="task_alt", on_click=self.close_dialog).props(style("close")).mark(
                     "act-close")
-        if self.screen.can_dispatch and self.candidates:
+        if self.can_dispatch and self.candidates:
             with ui.row().classes("items-center gap-2 mt-3 no-wrap"):
                 target = ui.select({sid: name for sid, name in self.candidates}, value=self.candidates[0][0],
                                    label="派发给司法所工作人员").props("dense outlined").classes("min-w-[160px]").mark(
@@ -405,10 +386,10 @@ class Desk:
 
     def do(self, action: str, *, verdict: str | None = None, note: str | None = None,
            dispatch_to: int | None = None) -> None:
-        done = act(self.screen, lambda db: (
+        done = session.act(lambda db: (
             alarm_service.act(db_session=db, alarm_id=self.alarm_id, action=action, verdict=verdict or None,
                               note=note or None, dispatch_to=dispatch_to),
-            alarm_view(db, self.alarm_id))[1])
+            alarm_view(db, self.alarm_id))[1], close_button=NOTICE_CLOSE)
         if done is None:
             return
         self.view = done
@@ -425,11 +406,11 @@ class Desk:
         delta = hub.take(self.viewer, self.datum)
         rows = [r for r in delta.rows if r[0] == self.subject_id]
         if rows:
-            self.map.apply(rows, time.time())
+            self.map.apply(rows, clock.now().timestamp())
         if self.alarm_id in delta.alarm_ids:  # someone else acted, or the alarm escalated
             before = self.view["status"]
             try:
-                self.view = await run.io_bound(background, self.screen, lambda db: alarm_view(db, self.alarm_id))
+                self.view = await run.io_bound(background, self.ctx, lambda db: alarm_view(db, self.alarm_id))
             except DomainError:
                 return
             self.info.refresh()

@@ -9,42 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from nicegui import ui
-from starlette.responses import Response
 
 from zhijiao.command import service as command_service
 from zhijiao.command.live import hub
 from zhijiao.command.schemas import DutyBoard, DutyItem
 from zhijiao.core import clock
-from zhijiao.security.permissions import Perm, has_perm
-from zhijiao.ui.command import Screen, act, background, forbidden_page, guard, header, open_screen, panel, theme
+from zhijiao.ui import session
+from zhijiao.ui.command import NOTICE_CLOSE, background, command_page, panel, scope_key, screen_frame
+from zhijiao.ui.session import PageContext
 
 REFRESH_S = 60.0
 
 
-async def duty_page(request: Request) -> Response | None:
-    opened = open_screen(request)
-    if isinstance(opened, Response):
-        return opened
-    db, screen = opened
-    try:
-        if not has_perm(screen.actor, Perm.subjects_read):
-            forbidden_page(screen)
-            return None
-        board = command_service.duty_board(db_session=db)
-    finally:
-        db.close()
-    theme()
-    header(screen, "/command/duty")
-    guard(screen)
-    DutyView(screen, board)
-    return None
+async def duty_page(ctx: PageContext) -> None:
+    board = command_service.duty_board(db_session=ctx.db)
+    await screen_frame(ctx, "/command/duty")
+    DutyView(ctx, board)
+
+
+def register() -> None:
+    command_page("/command/duty", "工作督察 · 智矫")(duty_page)
 
 
 class DutyView:
-    def __init__(self, screen: Screen, board: DutyBoard) -> None:
-        self.screen, self.board = screen, board
+    def __init__(self, ctx: PageContext, board: DutyBoard) -> None:
+        self.ctx, self.board = ctx, board
         self.expanded: set[int] = set()
         with ui.element("div").classes("cc-page flex flex-col gap-3"):
             weights = "，".join(f"{m.label} ×{m.weight:g}" for m in board.metrics)
@@ -100,13 +90,13 @@ class DutyView:
         self.table.refresh()
 
     async def reload(self) -> None:
-        self.board = await hub.shared(("duty", self.screen.scope), 30.0, lambda: background(
-            self.screen, lambda db: command_service.duty_board(db_session=db)))
+        self.board = await hub.shared(("duty", scope_key(self.ctx)), 30.0, lambda: background(
+            self.ctx, lambda db: command_service.duty_board(db_session=db)))
         self.table.refresh()
 
     def drill(self, metric: str, office_id: int, staff_id: int | None, unassigned: bool) -> None:
-        items = act(self.screen, lambda db: command_service.duty_items(
-            db_session=db, metric=metric, office_id=office_id, staff_id=staff_id))
+        items = session.act(lambda db: command_service.duty_items(
+            db_session=db, metric=metric, office_id=office_id, staff_id=staff_id), close_button=NOTICE_CLOSE)
         if items is None:
             return
         if unassigned:

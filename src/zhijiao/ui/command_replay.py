@@ -10,19 +10,19 @@ import bisect
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import Request
 from nicegui import ui
-from starlette.responses import Response
+from sqlalchemy.orm import Session
 
 from zhijiao.command import mapdata
 from zhijiao.command import service as command_service
 from zhijiao.command.config import map_settings
 from zhijiao.core import clock, geo
 from zhijiao.core.errors import InvalidInput
-from zhijiao.security.permissions import Perm, has_perm
-from zhijiao.ui.command import act, forbidden_page, guard, header, local_time, open_screen, panel, theme
+from zhijiao.ui import session
+from zhijiao.ui.command import NOTICE_CLOSE, command_page, local_time, panel, screen_frame
 from zhijiao.ui.command_desk import track_payload
 from zhijiao.ui.command_map import CommandMap
+from zhijiao.ui.session import PageContext
 
 TICK_S = 0.25
 SPEEDS = {60: "60 倍速", 300: "5 分钟/秒", 900: "15 分钟/秒", 3600: "1 小时/秒"}
@@ -40,30 +40,19 @@ def fmt_local(value: datetime) -> str:
     return clock.to_local(value).strftime(INPUT_FMT)
 
 
-async def replay_page(request: Request, subject_id: int | None = None) -> Response | None:
-    opened = open_screen(request)
-    if isinstance(opened, Response):
-        return opened
-    db, screen = opened
-    try:
-        if not has_perm(screen.actor, Perm.subjects_read):
-            forbidden_page(screen)
-            return None
-        subjects = command_service.replay_subjects(db_session=db)
-        base = mapdata.base_layers(db_session=db, with_zones=False)
-    finally:
-        db.close()
-    theme()
-    header(screen, "/command/replay")
-    guard(screen)
-    Replay(screen, subjects, base, subject_id)
-    return None
+async def replay_page(ctx: PageContext, subject_id: int | None = None) -> None:
+    subjects = command_service.replay_subjects(db_session=ctx.db)
+    base = mapdata.base_layers(db_session=ctx.db, with_zones=False)
+    await screen_frame(ctx, "/command/replay")
+    Replay(subjects, base, subject_id)
+
+
+def register() -> None:
+    command_page("/command/replay", "轨迹回放 · 智矫")(replay_page)
 
 
 class Replay:
-    def __init__(self, screen, subjects: list[tuple[int, str, str]], base: dict[str, Any],
-                 subject_id: int | None) -> None:
-        self.screen = screen
+    def __init__(self, subjects: list[tuple[int, str, str]], base: dict[str, Any], subject_id: int | None) -> None:
         self.datum = map_settings().datum
         self.track: dict[str, Any] = {"points": [], "stops": [], "crossings": []}
         self.times: list[float] = []
@@ -124,11 +113,11 @@ class Replay:
             return
         sid = int(self.subject.value)
 
-        def read(db):
+        def read(db: Session) -> dict[str, Any]:
             start, end = parse_local(self.start.value), parse_local(self.end.value)
             return track_payload(db, subject_id=sid, start=start, end=end, datum=self.datum)
 
-        track = act(self.screen, read)
+        track = session.act(read, close_button=NOTICE_CLOSE)
         if track is None:
             return
         self.pause()

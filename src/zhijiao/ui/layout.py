@@ -96,7 +96,7 @@ def frame(title: str) -> Iterator[Frame]:
         "zj-drawer p-0"
     ) as drawer:
         with ui.element("nav").classes("zj-nav w-full pt-2"):
-            for item in menu.items_for(ctx.role):
+            for item in menu.items_for(ctx.actor):
                 classes = "zj-active" if item.matches(ctx.path) else ""
                 with ui.link(target=item.path).classes(classes).mark(f"nav-{item.path}"):
                     ui.icon(item.icon, size="20px")

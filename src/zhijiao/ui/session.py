@@ -15,22 +15,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 from sqlalchemy.orm import Session
 
 from zhijiao.config import get_settings
-from zhijiao.core.errors import DomainError, Unauthorized
+from zhijiao.core.errors import DomainError, Forbidden, Unauthorized
 from zhijiao.db import session as dbsession
 from zhijiao.org import service as org_service
 from zhijiao.security import auth
 from zhijiao.security.actor import Actor
 from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.ui import labels
+
+T = TypeVar("T")
 
 TOKEN_KEY = "token"
 FLASH_KEY = "flash"
@@ -128,8 +130,10 @@ def _page_context(db: Session, actor: Actor, path: str) -> PageContext:
 def protected_page(path: str, **page_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@ui.page`` for logged-in staff: the function receives a :class:`PageContext` first.
 
-    Without a valid session the browser is sent to ``/login?next=…``. The database session
-    lives while the page is built; actions open their own with :func:`action`.
+    Without a valid session (or with one restricted until the password is changed or the
+    one-time code enrolled) the browser is sent to ``/login?next=…``. The database session
+    lives while the page is built; actions open their own with :func:`action` or :func:`act`.
+    The function may be a coroutine (the command center's screens wait for the live fan-out).
     """
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,26 +142,38 @@ def protected_page(path: str, **page_kwargs: Any) -> Callable[[Callable[..., Any
         if not wants_request:
             params.insert(0, inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request))
 
-        @functools.wraps(func)
-        def page(request: Request, **kwargs: Any) -> Any:
+        @contextlib.contextmanager
+        def opened(request: Request, kwargs: dict[str, Any]) -> Iterator[PageContext | Response]:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             db = dbsession.SessionLocal()
             try:
                 try:
                     actor = resolve(db, request)
-                except Unauthorized as exc:
+                except (Unauthorized, Forbidden) as exc:
                     _forget(exc)
-                    return RedirectResponse(login_url(target), status_code=303)
+                    yield RedirectResponse(login_url(target), status_code=303)
+                    return
                 ctx = _page_context(db, actor, request.url.path)
                 reset = _current.set(ctx)
                 try:
                     if wants_request:
                         kwargs["request"] = request
-                    return func(ctx, **kwargs)
+                    yield ctx
                 finally:
                     _current.reset(reset)
             finally:
                 db.close()
+
+        if inspect.iscoroutinefunction(func):
+            @functools.wraps(func)
+            async def page(request: Request, **kwargs: Any) -> Any:
+                with opened(request, kwargs) as ctx:
+                    return ctx if isinstance(ctx, Response) else await func(ctx, **kwargs)
+        else:
+            @functools.wraps(func)
+            def page(request: Request, **kwargs: Any) -> Any:
+                with opened(request, kwargs) as ctx:
+                    return ctx if isinstance(ctx, Response) else func(ctx, **kwargs)
 
         page.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         return ui.page(path, **page_kwargs)(page)
@@ -176,7 +192,7 @@ def unit_of_work() -> Iterator[Session]:
         db.close()
 
 
-def show_error(exc: DomainError) -> None:
+def show_error(exc: DomainError, *, close_button: str | bool = False) -> None:
     """A service's refusal as a notification in Chinese; a lost session goes back to login."""
     if isinstance(exc, Unauthorized):
         _forget(exc)
@@ -184,7 +200,17 @@ def show_error(exc: DomainError) -> None:
         ui.navigate.to(login_url(request.url.path if request is not None else None))
         return
     ui.notify(exc.message, type="warning" if exc.status in (409, 422) else "negative",
-              position="top", multi_line=True)
+              position="top", multi_line=True, close_button=close_button)
+
+
+def act(fn: Callable[[Session], T], *, close_button: str | bool = False) -> T | None:
+    """Run ``fn`` with a fresh actor-bound session; a DomainError is shown and gives None."""
+    try:
+        with unit_of_work() as db:
+            return fn(db)
+    except DomainError as exc:
+        show_error(exc, close_button=close_button)
+        return None
 
 
 def action(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -197,12 +223,7 @@ def action(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def handler(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with unit_of_work() as db:
-                return func(db, *args, **kwargs)
-        except DomainError as exc:
-            show_error(exc)
-            return None
+        return act(lambda db: func(db, *args, **kwargs))
 
     handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return handler

@@ -13,7 +13,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.core.pagination import Page
 from zhijiao.security import service as security_service
-from zhijiao.security.permissions import Role
+from zhijiao.security.permissions import Perm
 from zhijiao.security.schemas import AuditEventRead
 from zhijiao.ui import labels, menu
 from zhijiao.ui.components.paged_table import PagedTable, fetch_page
@@ -79,7 +79,7 @@ CHANGES_CELL = """
 
 
 def register() -> None:
-    menu.add_menu_item("审计日志", "/audit", "fact_check", [Role.auditor], order=80)
+    menu.add_menu_item("审计日志", "/audit", "fact_check", Perm.audit_read, order=80)
 
     @protected_page("/audit")
     def audit_page(ctx: PageContext, object_type: str = "", object_id: str = "", actor_name: str = "",

@@ -67,8 +67,8 @@ def register() -> None:
 
     @protected_page("/")
     def dashboard(ctx: PageContext) -> RedirectResponse | None:
-        if ctx.role not in menu.CASE:
-            home = menu.home_for(ctx.role)
+        if not ctx.can(menu.CASE):
+            home = menu.home_for(ctx.actor)
             if home and home != "/":
                 return RedirectResponse(home, status_code=303)
         with frame("首页"):

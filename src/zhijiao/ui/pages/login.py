@@ -12,6 +12,7 @@ from zhijiao.config import get_settings
 from zhijiao.core.errors import DomainError, Unauthorized
 from zhijiao.db import session as dbsession
 from zhijiao.security import auth
+from zhijiao.settings import service as settings_service
 from zhijiao.ui import layout, session
 
 LOGIN_CSS = """
@@ -93,9 +94,7 @@ def register() -> None:
                     "w-full h-10").mark("login-submit")
                 for field in (username, password, otp):
                     field.on("keydown.enter", submit)
-                from zhijiao.settings.service import value
-
-                lockout = (f"连续 {value('security.lockout_failures')} 次登录失败，"
-                           f"账号将锁定 {value('security.lockout_minutes')} 分钟")
+                lockout = (f"连续 {settings_service.value('security.lockout_failures')} 次登录失败，"
+                           f"账号将锁定 {settings_service.value('security.lockout_minutes')} 分钟")
                 ui.label(lockout).classes("text-xs text-grey-6 self-center")
         return None

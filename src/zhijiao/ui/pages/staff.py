@@ -8,7 +8,8 @@ from zhijiao.core import clock
 from zhijiao.core.errors import DomainError, Forbidden
 from zhijiao.org import service as org_service
 from zhijiao.org.models import Staff
-from zhijiao.security.permissions import Perm, Role
+from zhijiao.security.actor import Actor
+from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.ui import labels, menu
 from zhijiao.ui.layout import error_notice, frame
 from zhijiao.ui.session import PageContext, protected_page
@@ -43,14 +44,19 @@ COLUMNS = [{"name": n, "label": lbl, "field": n, "align": "left"} for n, lbl in 
 )]
 
 
+def manages_accounts(actor: Actor | None) -> bool:
+    """The system administrator (accounts) and the security administrator (roles) open this page."""
+    return has_perm(actor, Perm.staff_manage) or has_perm(actor, Perm.roles_grant)
+
+
 def register() -> None:
-    menu.add_menu_item("账号与设置", "/admin/staff", "manage_accounts", [Role.sysadmin, Role.secadmin], order=90)
+    menu.add_menu_item("账号与设置", "/admin/staff", "manage_accounts", manages_accounts, order=90)
 
     @protected_page("/admin/staff")
     def staff_page(ctx: PageContext) -> None:
         with frame("账号与设置"):
             try:
-                if not (ctx.can(Perm.staff_manage) or ctx.can(Perm.roles_grant)):
+                if not manages_accounts(ctx.actor):
                     raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
                 staff = org_service.list_staff(db_session=ctx.db)
             except DomainError as exc:

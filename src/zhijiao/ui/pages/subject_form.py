@@ -19,7 +19,7 @@ from zhijiao.api.errors import translate
 from zhijiao.core.errors import DomainError, Forbidden
 from zhijiao.org import service as org_service
 from zhijiao.org.models import Staff
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm, Role
+from zhijiao.security.permissions import Perm, Role, sees_every_office
 from zhijiao.subjects import rules
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import SubjectCreate, SubjectRead, SubjectUpdate
@@ -65,7 +65,7 @@ class SubjectForm:
             if original else []
         )
         self.team_fields: list[dict[str, Any]] = []
-        self.district = ctx.role in ALL_OFFICE_ROLES
+        self.district = sees_every_office(ctx.actor)
 
     # --- building -------------------------------------------------------------------------
 
@@ -305,7 +305,7 @@ class SubjectForm:
 
 
 def _load_choices(ctx: PageContext) -> tuple[dict[int, str], list[Staff]]:
-    offices = org_service.list_offices(db_session=ctx.db) if ctx.role in ALL_OFFICE_ROLES else []
+    offices = org_service.list_offices(db_session=ctx.db) if sees_every_office(ctx.actor) else []
     staff = org_service.list_staff(db_session=ctx.db, active_only=True)
     return {o.id: o.name for o in offices}, staff
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from zhijiao.core.errors import DomainError
 from zhijiao.core.pagination import Page
 from zhijiao.org import service as org_service
-from zhijiao.security.permissions import ALL_OFFICE_ROLES, Perm
+from zhijiao.security.permissions import Perm, sees_every_office
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import SubjectListItem
 from zhijiao.ui import labels, menu
@@ -125,7 +125,7 @@ def register() -> None:
                       size: int = DEFAULT_SIZE) -> None:
         filters = Filters.clean(q, office_id, status, correction_type, supervision_level)
         size = size if size in PAGE_SIZES else DEFAULT_SIZE
-        district = ctx.role in ALL_OFFICE_ROLES
+        district = sees_every_office(ctx.actor)
         with frame("社区矫正对象") as f:
             try:
                 result = fetch_page(filters.search, ctx.db, page, size)
