@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from zhijiao.command import service as command_service
 from zhijiao.command.config import map_settings
 from zhijiao.core import clock, geo
-from zhijiao.demo.seed import TOWN_CENTRES  # approximate centres of 临淄区's twelve towns
 from zhijiao.monitoring import geofence
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Zone
 from zhijiao.org import service as org_service
+from zhijiao.org.towns import TOWN_CENTRES
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from zhijiao.core import clock
 from zhijiao.db.session import session_scope
 from zhijiao.org.models import Bureau, Office, Staff
+from zhijiao.org.towns import TOWN_CENTRES
 from zhijiao.security import passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import get_keyring
@@ -27,13 +28,6 @@ AREA_CODE = "370305"
 
 # (code, office name, area, pinyin slug). Codes follow the township code pattern; a bureau
 # loads its own list.
-# Approximate town centres (WGS-84) for homes and simulated movement.
-TOWN_CENTRES = {
-    "闻韶街道": (36.822, 118.305), "雪宫街道": (36.806, 118.318), "辛店街道": (36.798, 118.285),
-    "稷下街道": (36.835, 118.262), "齐陵街道": (36.770, 118.360), "齐都镇": (36.860, 118.345),
-    "皇城镇": (36.895, 118.410), "敬仲镇": (36.930, 118.420), "朱台镇": (36.930, 118.285),
-    "凤凰镇": (36.885, 118.215), "金岭回族镇": (36.800, 118.190), "金山镇": (36.735, 118.290),
-}
 BRACELETS = 60  # subjects under electronic positioning in the demo (社区矫正法 第二十九条)
 
 OFFICES = [

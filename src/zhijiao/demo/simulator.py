@@ -75,7 +75,7 @@ class District:
     """The 临淄区 boundary and its town centres, for planning legs that stay inside."""
 
     def __init__(self, margin_deg: float = 0.003) -> None:
-        from zhijiao.demo.seed import TOWN_CENTRES
+        from zhijiao.org.towns import TOWN_CENTRES
         from zhijiao.monitoring.geofence import linzi_boundary
 
         self.boundary = linzi_boundary().geometry
