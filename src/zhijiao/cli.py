@@ -1,10 +1,18 @@
-"""The ``zhijiao`` command line."""
+"""The ``zhijiao`` command line.
+
+Each command imports the parts of the application it runs when it runs: ``zhijiao --help``
+stays quick, and a command never needs an optional extra (``zhijiao[nats]`` …) it does not use.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import getpass
+import logging
 import os
+import signal
 import sys
 
 from zhijiao.config import MissingExtra, get_settings, reset_settings
@@ -176,10 +184,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _run_async(main) -> int:
     """Run a long-lived coroutine on uvloop when installed; SIGINT/SIGTERM end it cleanly."""
-    import asyncio
-    import logging
-    import signal
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def runner() -> int:
@@ -257,9 +261,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def main(stop) -> int:
-        import asyncio
-        import contextlib
-
         from zhijiao.demo import seed as demo_seed
         from zhijiao.demo import simulator as sim
 
