@@ -1,11 +1,21 @@
-"""The ``zhijiao`` command line."""
+"""The ``zhijiao`` command line.
+
+Each command imports the parts of the application it runs when it runs: ``zhijiao --help``
+stays quick, and a command never needs an optional extra (``zhijiao[nats]`` …) it does not use.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import getpass
+import logging
 import os
+import signal
 import sys
+
+from zhijiao.config import MissingExtra, get_settings, reset_settings
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -57,7 +67,6 @@ def _cmd_users_otp(args: argparse.Namespace) -> int:
     import pyotp
     from sqlalchemy import select
 
-    from zhijiao.config import get_settings
     from zhijiao.db.session import session_scope
     from zhijiao.org.models import Staff
 
@@ -149,15 +158,15 @@ def _cmd_audit_purge(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from zhijiao.server import serve
 
+    get_settings().check_extras()  # here, not as a traceback from the server's startup
     serve(host=args.host, port=args.port)
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("ZHIJIAO_DEMO_MODE", "true")
-    from zhijiao.config import get_settings, reset_settings
-
     reset_settings()
+    get_settings().check_extras()
     from zhijiao.db import migrate
     from zhijiao.demo import seed
 
@@ -175,10 +184,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _run_async(main) -> int:
     """Run a long-lived coroutine on uvloop when installed; SIGINT/SIGTERM end it cleanly."""
-    import asyncio
-    import logging
-    import signal
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def runner() -> int:
@@ -198,9 +203,8 @@ def _run_async(main) -> int:
 
 def _cmd_gateway(args: argparse.Namespace) -> int:
     """Device inputs without the web app: JT/T 808 (and MQTT when configured) → pipeline or JetStream."""
-    from zhijiao.config import get_settings
-
     settings = get_settings()
+    settings.check_extras()
 
     async def main(stop) -> int:
         from zhijiao.core import heap
@@ -222,13 +226,12 @@ def _cmd_gateway(args: argparse.Namespace) -> int:
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     """Consume fixes from JetStream (ZHIJIAO_EVENT_STREAM=nats://…): store, rules, alarms."""
-    from zhijiao.config import get_settings
-
     settings = get_settings()
     if not str(settings.event_stream).startswith(("nats://", "tls://")):
         print("错误：请设置 ZHIJIAO_EVENT_STREAM=nats://主机:4222 (the worker reads fixes from NATS JetStream)",
               file=sys.stderr)
         return 2
+    settings.check_extras()
 
     async def main(stop) -> int:
         from zhijiao.core import heap
@@ -255,14 +258,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     """Simulated bracelets speaking JT/T 808 to a gateway (``make demo`` runs them in-process)."""
-    from zhijiao.config import get_settings
-
     settings = get_settings()
 
     async def main(stop) -> int:
-        import asyncio
-        import contextlib
-
         from zhijiao.demo import seed as demo_seed
         from zhijiao.demo import simulator as sim
 
@@ -379,7 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except MissingExtra as exc:  # a configured feature whose optional extra is not installed
+        print(f"错误 [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

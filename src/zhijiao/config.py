@@ -7,12 +7,47 @@ settings table instead, so that changing them is audited.
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from zhijiao.core.errors import DomainError
 
 DEMO_SECRET = "zhijiao-demo-secret-change-me"
+
+# The optional parts (``pip install 'zhijiao[postgres,nats,mqtt,face]'``): a one-box SQLite district
+# needs none of them. Each extra: the module it installs, and what to tell whoever configured it.
+EXTRAS: dict[str, tuple[str, str]] = {
+    "postgres": ("psycopg", "已配置 PostgreSQL 数据库（ZHIJIAO_DATABASE_URL），但未安装其驱动组件；"
+                            "请安装：pip install 'zhijiao[postgres]'"),
+    "nats": ("nats", "已配置 NATS 事件流（ZHIJIAO_EVENT_STREAM），但未安装其客户端组件；"
+                     "请安装：pip install 'zhijiao[nats]'"),
+    "mqtt": ("aiomqtt", "已配置 MQTT 定位接入（ZHIJIAO_MQTT_URL），但未安装其客户端组件；"
+                        "请安装：pip install 'zhijiao[mqtt]'"),
+    "face": ("dlib", "人脸识别组件未安装，暂时无法进行人脸采集和刷脸签到，请联系系统管理员"
+                     "（安装：pip install 'zhijiao[face]'）"),
+}
+
+
+class MissingExtra(DomainError):
+    """A configured feature whose optional extra is not installed (503, code ``<extra>_not_installed``)."""
+
+    status = 503
+
+    def __init__(self, extra: str) -> None:
+        super().__init__(EXTRAS[extra][1], code=f"{extra}_not_installed")
+        self.extra = extra
+
+
+def require_extra(extra: str) -> None:
+    """Raise :class:`MissingExtra` unless the extra's module imports."""
+    try:
+        importlib.import_module(EXTRAS[extra][0])
+    except ImportError as exc:
+        raise MissingExtra(extra) from exc
 
 
 class Settings(BaseSettings):
@@ -57,6 +92,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return str(self.database_url).startswith("sqlite")
+
+    def configured_extras(self) -> list[str]:
+        """The optional extras that the configured features need."""
+        extras = []
+        if make_url(str(self.database_url)).drivername in ("postgresql", "postgresql+psycopg"):
+            extras.append("postgres")
+        if str(self.event_stream).startswith(("nats://", "tls://")):
+            extras.append("nats")
+        if self.mqtt_url:
+            extras.append("mqtt")
+        return extras
+
+    def check_extras(self) -> None:
+        """Refuse to start a configured feature whose extra is missing (:class:`MissingExtra`)."""
+        for extra in self.configured_extras():
+            require_extra(extra)
 
     def effective_secret(self) -> str:
         """The secret key; outside demo mode a missing or default key is refused."""

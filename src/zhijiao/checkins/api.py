@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.checkins import kiosk
@@ -12,10 +14,12 @@ from zhijiao.checkins.schemas import (
     ChallengeRead,
     CheckInRead,
     CheckInResult,
+    CheckInSource,
     EnrolmentRead,
     KioskWelcomeRead,
     RollCallCreate,
     RollCallRead,
+    RollCallStatus,
 )
 from zhijiao.config import get_settings
 from zhijiao.core.errors import TooLarge
@@ -42,8 +46,6 @@ async def read_frames(images: list[UploadFile]) -> list[bytes]:
 @router.post("/subjects/{subject_id}/face", response_model=EnrolmentRead, status_code=201, summary="采集人脸")
 async def enrol_face(db_session: ScopedDb, subject_id: IdPath, image: Annotated[UploadFile, File()]) -> EnrolmentRead:
     data = await _read(image)
-    from starlette.concurrency import run_in_threadpool
-
     enrolment = await run_in_threadpool(checkins_service.enrol, db_session=db_session, subject_id=subject_id, image=data)
     return EnrolmentRead.model_validate(enrolment)
 
@@ -60,7 +62,7 @@ def face_photo(db_session: ScopedDb, subject_id: IdPath) -> Response:
 async def check_in(
     db_session: ScopedDb,
     images: Annotated[list[UploadFile], File(description="现场抓拍（连拍，按时间顺序）")],
-    source: Annotated[str, Form(pattern="^(kiosk|phone)$")],
+    source: Annotated[str, Form(pattern=f"^({'|'.join(CheckInSource)})$")],
     subject_id: Annotated[int | None, Form(ge=1, le=2**53)] = None,
     id_number: Annotated[str | None, Form(max_length=20)] = None,
     challenge: Annotated[str | None, Form(max_length=16)] = None,
@@ -71,8 +73,6 @@ async def check_in(
     id_card_photo: Annotated[UploadFile | None, File(description="身份证芯片照片")] = None,
     nonce: Annotated[str | None, Form(max_length=32, description="自助终端：服务器下发的动作指令编号")] = None,
 ) -> CheckInResult:
-    from starlette.concurrency import run_in_threadpool
-
     frames = await read_frames(images)
     chip = await _read(id_card_photo) if id_card_photo is not None else None
     req = checkins_service.CheckInRequest(
@@ -115,7 +115,7 @@ def create_rollcalls(db_session: ScopedDb, body: RollCallCreate) -> list[RollCal
 @router.get("/rollcalls", response_model=list[RollCallRead], summary="点名记录")
 def list_rollcalls(
     db_session: ScopedDb,
-    status: Annotated[str | None, Query(pattern="^(pending|answered_matched|answered_not_matched|no_answer)$")] = None,
+    status: Annotated[str | None, Query(pattern=f"^({'|'.join(RollCallStatus)})$")] = None,
     subject_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
 ) -> list[RollCallRead]:
     return [RollCallRead.model_validate(c) for c in checkins_service.list_rollcalls(
@@ -130,12 +130,19 @@ async def answer_rollcall(
     challenge: Annotated[str | None, Form(max_length=16)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    mirrored: Annotated[bool, Form()] = False,
+    mirrored: Annotated[bool, Form()] = False,  # an un-mirrored camera image, as in check_in
 ) -> RollCallRead:
-    from starlette.concurrency import run_in_threadpool
+    return await answer_with_frames(db_session=db_session, rollcall_id=rollcall_id, images=images,
+                                    challenge=challenge, lat=lat, lon=lon, mirrored=mirrored)
 
+
+async def answer_with_frames(*, db_session: Session, rollcall_id: int, images: list[UploadFile],
+                             challenge: str | None, lat: float | None, lon: float | None,
+                             mirrored: bool) -> RollCallRead:
+    """A roll call answered with a live capture and location: this route's, and the phone page's
+    (``/m/rollcalls/{id}/answer``); each route states its own ``mirrored`` default."""
     frames = await read_frames(images)
-    req = checkins_service.CheckInRequest(source="phone", images=frames, challenge=challenge, lat=lat, lon=lon,
-                                          mirrored=mirrored)
+    req = checkins_service.CheckInRequest(source=CheckInSource.phone, images=frames, challenge=challenge, lat=lat,
+                                          lon=lon, mirrored=mirrored)
     rc = await run_in_threadpool(checkins_service.answer, db_session=db_session, rollcall_id=rollcall_id, req=req)
     return RollCallRead.model_validate(rc)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from zhijiao.checkins.face.liveness import CHALLENGE_PROMPTS, Challenge
 from zhijiao.checkins.models import CheckIn, KioskChallenge, RollCall
+from zhijiao.checkins.schemas import RollCallStatus
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError, Forbidden, NotFound
 from zhijiao.security.actor import Actor, get_actor
@@ -23,6 +24,7 @@ from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.settings import service as settings_service
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
+from zhijiao.tasks.models import Task
 
 CHALLENGE_TTL = timedelta(seconds=90)
 RESULT_VISIBLE = timedelta(minutes=3)  # how long after a match the kiosk may show that person's duties
@@ -89,8 +91,7 @@ class KioskWelcome:
 
 def welcome(*, db_session: Session, checkin_id: int) -> KioskWelcome:
     """The pending duties of whoever just passed check-in ``checkin_id`` at this kiosk."""
-    from zhijiao.checkins.service import checkin_due
-    from zhijiao.tasks.models import Task
+    from zhijiao.checkins.service import checkin_due  # here: the service imports this module
 
     actor = _kiosk(db_session)
     # The kiosk sees no case file: the lookups below are the visible, narrow exception.
@@ -107,7 +108,7 @@ def welcome(*, db_session: Session, checkin_id: int) -> KioskWelcome:
     next_checkin = clock.to_local(due).date() if due else None
     duties = [Duty("视频点名待应答（请在手机上完成）", clock.to_local(rc.deadline).date(), "rollcall")
               for rc in db_session.execute(select(RollCall).where(
-                  RollCall.subject_id == subject.id, RollCall.status == "pending",
+                  RollCall.subject_id == subject.id, RollCall.status == RollCallStatus.pending,
                   RollCall.deadline >= clock.now()).execution_options(**system)).scalars()]
     duties += [Duty(t.title, t.due_on, "task") for t in db_session.execute(
         select(Task).where(Task.subject_id == subject.id, Task.status == "open", Task.kind == "duty",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from zhijiao.checkins.schemas import RollCallStatus
 from zhijiao.db.base import Base, IdMixin, UTCDateTime
 from zhijiao.security.crypto import EncryptedBytes
 from zhijiao.security.scoping import SubjectOwned
@@ -48,7 +49,7 @@ class CheckIn(IdMixin, SubjectOwned, Base):
     __table_args__ = (Index("ix_checkins_subject_at", "subject_id", "at"),)
 
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
-    source: Mapped[str] = mapped_column(String(8), nullable=False)  # kiosk | phone
+    source: Mapped[str] = mapped_column(String(8), nullable=False)  # a CheckInSource
     kiosk_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     matched: Mapped[bool] = mapped_column(Boolean, nullable=False)
@@ -75,8 +76,7 @@ class RollCall(IdMixin, SubjectOwned, Base):
     called_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     called_by: Mapped[str] = mapped_column(String(64), nullable=False)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    # pending → answered_matched | answered_not_matched | no_answer
-    status: Mapped[str] = mapped_column(String(24), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default=RollCallStatus.pending)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
     lat: Mapped[float | None] = mapped_column(Float)

@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from zhijiao.api.deps import DbSession, IdPath, ScopedDb, client_ip
 from zhijiao.checkins import service as checkins_service
-from zhijiao.checkins.api import read_frames
-from zhijiao.checkins.schemas import CheckInResult, RollCallRead
+from zhijiao.checkins.api import answer_with_frames, read_frames
+from zhijiao.checkins.schemas import CheckInResult, CheckInSource, RollCallRead
 from zhijiao.security import auth
 from zhijiao.security.actor import Actor
+from zhijiao.security.permissions import Perm, require
 from zhijiao.subjects import service as subjects_service
 
 router = APIRouter(prefix="/m", tags=["phone"])
@@ -59,7 +60,7 @@ async def phone_checkin(
 ) -> CheckInResult:
     frames = await read_frames(images)
     actor: Actor = db_session.info["actor"]
-    req = checkins_service.CheckInRequest(source="phone", images=frames, subject_id=actor.subject_id,
+    req = checkins_service.CheckInRequest(source=CheckInSource.phone, images=frames, subject_id=actor.subject_id,
                                           challenge=challenge, lat=lat, lon=lon, mirrored=mirrored)
     return await run_in_threadpool(checkins_service.check_in, db_session=db_session, req=req)
 
@@ -77,19 +78,14 @@ async def answer(
     challenge: Annotated[str | None, Form(max_length=16)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    mirrored: Annotated[bool, Form()] = True,
+    mirrored: Annotated[bool, Form()] = True,  # the phone page sends its selfie preview, mirrored
 ) -> RollCallRead:
-    frames = await read_frames(images)
-    req = checkins_service.CheckInRequest(source="phone", images=frames, challenge=challenge, lat=lat, lon=lon,
-                                          mirrored=mirrored)
-    rc = await run_in_threadpool(checkins_service.answer, db_session=db_session, rollcall_id=rollcall_id, req=req)
-    return RollCallRead.model_validate(rc)
+    return await answer_with_frames(db_session=db_session, rollcall_id=rollcall_id, images=images,
+                                    challenge=challenge, lat=lat, lon=lon, mirrored=mirrored)
 
 
 @staff_router.post("/subjects/{subject_id}/phone-password", status_code=204, summary="设置对象手机端密码（报到时）")
 def set_phone_password(db_session: ScopedDb, subject_id: IdPath, body: PhonePassword) -> None:
-    from zhijiao.security.permissions import Perm, require
-
     actor = require(db_session.info.get("actor"), Perm.subjects_write)
     subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
     auth.set_subject_password(db_session, subject_id=subject.id, password=body.password, actor=actor)

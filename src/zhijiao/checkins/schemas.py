@@ -1,9 +1,35 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class CheckInSource(enum.StrEnum):
+    kiosk = "kiosk"
+    phone = "phone"
+
+
+class CheckInCode(enum.StrEnum):
+    """Why a check-in ended as it did (a failed quality gate gives its ``QualityCode`` instead)."""
+
+    ok = "ok"
+    subject_not_found = "subject_not_found"
+    face_not_enrolled = "face_not_enrolled"
+    face_mismatch = "face_mismatch"
+    id_card_mismatch = "id_card_mismatch"
+    liveness_failed = "liveness_failed"
+
+
+class RollCallStatus(enum.StrEnum):
+    """pending → answered_matched | answered_not_matched | no_answer"""
+
+    pending = "pending"
+    answered_matched = "answered_matched"
+    answered_not_matched = "answered_not_matched"
+    no_answer = "no_answer"
 
 
 class EnrolmentRead(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,25 +18,28 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zhijiao.checkins import face
+from zhijiao.checkins import face, kiosk
 from zhijiao.checkins.models import CheckIn, Evidence, FaceEnrolment, RollCall
-from zhijiao.checkins.schemas import CheckInResult
+from zhijiao.checkins.schemas import CheckInCode, CheckInResult, CheckInSource, RollCallStatus
+from zhijiao.config import get_settings
 from zhijiao.core import clock, events
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import Perm, Role, has_perm, require
+from zhijiao.security.models import SubjectCredential
+from zhijiao.security.permissions import Perm, has_perm, require
+from zhijiao.settings import service as settings_service
 from zhijiao.subjects import idcard
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
+from zhijiao.supervision import levels
+
 
 def checkin_interval_days(level: str) -> int:
     """A check-in at a kiosk or by phone is the in-person report that the level demands
     (分类管理, shared/domain.md: 严管 weekly); one table of duties, in ``supervision.levels``."""
-    from zhijiao.supervision import levels
-
     try:
         return levels.duties_for(levels.SupervisionLevel(level)).in_person_report_interval_days
     except ValueError:
@@ -144,18 +148,16 @@ def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
             or (actor is not None and actor.kind == "subject")):
         raise Forbidden("无权执行签到", code="permission_denied")
     assert actor is not None
-    if req.source not in ("kiosk", "phone"):
+    if req.source not in tuple(CheckInSource):
         raise InvalidInput("签到来源只能是 kiosk 或 phone", code="bad_source", fields={"source": "取值不合法"})
     if not req.images:
         raise InvalidInput("请上传现场抓拍照片", code="images_required", fields={"images": "必填"})
     engine = face.get_engine()
     # Decoding first: a non-image or oversized upload is the client's error (4xx) and is not kept.
     decoded = [face.decode_image(img) for img in req.images]
-    if actor.role == Role.kiosk:
+    if has_perm(actor, Perm.kiosk_checkin):
         # A kiosk performs the action the server chose, once (see checkins.kiosk).
-        from zhijiao.checkins import kiosk
-
-        if req.source != "kiosk":
+        if req.source != CheckInSource.kiosk:
             raise InvalidInput("自助终端只能进行现场签到", code="bad_source", fields={"source": "应为 kiosk"})
         req.challenge = kiosk.consume_challenge(db_session, actor, req.nonce)
         req.kiosk_id = req.kiosk_id or actor.username
@@ -173,11 +175,11 @@ def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
 
 def _evaluate(db, engine, subject, decoded, req: CheckInRequest, record: CheckIn) -> None:
     if subject is None:
-        record.code, record.reason = "subject_not_found", "未找到在册的社区矫正对象，请核对身份证号码"
+        record.code, record.reason = CheckInCode.subject_not_found, "未找到在册的社区矫正对象，请核对身份证号码"
         return
     enrolment = _active_enrolment(db, subject.id)
     if enrolment is None:
-        record.code, record.reason = "face_not_enrolled", "该对象尚未采集人脸，请联系司法所"
+        record.code, record.reason = CheckInCode.face_not_enrolled, "该对象尚未采集人脸，请联系司法所"
         return
     analysis = engine.analyze_image(decoded[len(decoded) // 2])
     if analysis.embedding is None:
@@ -203,13 +205,13 @@ def _evaluate(db, engine, subject, decoded, req: CheckInRequest, record: CheckIn
     id_card_ok = record.id_card_score is None or record.id_card_score >= 0.5
     record.matched = verdict.matched and record.liveness is True and id_card_ok
     if not verdict.matched:
-        record.code, record.reason = "face_mismatch", verdict.explanation_chinese
+        record.code, record.reason = CheckInCode.face_mismatch, verdict.explanation_chinese
     elif not id_card_ok:
-        record.code, record.reason = "id_card_mismatch", "现场人脸与身份证芯片照片不一致"
+        record.code, record.reason = CheckInCode.id_card_mismatch, "现场人脸与身份证芯片照片不一致"
     elif record.liveness is not True:
-        record.code, record.reason = "liveness_failed", live_reason
+        record.code, record.reason = CheckInCode.liveness_failed, live_reason
     else:
-        record.code, record.reason = "ok", f"比对通过（{verdict.explanation_chinese}）；{live_reason}"
+        record.code, record.reason = CheckInCode.ok, f"比对通过（{verdict.explanation_chinese}）；{live_reason}"
 
 
 def list_checkins(*, db_session: Session, subject_id: int) -> list[CheckIn]:
@@ -250,8 +252,6 @@ def _rollcall_event(rc: RollCall, change: str) -> dict:
 
 def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | None, minutes: int) -> list[RollCall]:
     """An operator calls named subjects, or a random sample of those in scope."""
-    import random
-
     actor = require(get_actor(db_session), Perm.alarms_handle)
     if subject_ids:
         subjects = [subjects_service.get(db_session=db_session, subject_id=i) for i in dict.fromkeys(subject_ids)]
@@ -263,7 +263,7 @@ def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | No
         subjects = [subjects_service.get(db_session=db_session, subject_id=i) for i in chosen]
     now = clock.now()
     calls = [RollCall(subject_id=s.id, called_at=now, called_by=actor.username,
-                      deadline=now + timedelta(minutes=minutes), status="pending") for s in subjects]
+                      deadline=now + timedelta(minutes=minutes), status=RollCallStatus.pending) for s in subjects]
     db_session.add_all(calls)
     db_session.commit()
     for rc in calls:
@@ -277,7 +277,7 @@ def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> Rol
     actor = get_actor(db_session)
     if rc is None or (actor is not None and actor.kind == "subject" and rc.subject_id != actor.subject_id):
         raise NotFound("点名不存在", code="rollcall_not_found")
-    if rc.status != "pending":
+    if rc.status != RollCallStatus.pending:
         raise DomainError("该点名已结束", code="rollcall_closed", status=409)
     now = clock.now()
     if now > rc.deadline:
@@ -286,7 +286,7 @@ def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> Rol
     req.subject_id = rc.subject_id
     result = check_in(db_session=db_session, req=req)
     rc.answered_at, rc.checkin_id, rc.lat, rc.lon = now, result.id, req.lat, req.lon
-    rc.status = "answered_matched" if result.matched else "answered_not_matched"
+    rc.status = RollCallStatus.answered_matched if result.matched else RollCallStatus.answered_not_matched
     if not result.matched:
         alarm_service.raise_alarm(db_session=db_session, subject_id=rc.subject_id, type="missed_rollcall", at=now,
                                   details={"rollcall_id": rc.id, "reason": result.reason}, commit=False)
@@ -296,11 +296,11 @@ def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> Rol
 
 
 def _expire(db: Session, rc: RollCall) -> None:
-    rc.status = "no_answer"
+    rc.status = RollCallStatus.no_answer
     alarm_service.raise_alarm(db_session=db, subject_id=rc.subject_id, type="missed_rollcall", at=rc.deadline,
                               details={"rollcall_id": rc.id, "reason": "未在时限内应答"}, commit=False)
     db.commit()
-    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "no_answer"))
+    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, RollCallStatus.no_answer))
 
 
 SCHEDULED_BY = "计划点名"
@@ -330,10 +330,6 @@ def planned_rollcall(subject_id: int, level: str, day: date, *, secret: bytes, e
 
 def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[int]:
     """Call the subjects whose scheduled time today has come (idempotent: once a day at most)."""
-    from zhijiao.config import get_settings
-    from zhijiao.security.models import SubjectCredential
-    from zhijiao.settings import service as settings_service
-
     now = now or clock.now()
     local = clock.to_local(now)
     window = (time.fromisoformat(settings_service.value("rules.rollcall_window_start")),
@@ -359,7 +355,7 @@ def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[
         at = planned_rollcall(sid, level, local.date(), secret=secret, every_days=every_days, window=window)
         if at is not None and at <= now:
             calls.append(RollCall(subject_id=sid, called_at=now, called_by=SCHEDULED_BY,
-                                  deadline=now + timedelta(minutes=minutes), status="pending"))
+                                  deadline=now + timedelta(minutes=minutes), status=RollCallStatus.pending))
     db_session.add_all(calls)
     db_session.commit()
     for rc in calls:
@@ -370,7 +366,8 @@ def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[
 def expire_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[int]:
     """Close roll calls past their deadline as no answer (the scheduler calls this)."""
     now = now or clock.now()
-    due = db_session.execute(select(RollCall).where(RollCall.status == "pending", RollCall.deadline < now)).scalars().all()
+    due = db_session.execute(select(RollCall).where(RollCall.status == RollCallStatus.pending,
+                                                    RollCall.deadline < now)).scalars().all()
     for rc in due:
         _expire(db_session, rc)
     return [rc.id for rc in due]
@@ -382,7 +379,7 @@ def pending_for_subject(*, db_session: Session) -> list[RollCall]:
     if actor is None or actor.kind != "subject":
         raise Forbidden()
     return list(db_session.execute(
-        select(RollCall).where(RollCall.subject_id == actor.subject_id, RollCall.status == "pending",
+        select(RollCall).where(RollCall.subject_id == actor.subject_id, RollCall.status == RollCallStatus.pending,
                                RollCall.deadline >= clock.now()).order_by(RollCall.deadline)
     ).scalars())
 

@@ -18,7 +18,7 @@ from nicegui import ui
 from zhijiao.checkins import kiosk
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
-from zhijiao.security.permissions import Role
+from zhijiao.security.permissions import Perm, Role
 from zhijiao.subjects import idcard
 from zhijiao.ui import layout, menu, session
 from zhijiao.ui.session import PageContext, protected_page
@@ -51,7 +51,7 @@ def register() -> None:
         layout.apply_colors()
         ui.add_css(CSS)
         ui.query(".nicegui-content").classes("p-0")
-        if ctx.role != Role.kiosk:
+        if not ctx.can(Perm.kiosk_checkin):
             with ui.column().classes("kiosk w-full items-center justify-center"):
                 ui.label("自助签到页面仅限自助终端账号使用").classes("kiosk-big").mark("kiosk-refused")
                 ui.link("返回首页", "/").classes("text-white")

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from zhijiao.config import get_settings
+from zhijiao.config import MissingExtra, get_settings
 
 _engine: Engine | None = None
 SessionLocal = sessionmaker(expire_on_commit=False, autoflush=True)
@@ -42,7 +42,12 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)  # imports the driver
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "psycopg":
+            raise MissingExtra("postgres") from exc
+        raise
 
 
 def configure(url: str | None = None) -> Engine:

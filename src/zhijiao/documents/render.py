@@ -47,8 +47,10 @@ from urllib.request import url2pathname
 
 import jinja2
 from markupsafe import Markup
+from PIL import ImageFile
 
 from zhijiao.core import clock
+from zhijiao.subjects import idcard
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -168,14 +170,6 @@ def format_number(prefix: str, year: int, seq: int) -> str:
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data`` (stored next to each generated PDF)."""
     return hashlib.sha256(data).hexdigest()
-
-
-def mask_id_number(value: str) -> str:
-    """Mask an ID number, keeping the first 6 and last 4 characters: ``370305********123X``."""
-    text = str(value).strip()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T ])")
@@ -312,7 +306,7 @@ def _prepare(kind: DocumentKind, context: Mapping[str, Any], mask_id: bool) -> d
     gender = str(ctx.get("gender", ""))
     ctx["gender"] = GENDERS.get(gender.lower(), gender)
     if mask_id and ctx.get("id_number"):
-        ctx["id_number"] = mask_id_number(ctx["id_number"])
+        ctx["id_number"] = idcard.mask_id_number(str(ctx["id_number"]), normalise=False)
     for key in ("cc", "team_members", "prior_sanctions", "attachments"):
         value = ctx.get(key)
         if isinstance(value, str):
@@ -487,8 +481,6 @@ def _pillow_guard() -> Iterator[None]:
     """Importing WeasyPrint sets Pillow's process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES = True``,
     which would make every later image check in the process (check-in photos) accept truncated
     files. Put the flag back after each render."""
-    from PIL import ImageFile
-
     before = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         yield

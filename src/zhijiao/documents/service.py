@@ -29,6 +29,11 @@ from zhijiao.security.actor import get_actor
 from zhijiao.security.permissions import Perm, require
 from zhijiao.subjects.models import Subject
 
+try:
+    import pypdf
+except ImportError:  # optional: the catalogue then leaves the page column empty
+    pypdf = None
+
 # Context keys the renderer asks for, in Chinese, for the message when one is missing.
 _KEY_LABELS = {
     "correction_start": "矫正起始日期", "correction_end": "矫正结束日期", "judgment_date": "判决生效日期",
@@ -39,9 +44,7 @@ _KEY_LABELS = {
 
 
 def _page_count(pdf: bytes) -> int | None:
-    try:
-        import pypdf
-    except ImportError:  # optional: the catalogue then leaves the page column empty
+    if pypdf is None:
         return None
     try:
         return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)

@@ -57,8 +57,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiomqtt
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from zhijiao.config import MissingExtra
+
+try:
+    import aiomqtt
+except ImportError as exc:  # the optional extra zhijiao[mqtt]
+    raise MissingExtra("mqtt") from exc
 
 from zhijiao.core import clock
 from zhijiao.ingestion.directory import DeviceEntry, Directory, check_secret
@@ -210,7 +216,8 @@ class MqttInput:
             clean_session=False, keepalive=self._keepalive,
             tls_context=ssl.create_default_context() if o.tls else None,
         )
-        # Acknowledge ourselves, after the commit (paho-mqtt ≥ 2; aiomqtt does not expose it).
+        # Acknowledge ourselves, after the commit. aiomqtt (to 2.5) has no public manual ack
+        # (its issue #345), so this goes to the paho-mqtt client it wraps (paho-mqtt ≥ 2.0).
         client._client.manual_ack_set(True)  # noqa: SLF001
         return client
 

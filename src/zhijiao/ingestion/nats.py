@@ -53,10 +53,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import nats
-from nats.aio.client import Client as NatsClient
-from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, NotFoundError
+from zhijiao.config import MissingExtra
+
+try:
+    import nats
+    from nats.aio.client import Client as NatsClient
+    from nats.js import JetStreamContext, api
+    from nats.js.errors import BadRequestError, NotFoundError
+except ImportError as exc:  # the optional extra zhijiao[nats]
+    raise MissingExtra("nats") from exc
 
 from zhijiao.core import events
 from zhijiao.ingestion.fix import Fix, FixSource

@@ -132,9 +132,13 @@ def generate_id_number(area_code: str, birth_date: date, gender: Gender | str, s
 # --- masking (社区矫正法 第二十六条、第五十四条: protect identity and privacy) ---------------------
 
 
-def mask_id_number(value: str) -> str:
-    """370305199001011234 → 370305********1234 (first 6, last 4 kept)."""
-    number = normalise_id_number(value)
+def mask_id_number(value: str, *, normalise: bool = True) -> str:
+    """370305199001011234 → 370305********1234 (first 6, last 4 kept).
+
+    ``normalise=False`` keeps the characters as given (only trimmed): a document prints the
+    number as its context holds it, masked or not.
+    """
+    number = normalise_id_number(value) if normalise else value.strip()
     if len(number) <= 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]

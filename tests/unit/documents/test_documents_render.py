@@ -26,7 +26,6 @@ from zhijiao.documents import (
     chinese_numeral,
     format_cn_date,
     format_number,
-    mask_id_number,
     render_catalogue_html,
     render_catalogue_pdf,
     render_html,
@@ -41,6 +40,7 @@ from zhijiao.documents.render import (
     html_to_pdf,
     local_url_fetcher,
 )
+from zhijiao.subjects.idcard import mask_id_number
 
 ID_NUMBER = "370305199001011234"
 

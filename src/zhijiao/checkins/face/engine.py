@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import dlib
-import face_recognition_models
 import numpy as np
 
 from zhijiao.checkins.face.config import DEFAULT_FACE_CONFIG, FaceConfig
@@ -25,7 +23,14 @@ from zhijiao.checkins.face.quality import (
     no_single_face,
     to_gray,
 )
+from zhijiao.config import MissingExtra
 from zhijiao.core.errors import InvalidInput
+
+try:
+    import dlib
+    import face_recognition_models
+except ImportError:  # the optional extra zhijiao[face]: the rest of the app runs without it
+    dlib = face_recognition_models = None
 
 CHIP_SIZE = 150  # what dlib's ResNet expects
 CHIP_PADDING = 0.25  # dlib's default for that model
@@ -103,6 +108,8 @@ class FaceEngine:
         embedding_path: str | None = None,
         config: FaceConfig = DEFAULT_FACE_CONFIG,
     ) -> FaceEngine:
+        if dlib is None or face_recognition_models is None:
+            raise MissingExtra("face")  # 503 to the kiosk, the phone and the enrolling officer
         landmarks_path = landmarks_path or face_recognition_models.pose_predictor_five_point_model_location()
         embedding_path = embedding_path or face_recognition_models.face_recognition_model_location()
         return cls(
