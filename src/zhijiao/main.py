@@ -6,18 +6,35 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from zhijiao import __version__
 from zhijiao.api import errors
+from zhijiao.checkins.api import router as checkins_router
+from zhijiao.checkins.phone_api import router as phone_router
+from zhijiao.checkins.phone_api import staff_router as phone_staff_router
+from zhijiao.command.api import router as command_router
 from zhijiao.config import get_settings
 from zhijiao.db import session as db
+from zhijiao.documents.api import router as documents_router
+from zhijiao.ingestion.http import router as ingestion_router
+from zhijiao.jobs.api import router as jobs_router
+from zhijiao.monitoring.api import router as monitoring_router
+from zhijiao.org.api import router as org_router
 from zhijiao.security import audit
-
+from zhijiao.security.api import router as security_router
+from zhijiao.settings.api import router as settings_router
+from zhijiao.subjects.api import router as subjects_router
+from zhijiao.supervision.api import router as supervision_router
+from zhijiao.tasks.api import router as tasks_router
 
 # NiceGUI compiles Vue templates in the browser, hence 'unsafe-eval'; everything is served
 # from this origin (no CDN on an offline intranet), so nothing else is allowed.
@@ -105,10 +122,6 @@ async def _too_large(send: Send, rid: str) -> None:
 
 def _mount_api_docs(app: FastAPI) -> None:
     """Swagger UI at /docs from the assets of ``swagger-ui-bundle`` (no request leaves the intranet)."""
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.staticfiles import StaticFiles
-    from swagger_ui_bundle import swagger_ui_path
-
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -120,21 +133,6 @@ def _mount_api_docs(app: FastAPI) -> None:
 
 
 def api_router() -> APIRouter:
-    from zhijiao.checkins.api import router as checkins_router
-    from zhijiao.checkins.phone_api import router as phone_router
-    from zhijiao.checkins.phone_api import staff_router as phone_staff_router
-    from zhijiao.ingestion.http import router as ingestion_router
-    from zhijiao.command.api import router as command_router
-    from zhijiao.monitoring.api import router as monitoring_router
-    from zhijiao.org.api import router as org_router
-    from zhijiao.settings.api import router as settings_router
-    from zhijiao.security.api import router as security_router
-    from zhijiao.subjects.api import router as subjects_router
-    from zhijiao.documents.api import router as documents_router
-    from zhijiao.supervision.api import router as supervision_router
-    from zhijiao.tasks.api import router as tasks_router
-    from zhijiao.jobs.api import router as jobs_router
-
     router = APIRouter(prefix="/api/v1")
     router.include_router(security_router)
     router.include_router(org_router)
@@ -162,10 +160,6 @@ def api_router() -> APIRouter:
 
 def _mount_phone_page(app: FastAPI) -> None:
     """The subjects' phone page: static HTML and a little JS on the REST API (no build step)."""
-    from pathlib import Path
-
-    from fastapi.staticfiles import StaticFiles
-
     app.mount("/m", StaticFiles(directory=Path(__file__).parent / "static" / "m", html=True), name="phone")
 
 
