@@ -52,8 +52,9 @@ import numpy as np
 import shapely
 
 from zhijiao.core import geo
-from zhijiao.ingestion.fix import Fix, FixSource
-from zhijiao.monitoring.geofence import Circle, Zone, ZoneIndex, ZoneKind, linzi_boundary
+from zhijiao.core.fix import Fix, FixSource
+from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind, linzi_boundary
+from zhijiao.monitoring.zone_index import ZoneIndex
 from zhijiao.monitoring.rules import (
     AlarmType,
     RuleEvent,

@@ -62,7 +62,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from zhijiao.core import clock
 from zhijiao.ingestion.directory import DeviceEntry, Directory, check_secret
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.core.fix import Fix, FixSource
 from zhijiao.ingestion.protocols.jt808.codec import (
     ITEM_MILEAGE,
     ITEM_SATELLITES,

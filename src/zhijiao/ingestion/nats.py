@@ -59,7 +59,7 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from zhijiao.core import events
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.core.fix import Fix, FixSource
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.batcher import FixBatcher
 

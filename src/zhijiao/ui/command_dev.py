@@ -97,7 +97,7 @@ async def move_demo_bracelets(every_s: float = 10.0, wanderers: int = 2) -> None
     from sqlalchemy import select
 
     from zhijiao.demo.seed import BRACELETS, device_ident
-    from zhijiao.ingestion.fix import Fix
+    from zhijiao.core.fix import Fix
     from zhijiao.ingestion.pipeline import Pipeline
     from zhijiao.monitoring.models import Device, DeviceBinding
     from zhijiao.security.actor import Actor

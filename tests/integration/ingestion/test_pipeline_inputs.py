@@ -9,7 +9,7 @@ from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import select
 
 from zhijiao.core import clock
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, FixRecord
 from zhijiao.security.actor import Actor
@@ -88,11 +88,10 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
 
 
 def _published_alarms() -> tuple[list[tuple[str, str]], object]:
-    from zhijiao.core import events
-    from zhijiao.monitoring import alarms as alarm_service
+    from zhijiao.core import events, topics
 
     seen: list[tuple[str, str]] = []
-    return seen, events.on(alarm_service.TOPIC, lambda p: seen.append((p["type"], p["change"])))
+    return seen, events.on(topics.ALARMS, lambda p: seen.append((p["type"], p["change"])))
 
 
 def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(client, db):
@@ -116,7 +115,7 @@ def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(cli
 def test_a_restart_reads_back_only_the_subjects_it_judges(client, db, monkeypatch):
     """A worker owning some shards rebuilds those subjects only, a chunk of subjects at a time:
     a province's half hour of every subject's fixes would not fit in one process."""
-    from zhijiao.ingestion import pipeline as pipeline_module
+    from zhijiao.ingestion import rules_engine
 
     idents = ["13900009011", "13900009012", "13900009013"]
     subjects = [bind_device(client, db, protocol="jt808", ident=i)["subject"].id for i in idents]
@@ -124,7 +123,7 @@ def test_a_restart_reads_back_only_the_subjects_it_judges(client, db, monkeypatc
     crashed = Pipeline()
     crashed.store.store([Fix(device_ident=i, fix_time=now - timedelta(minutes=2), lat=INSIDE[0], lon=INSIDE[1],
                              received_at=now, alarm_bits=1, extras={"alarm_types": ["sos"]}) for i in idents])
-    monkeypatch.setattr(pipeline_module, "REBUILD_CHUNK", 1)
+    monkeypatch.setattr(rules_engine, "REBUILD_CHUNK", 1)
     owned = {subjects[0], subjects[2]}
     restarted = Pipeline()
     restarted.rules.subject_filter = owned.__contains__
@@ -159,21 +158,21 @@ def test_a_restart_raises_nothing_again(client, db):
 def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(client, db, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from zhijiao.ingestion import pipeline as pipeline_module
+    from zhijiao.monitoring import alarms as alarm_service
 
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     p = Pipeline()
     p.process_now([_fix(now - timedelta(seconds=90), INSIDE)])
-    real, failures = pipeline_module.apply_events, []
+    real, failures = alarm_service.apply_rule_events, []
 
-    def down_once(session, rule_events, **kw):
+    def down_once(*, db_session, rule_events, **kw):
         if not failures:
             failures.append([e.alarm_type for e in rule_events])
             raise OperationalError("INSERT INTO alarms", {}, Exception("server closed the connection"))
-        return real(session, rule_events, **kw)
+        return real(db_session=db_session, rule_events=rule_events, **kw)
 
-    monkeypatch.setattr(pipeline_module, "apply_events", down_once)
+    monkeypatch.setattr(alarm_service, "apply_rule_events", down_once)
     p.process_now([_fix(now - timedelta(seconds=60), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
     assert failures == [["sos"]] and _alarms(db) == set()  # stored; its alarm not yet
     p.process_now([_fix(now - timedelta(seconds=30), INSIDE)])  # the next batch: the database is back
@@ -204,7 +203,7 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
     replay failed: the replay is owed and done with the next batch or tick, and the outing the
     backfill holds raises its retrospective alarm then. Another subject's SOS in the same batch
     is raised at once (the failed statement is rolled back, not left to abort the pass)."""
-    from zhijiao.ingestion.pipeline import RulesEngine
+    from zhijiao.ingestion.rules_engine import RulesEngine
 
     bind_device(client, db, protocol="jt808", ident=IDENT)
     other = "13900009021"
@@ -233,7 +232,7 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
 def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db, monkeypatch):
     """Zones or bindings changed, and reading them failed: the pass goes on with the ones
     loaded (an SOS is still raised) and the next pass reads them again."""
-    from zhijiao.ingestion.pipeline import RulesEngine
+    from zhijiao.ingestion.rules_engine import RulesEngine
 
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
@@ -253,9 +252,9 @@ def test_thresholds_the_bureau_changes_apply_without_a_restart(client, db, monke
     (within seconds; here at once), and five minutes out raise nothing."""
     import factories as f
 
-    from zhijiao.ingestion import pipeline as pipeline_module
+    from zhijiao.ingestion import rules_engine
 
-    monkeypatch.setattr(pipeline_module, "SETTINGS_EVERY_S", 0.0)
+    monkeypatch.setattr(rules_engine, "SETTINGS_EVERY_S", 0.0)
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     pipeline = Pipeline()

@@ -18,15 +18,11 @@ from monitoring_helpers import (
 
 from zhijiao.core import geo
 from zhijiao.core.clock import SHANGHAI
-from zhijiao.ingestion.fix import FixSource
-from zhijiao.monitoring.geofence import Circle, FixZones, Zone, ZoneKind
-from zhijiao.monitoring.rules import (
-    AlarmType,
-    EventKind,
-    Leave,
-    RuleSettings,
-    SubjectRuleState,
-)
+from zhijiao.core.fix import FixSource
+from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind
+from zhijiao.monitoring.zone_index import FixZones
+from zhijiao.monitoring.rule_types import AlarmType, EventKind, Leave, RuleSettings
+from zhijiao.monitoring.rules import SubjectRuleState
 
 LEFT = AlarmType.left_permitted_area
 OUT = 1500.0  # metres east of home: 500 m outside the 1 km permitted circle

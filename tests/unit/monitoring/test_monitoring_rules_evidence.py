@@ -12,8 +12,8 @@ import pytest
 from monitoring_helpers import HOME, T0, fix, run, state, walk
 
 from zhijiao.core.clock import SHANGHAI
-from zhijiao.ingestion.fix import FixSource
-from zhijiao.monitoring.rules import AlarmType, EventKind
+from zhijiao.core.fix import FixSource
+from zhijiao.monitoring.rule_types import AlarmType, EventKind
 
 LEFT = AlarmType.left_permitted_area
 CELL = {"accuracy": 600.0, "source": FixSource.cell}
