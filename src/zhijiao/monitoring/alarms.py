@@ -237,7 +237,7 @@ def act(
         alarm.dispatched_to_id = dispatch_to
     alarm.status = status
     alarm.actions.append(AlarmAction(action=action, at=now, actor_name=actor.username,
-                                     note=note if action != "verify" else f"{lifecycle.VERDICT_LABELS[lifecycle.Verdict(verdict)]}：{note}"))
+                                     note=note if action != lifecycle.Action.verify else f"{lifecycle.VERDICT_LABELS[lifecycle.Verdict(verdict)]}：{note}"))
     db_session.commit()
     events.publish(topics.ALARMS, alarm_event(alarm, AlarmChange(action)))
     return alarm

@@ -6,12 +6,18 @@ from datetime import timedelta
 
 import pytest
 from bound_devices import INSIDE, OUTSIDE, bind_device
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
-from zhijiao.core import clock
+import factories as f
+from zhijiao.core import clock, events, topics
 from zhijiao.core.fix import Fix
+from zhijiao.ingestion import rules_engine
 from zhijiao.ingestion.pipeline import Pipeline
+from zhijiao.ingestion.rules_engine import RulesEngine
+from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, FixRecord
+from zhijiao.monitoring.rules import SubjectRuleState
 from zhijiao.security.actor import Actor
 
 IDENT = "13900009001"
@@ -56,8 +62,6 @@ def test_replay_of_late_data_keeps_the_device_alarms(client, db):
 def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
     """A backfill after a dropout replays from the state kept before it (frozen to bytes), and the
     outing it holds raises one retrospective alarm."""
-    from zhijiao.monitoring.rules import SubjectRuleState
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(second=0, microsecond=0)
     pipeline = Pipeline()
@@ -88,8 +92,6 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
 
 
 def _published_alarms() -> tuple[list[tuple[str, str]], object]:
-    from zhijiao.core import events, topics
-
     seen: list[tuple[str, str]] = []
     return seen, events.on(topics.ALARMS, lambda p: seen.append((p["type"], p["change"])))
 
@@ -115,8 +117,6 @@ def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(cli
 def test_a_restart_reads_back_only_the_subjects_it_judges(client, db, monkeypatch):
     """A worker owning some shards rebuilds those subjects only, a chunk of subjects at a time:
     a province's half hour of every subject's fixes would not fit in one process."""
-    from zhijiao.ingestion import rules_engine
-
     idents = ["13900009011", "13900009012", "13900009013"]
     subjects = [bind_device(client, db, protocol="jt808", ident=i)["subject"].id for i in idents]
     now = clock.now().replace(microsecond=0)
@@ -156,10 +156,6 @@ def test_a_restart_raises_nothing_again(client, db):
 
 
 def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(client, db, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    from zhijiao.monitoring import alarms as alarm_service
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     p = Pipeline()
@@ -183,8 +179,6 @@ def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(clien
 def _fail_once(monkeypatch, owner, name: str) -> list[str]:
     """Make the method ``owner.name(self, db, ...)`` fail the first time with a real failed
     statement on its session (on PostgreSQL that also aborts the transaction)."""
-    from sqlalchemy import text
-
     real, failed = getattr(owner, name), []
 
     def flaky(self, db, *args, **kwargs):
@@ -203,8 +197,6 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
     replay failed: the replay is owed and done with the next batch or tick, and the outing the
     backfill holds raises its retrospective alarm then. Another subject's SOS in the same batch
     is raised at once (the failed statement is rolled back, not left to abort the pass)."""
-    from zhijiao.ingestion.rules_engine import RulesEngine
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     other = "13900009021"
     bind_device(client, db, protocol="jt808", ident=other)
@@ -232,8 +224,6 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
 def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db, monkeypatch):
     """Zones or bindings changed, and reading them failed: the pass goes on with the ones
     loaded (an SOS is still raised) and the next pass reads them again."""
-    from zhijiao.ingestion.rules_engine import RulesEngine
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     pipeline = Pipeline()
@@ -250,10 +240,6 @@ def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db
 def test_thresholds_the_bureau_changes_apply_without_a_restart(client, db, monkeypatch):
     """The system administrator lengthens the dwell to ten minutes: a running pipeline takes it
     (within seconds; here at once), and five minutes out raise nothing."""
-    import factories as f
-
-    from zhijiao.ingestion import rules_engine
-
     monkeypatch.setattr(rules_engine, "SETTINGS_EVERY_S", 0.0)
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
