@@ -52,7 +52,7 @@ async def _measure(n: int, seconds: float, speedup: float, viewers: int, homes) 
 
     from zhijiao.command import live
     from zhijiao.core import clock
-    from zhijiao.ingestion.fix import Fix, FixSource
+    from zhijiao.core.fix import Fix, FixSource
     from zhijiao.ingestion.pipeline import Pipeline
     from zhijiao.ui.command import FLUSH_EVERY_S
 

@@ -30,8 +30,9 @@ import numpy as np
 import shapely
 
 from zhijiao.core import geo
-from zhijiao.ingestion.fix import Fix, FixSource
-from zhijiao.monitoring.geofence import Circle, Zone, ZoneIndex, ZoneKind, linzi_boundary
+from zhijiao.core.fix import Fix, FixSource
+from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind, linzi_boundary
+from zhijiao.monitoring.zone_index import ZoneIndex
 
 WEEKDAYS_9_TO_6 = ((frozenset(range(5)), dtime(8, 0), dtime(18, 0)),)
 NIGHTS = ((frozenset(range(7)), dtime(22, 0), dtime(6, 0)),)

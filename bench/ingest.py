@@ -405,11 +405,12 @@ def serve(profile_dir: str | None, role: str = "serve", stream: str | None = Non
 
 async def _serve(profiler, profile_dir: str | None, role: str = "serve", stream: str | None = None,
                  default_gc: bool = False) -> None:
-    from zhijiao.core import events
+    from zhijiao.core import events, topics
     from zhijiao.ingestion.runtime import Ingestion
 
     alarms: list[tuple[float, dict]] = []
-    events.on("alarms", lambda p: alarms.append((time.time(), p)) if p.get("change") == "opened" else None)
+    events.on(topics.ALARMS, lambda p: alarms.append((time.time(), p)) if p.get("change") == topics.AlarmChange.opened
+              else None)
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
     threading.Thread(target=lambda: [loop.call_soon_threadsafe(lines.put_nowait, line) for line in sys.stdin],

@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import false_alarms as fa  # noqa: E402
 from _common import machine  # noqa: E402
 
-from zhijiao.ingestion.pipeline import RulesEngine  # noqa: E402
-from zhijiao.monitoring.geofence import Zone, ZoneIndex, ZoneKind  # noqa: E402
-from zhijiao.monitoring.rules import RuleSettings, SubjectContext  # noqa: E402
+from zhijiao.ingestion.rules_engine import RulesEngine  # noqa: E402
+from zhijiao.monitoring.geofence import Zone, ZoneKind  # noqa: E402
+from zhijiao.monitoring.zone_index import ZoneIndex  # noqa: E402
+from zhijiao.monitoring.rule_types import RuleSettings, SubjectContext  # noqa: E402
 
 PROVINCE = 700_000
 

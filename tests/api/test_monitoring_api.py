@@ -8,6 +8,8 @@ import pytest
 
 import factories as f
 from zhijiao.core import clock
+from zhijiao.monitoring import alarms
+from zhijiao.security.actor import Actor
 
 
 @pytest.fixture
@@ -115,9 +117,6 @@ def test_bad_zone_geometry_is_422(client, world, geometry):
 
 
 def test_alarm_lifecycle(client, db, world):
-    from zhijiao.monitoring import alarms
-    from zhijiao.security.actor import Actor
-
     db.info["actor"] = Actor.system("test")
     now = clock.now()
     a1 = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="left_permitted_area", at=now)
@@ -150,9 +149,6 @@ def test_alarm_lifecycle(client, db, world):
 
 
 def test_escalation(db, world):
-    from zhijiao.monitoring import alarms
-    from zhijiao.security.actor import Actor
-
     db.info["actor"] = Actor.system("test")
     alarm = alarms.raise_alarm(db_session=db, subject_id=world["subject"].id, type="sos", at=clock.now())
     assert alarms.escalate_overdue(db_session=db, now=clock.now() + timedelta(minutes=5)) == []

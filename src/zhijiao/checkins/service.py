@@ -22,7 +22,7 @@ from zhijiao.checkins import face, kiosk
 from zhijiao.checkins.models import CheckIn, Evidence, FaceEnrolment, RollCall
 from zhijiao.checkins.schemas import CheckInCode, CheckInResult, CheckInSource, RollCallStatus
 from zhijiao.config import get_settings
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
@@ -242,9 +242,6 @@ def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) ->
 
 # --- video roll call (视频点名) --------------------------------------------------------------
 
-ROLLCALL_TOPIC = "rollcalls"
-
-
 def _rollcall_event(rc: RollCall, change: str) -> dict:
     return {"change": change, "id": rc.id, "subject_id": rc.subject_id, "status": rc.status,
             "deadline": rc.deadline.isoformat(), "called_by": rc.called_by}
@@ -267,7 +264,7 @@ def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | No
     db_session.add_all(calls)
     db_session.commit()
     for rc in calls:
-        events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "called"))
+        events.publish(topics.ROLLCALLS, _rollcall_event(rc, "called"))
     return calls
 
 
@@ -291,7 +288,7 @@ def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> Rol
         alarm_service.raise_alarm(db_session=db_session, subject_id=rc.subject_id, type="missed_rollcall", at=now,
                                   details={"rollcall_id": rc.id, "reason": result.reason}, commit=False)
     db_session.commit()
-    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, rc.status))
+    events.publish(topics.ROLLCALLS, _rollcall_event(rc, rc.status))
     return rc
 
 
@@ -300,7 +297,7 @@ def _expire(db: Session, rc: RollCall) -> None:
     alarm_service.raise_alarm(db_session=db, subject_id=rc.subject_id, type="missed_rollcall", at=rc.deadline,
                               details={"rollcall_id": rc.id, "reason": "未在时限内应答"}, commit=False)
     db.commit()
-    events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, RollCallStatus.no_answer))
+    events.publish(topics.ROLLCALLS, _rollcall_event(rc, RollCallStatus.no_answer))
 
 
 SCHEDULED_BY = "计划点名"
@@ -359,7 +356,7 @@ def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[
     db_session.add_all(calls)
     db_session.commit()
     for rc in calls:
-        events.publish(ROLLCALL_TOPIC, _rollcall_event(rc, "called"))
+        events.publish(topics.ROLLCALLS, _rollcall_event(rc, "called"))
     return [rc.subject_id for rc in calls]
 
 

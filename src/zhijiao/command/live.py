@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
-from zhijiao.core import clock, events, geo
+from zhijiao.core import clock, events, geo, topics
 from zhijiao.db import session as dbsession
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, DeviceBinding, FixRecord
@@ -42,9 +42,6 @@ from zhijiao.subjects.models import Subject
 
 log = logging.getLogger(__name__)
 
-POSITIONS_TOPIC = "positions"
-ALARMS_TOPIC = "alarms"
-ROLLCALLS_TOPIC = "rollcalls"
 ACTIVE_STATUSES = ("pending_reception", "reported", "under_correction")
 LEVEL_CODES = {"strict": 0, "ordinary": 1, "lenient": 2}
 META_REFRESH_S = 300.0
@@ -150,8 +147,8 @@ class LiveHub:
         if self._tasks:
             return
         self.ready = asyncio.Event()
-        self._subs = [events.subscribe(POSITIONS_TOPIC, maxsize=50_000), events.subscribe(ALARMS_TOPIC),
-                      events.subscribe(ROLLCALLS_TOPIC)]
+        self._subs = [events.subscribe(topics.POSITIONS, maxsize=50_000), events.subscribe(topics.ALARMS),
+                      events.subscribe(topics.ROLLCALLS)]
         handlers = (self.apply_positions, self.apply_alarm, self.apply_rollcall)
         self._tasks = [asyncio.create_task(self._consume(sub, fn), name=f"command-live-{sub.topic}")
                        for sub, fn in zip(self._subs, handlers, strict=True)]
@@ -270,7 +267,7 @@ class LiveHub:
             item.last_at = _epoch(payload["last_at"])
             if payload.get("lat") is not None:
                 item.lat, item.lon = payload["lat"], payload["lon"]
-            if payload.get("change") == "escalated":
+            if payload.get("change") == topics.AlarmChange.escalated:
                 item.escalated = True
         self.counters["alarm_events"] += 1
         meta = self.meta.get(sid)
@@ -278,7 +275,7 @@ class LiveHub:
             self._unknown.add(sid)
             self._schedule_reload()
             return
-        fresh = payload.get("change") == "opened"
+        fresh = payload.get("change") == topics.AlarmChange.opened
         for v in self._viewers:
             if v.sees(meta.office_id):
                 v.alarms_dirty = True

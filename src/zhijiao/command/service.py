@@ -36,7 +36,7 @@ from zhijiao.command.schemas import (
     PluggedStat,
     protocol_of,
 )
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import service as monitoring_service
@@ -54,7 +54,6 @@ from zhijiao.subjects.models import Subject
 T = TypeVar("T")
 ACTIVE_STATUSES = ("pending_reception", "reported", "under_correction")
 ONLINE_WITHIN = timedelta(minutes=10)
-CAMERAS_TOPIC = "cameras.changed"
 
 
 def _reader(db: Session) -> Actor:
@@ -418,7 +417,7 @@ def create_camera(*, db_session: Session, camera_in: CameraCreate) -> Camera:
     except IntegrityError:
         db_session.rollback()
         raise Conflict("该国标编码已登记", code="camera_exists", fields={"gb_device_id": "已存在"}) from None
-    events.publish(CAMERAS_TOPIC, {"camera_id": camera.id})
+    events.publish(topics.CAMERAS, {"camera_id": camera.id})
     return camera
 
 
@@ -437,5 +436,5 @@ def update_camera(*, db_session: Session, camera_id: int, camera_in: CameraUpdat
         if key in data and data[key] is not None:
             setattr(camera, key, data[key])
     db_session.commit()
-    events.publish(CAMERAS_TOPIC, {"camera_id": camera.id})
+    events.publish(topics.CAMERAS, {"camera_id": camera.id})
     return camera

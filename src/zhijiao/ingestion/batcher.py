@@ -14,7 +14,7 @@ import contextlib
 import logging
 from typing import Protocol
 
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 
 log = logging.getLogger(__name__)
 

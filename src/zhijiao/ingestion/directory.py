@@ -7,7 +7,6 @@ reloaded from the database when devices, bindings, orders or zones change (the
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
@@ -16,13 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.db import session as dbsession
 from zhijiao.monitoring import positioning
+from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder
 from zhijiao.security.actor import Actor
-
-DIRECTORY_TOPIC = "devices.changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +47,7 @@ class Directory:
         self._wanted = 1
         self._loaded = 0
         self.version = 0  # bumped on every reload, for caches derived from the entries
-        self._off = events.on(DIRECTORY_TOPIC, self._mark_dirty)
+        self._off = events.on(topics.DIRECTORY, self._mark_dirty)
 
     def _mark_dirty(self, _payload: dict) -> None:
         self._wanted += 1
@@ -115,4 +113,4 @@ def load(db: Session) -> dict[str, DeviceEntry]:
 def check_secret(entry: DeviceEntry | None, secret: str) -> bool:
     if entry is None or not entry.active or entry.secret_hash is None:
         return False
-    return secrets.compare_digest(entry.secret_hash, hashlib.sha256(secret.encode()).hexdigest())
+    return secrets.compare_digest(entry.secret_hash, monitoring_service.device_secret_hash(secret))

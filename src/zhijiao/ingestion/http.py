@@ -35,7 +35,7 @@ from zhijiao.config import get_settings
 from zhijiao.core import clock
 from zhijiao.core.errors import InvalidInput, Unauthorized
 from zhijiao.ingestion.directory import DeviceEntry, Directory, check_secret
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.core.fix import Fix, FixSource
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.monitoring.schemas import HttpFixIn
 

@@ -68,7 +68,7 @@ except ImportError as exc:  # the optional extra zhijiao[mqtt]
 
 from zhijiao.core import clock
 from zhijiao.ingestion.directory import DeviceEntry, Directory, check_secret
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.core.fix import Fix, FixSource
 from zhijiao.ingestion.protocols.jt808.codec import (
     ITEM_MILEAGE,
     ITEM_SATELLITES,

@@ -63,15 +63,15 @@ try:
 except ImportError as exc:  # the optional extra zhijiao[nats]
     raise MissingExtra("nats") from exc
 
-from zhijiao.core import events
-from zhijiao.ingestion.fix import Fix, FixSource
+from zhijiao.core import events, topics
+from zhijiao.core.fix import Fix, FixSource
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.batcher import FixBatcher
 
 log = logging.getLogger(__name__)
 
 SHARDS = 16
-BRIDGED_TOPICS = ("alarms", "positions")
+BRIDGED_TOPICS = (topics.ALARMS, topics.POSITIONS)
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 
 from sqlalchemy import update
 
 from zhijiao.config import get_settings
-from zhijiao.core import events
+from zhijiao.core import events, topics
 from zhijiao.db import session as dbsession
-from zhijiao.ingestion.directory import DIRECTORY_TOPIC, Directory, check_secret
+from zhijiao.ingestion.directory import Directory, check_secret
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.protocols.jt808.codec import RegisterResult, TerminalRegister, Version
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, get_profile
 from zhijiao.ingestion.batcher import FixSink
 from zhijiao.ingestion.server import Jt808Gateway
+from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Device
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class DeviceAuthenticator:
         claimed = await asyncio.to_thread(_claim_code, entry.device_id, code)
         if not claimed:
             return int(RegisterResult.terminal_registered), None
-        events.publish(DIRECTORY_TOPIC, {"device_id": entry.device_id})
+        events.publish(topics.DIRECTORY, {"device_id": entry.device_id})
         return int(RegisterResult.ok), code
 
     async def authenticate(self, phone: str, auth_code: str) -> bool:
@@ -58,7 +58,7 @@ def _claim_code(device_id: int, code: str) -> bool:
     with dbsession.get_engine().begin() as conn:
         result = conn.execute(
             update(Device.__table__).where(Device.__table__.c.id == device_id, Device.__table__.c.secret_hash.is_(None))
-            .values(secret_hash=hashlib.sha256(code.encode()).hexdigest())
+            .values(secret_hash=monitoring_service.device_secret_hash(code))
         )
         return result.rowcount == 1
 

@@ -31,6 +31,7 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     AckEncoder,
     Body,
     Fragment,
+    GeneralResponse,
     GeneralResult,
     Header,
     Heartbeat,
@@ -40,7 +41,6 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     RegisterResponse,
     RegisterResult,
     TerminalAuth,
-    TerminalGeneralResponse,
     TerminalRegister,
     Version,
     decode_body,
@@ -341,7 +341,7 @@ class _Connection(asyncio.Protocol):
                 return self._on_register(header, body)
             case TerminalAuth():
                 return self._on_auth(header, body)
-            case TerminalGeneralResponse():
+            case GeneralResponse() if not body.from_platform:
                 pass  # the terminal acknowledging one of our commands: nothing to answer
             case Fragment():
                 self._gw.count("subpackages_refused")

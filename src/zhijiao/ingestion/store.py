@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from zhijiao.core import clock
 from zhijiao.db import session as dbsession
 from zhijiao.ingestion.directory import DeviceEntry, Directory
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.monitoring.models import FLAG_BACKFILL, FLAG_NO_ORDER, FLAG_NOISY, FixRecord
 
 log = logging.getLogger(__name__)

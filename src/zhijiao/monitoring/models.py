@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhijiao.db.base import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
+from zhijiao.monitoring.lifecycle import AlarmStatus
 from zhijiao.security.scoping import SubjectOwned
 
 
@@ -144,7 +145,7 @@ class Alarm(IdMixin, SubjectOwned, Base):
     device_id: Mapped[int | None] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     severity: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=2)  # 1 high … 3 low
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=AlarmStatus.open)
     verdict: Mapped[str | None] = mapped_column(String(16))  # confirmed | false_alarm
     retrospective: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     episode_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)  # first violating fix

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from zhijiao.monitoring import geofence, positioning
 from zhijiao.monitoring.models import Device, DeviceBinding, FixRecord, PositioningOrder, Zone
@@ -29,12 +29,12 @@ from zhijiao.security.permissions import Perm, require
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 
-DIRECTORY_TOPIC = "devices.changed"  # the ingestion directory reloads on it
 MAX_TRACK_DAYS = 31
 MAX_TRACK_POINTS = 20_000
 
 
-def secret_hash(secret: str) -> str:
+def device_secret_hash(secret: str) -> str:
+    """How a device's secret (a JT/T 808 auth code, an MQTT/HTTP key) is stored and compared."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -52,7 +52,7 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     generated = device_in.secret is None and device_in.protocol.value != "jt808"
     secret = device_in.secret or (secrets.token_urlsafe(12) if generated else None)
     device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value, ident=device_in.ident,
-                    model_profile=device_in.model_profile, secret_hash=secret_hash(secret) if secret else None,
+                    model_profile=device_in.model_profile, secret_hash=device_secret_hash(secret) if secret else None,
                     note=device_in.note)
     db_session.add(device)
     try:
@@ -60,7 +60,7 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     except IntegrityError:
         db_session.rollback()
         raise Conflict("该设备编号已登记", code="device_exists", fields={"ident": "已存在"}) from None
-    events.publish(DIRECTORY_TOPIC, {"device_id": device.id})
+    events.publish(topics.DIRECTORY, {"device_id": device.id})
     out = DeviceCreated.model_validate(device)
     out.secret = secret if generated else None
     return out
@@ -94,7 +94,7 @@ def bind_device(*, db_session: Session, subject_id: int, binding_in: BindingCrea
     except IntegrityError:
         db_session.rollback()
         raise Conflict("该设备正在被使用", code="device_in_use") from None
-    events.publish(DIRECTORY_TOPIC, {"device_id": device.id})
+    events.publish(topics.DIRECTORY, {"device_id": device.id})
     return binding
 
 
@@ -109,7 +109,7 @@ def unbind_device(*, db_session: Session, subject_id: int, device_id: int) -> De
         raise NotFound("该对象没有绑定此设备", code="binding_not_found")
     binding.end_at = clock.now()
     db_session.commit()
-    events.publish(DIRECTORY_TOPIC, {"device_id": device_id})
+    events.publish(topics.DIRECTORY, {"device_id": device_id})
     return binding
 
 
@@ -154,7 +154,7 @@ def create_order(*, db_session: Session, subject_id: int, order_in: OrderCreate)
     )
     db_session.add(order)
     db_session.commit()
-    events.publish(DIRECTORY_TOPIC, {"subject_id": subject.id})
+    events.publish(topics.DIRECTORY, {"subject_id": subject.id})
     return order
 
 
@@ -168,7 +168,7 @@ def revoke_order(*, db_session: Session, order_id: int, reason: str) -> Position
         raise Conflict("已解除", code="order_revoked")
     order.revoked_at, order.revoke_reason = clock.now(), reason
     db_session.commit()
-    events.publish(DIRECTORY_TOPIC, {"subject_id": order.subject_id})
+    events.publish(topics.DIRECTORY, {"subject_id": order.subject_id})
     return order
 
 
@@ -239,7 +239,7 @@ def create_zone(*, db_session: Session, zone_in: ZoneCreate) -> Zone:
                 schedule=zone_in.schedule, source=zone_in.source)
     db_session.add(zone)
     db_session.commit()
-    events.publish(DIRECTORY_TOPIC, {"zone_id": zone.id})
+    events.publish(topics.DIRECTORY, {"zone_id": zone.id})
     return zone
 
 

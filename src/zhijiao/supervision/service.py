@@ -737,7 +737,7 @@ def leave_windows(db_session: Session, since: date) -> list[ActiveLeave]:
 
 def leaves_changed(db_session: Session, row: LeaveRequest) -> None:
     """Tell the positioning rules, once committed, that a subject's leaves changed."""
-    from zhijiao.monitoring.service import DIRECTORY_TOPIC
+    from zhijiao.core.topics import DIRECTORY as DIRECTORY_TOPIC
 
     events.publish_on_commit(db_session, DIRECTORY_TOPIC, lambda: {"subject_id": row.subject_id, "leave_id": row.id})
 

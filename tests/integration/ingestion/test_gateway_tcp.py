@@ -9,17 +9,16 @@ from typing import Any
 
 import pytest
 
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.protocols.jt808.client import Jt808Client
 from zhijiao.ingestion.protocols.jt808.codec import (
     Fragment,
     GeneralResult,
     Heartbeat,
     LocationReport,
-    PlatformGeneralResponse,
+    GeneralResponse,
     RawBody,
     RegisterResult,
-    TerminalGeneralResponse,
     TerminalRegister,
     Version,
 )
@@ -169,26 +168,26 @@ async def test_batch_backfill_flagged(client: Jt808Client, sink: MemorySink) -> 
 
 
 async def test_terminal_general_response_gets_no_reply(client: Jt808Client) -> None:
-    await client.send(TerminalGeneralResponse(1, 0x8300, 0), expect_reply=False)
+    await client.send(GeneralResponse.terminal(1, 0x8300, 0), expect_reply=False)
     hb = await client.send(Heartbeat())
     reply = await client.wait_reply(hb)
-    assert isinstance(reply.body, PlatformGeneralResponse) and reply.body.answer_id == 0x0002
+    assert isinstance(reply.body, GeneralResponse) and reply.body.from_platform and reply.body.answer_id == 0x0002
     with pytest.raises(TimeoutError):
         await client.receive(timeout=0.1)  # nothing answered the 0x0001
 
 
 async def test_unknown_message_and_subpackage_are_unsupported(gateway: Jt808Gateway, client: Jt808Client) -> None:
     unknown = (await client.request(RawBody(0x0900, b"\x01"))).body
-    assert isinstance(unknown, PlatformGeneralResponse) and unknown.result == GeneralResult.unsupported
+    assert isinstance(unknown, GeneralResponse) and unknown.from_platform and unknown.result == GeneralResult.unsupported
     fragment = (await client.request(Fragment(0x0801, 2, 1, b"\x00" * 10))).body
-    assert isinstance(fragment, PlatformGeneralResponse) and fragment.result == GeneralResult.unsupported
+    assert isinstance(fragment, GeneralResponse) and fragment.from_platform and fragment.result == GeneralResult.unsupported
     assert gateway.counters["unsupported"] == 1 and gateway.counters["subpackages_refused"] == 1
 
 
 async def test_undecodable_body_answered_bad_message(gateway: Jt808Gateway, client: Jt808Client) -> None:
     await login(client)
     reply = (await client.request(RawBody(0x0200, b"\x00" * 5))).body  # a location cut short
-    assert isinstance(reply, PlatformGeneralResponse) and reply.result == GeneralResult.bad_message
+    assert isinstance(reply, GeneralResponse) and reply.from_platform and reply.result == GeneralResult.bad_message
     assert gateway.counters["bad_messages"] == 1
 
 
@@ -237,7 +236,7 @@ async def test_ack_only_after_sink_commit(client: Jt808Client, sink: MemorySink)
     assert sink.fixes == []
     sink.gate.set()
     reply = await client.wait_reply(serial)
-    assert isinstance(reply.body, PlatformGeneralResponse) and reply.body.result == GeneralResult.ok
+    assert isinstance(reply.body, GeneralResponse) and reply.body.from_platform and reply.body.result == GeneralResult.ok
     assert len(sink.fixes) == 1
 
 

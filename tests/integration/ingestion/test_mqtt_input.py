@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from zhijiao.core import clock
 from zhijiao.ingestion.directory import DeviceEntry
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.mqtt import MqttInput
 from zhijiao.ingestion.runtime import Ingestion
 from zhijiao.monitoring.models import Alarm, FixRecord

@@ -13,7 +13,7 @@ from bound_devices import INSIDE, OUTSIDE, bind_device
 from sqlalchemy import select
 
 from zhijiao.core import clock
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.nats import FixWorker, JetStreamSink, StreamOptions, decode_fixes, encode_fixes, shard_of
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.ingestion.protocols.jt808.client import Jt808Client

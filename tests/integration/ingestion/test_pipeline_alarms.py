@@ -1,4 +1,4 @@
-"""Rule events become alarm rows in one batch (``pipeline.apply_events``), on SQLite and PostgreSQL."""
+"""Rule events become alarm rows in one batch (``monitoring.alarms.apply_rule_events``), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import event, select
 
 import factories as f
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.db import session as dbsession
-from zhijiao.ingestion import pipeline
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import Alarm
-from zhijiao.monitoring.rules import AlarmType, EventKind, RuleEvent
+from zhijiao.monitoring.rule_types import AlarmType, EventKind, RuleEvent
 from zhijiao.security.actor import Actor
 
 
@@ -31,7 +30,7 @@ def subjects(db):
 @pytest.fixture
 def published():
     seen: list[dict] = []
-    off = events.on(alarm_service.TOPIC, seen.append)
+    off = events.on(topics.ALARMS, seen.append)
     yield seen
     off()
 
@@ -44,7 +43,7 @@ def _statements(engine) -> list[str]:
 
 def _apply(rule_events: list[RuleEvent]) -> list:
     with dbsession.session_scope(Actor.system("pipeline")) as db:
-        return pipeline.apply_events(db, rule_events)
+        return alarm_service.apply_rule_events(db_session=db, rule_events=rule_events)
 
 
 def test_a_batch_opens_updates_and_ends_alarms(db, subjects, published):
@@ -63,8 +62,8 @@ def test_a_batch_opens_updates_and_ends_alarms(db, subjects, published):
     assert sos.occurrences == 2 and sos.last_at == t + timedelta(minutes=1) and sos.status == "open"
     assert left.episode_end == t + timedelta(minutes=3) and left.status == "open"
     assert [(p["subject_id"], p["type"], p["change"]) for p in published] == [
-        (s1, "sos", "opened"), (s1, "sos", "update"), (s2, "left_permitted_area", "opened"),
-        (s2, "left_permitted_area", "close")]
+        (s1, "sos", "opened"), (s1, "sos", "updated"), (s2, "left_permitted_area", "opened"),
+        (s2, "left_permitted_area", "ended")]
     assert all(p["id"] is not None for p in published)
 
 
@@ -113,7 +112,7 @@ def test_an_alarm_another_writer_opened_meanwhile_is_updated(db, subjects, publi
     assert set(rows) == {(subjects[0], "sos"), (subjects[1], "power_off")}
     assert rows[(subjects[0], "sos")].id == theirs and rows[(subjects[0], "sos")].occurrences == 2
     # its opening was told by the writer that opened it
-    assert [(p["type"], p["change"]) for p in published] == [("sos", "update"), ("power_off", "opened")]
+    assert [(p["type"], p["change"]) for p in published] == [("sos", "updated"), ("power_off", "opened")]
 
 
 def test_an_episode_only_late_data_held_raises_a_retrospective_alarm(db, subjects, published):
@@ -160,7 +159,7 @@ def test_a_new_episode_on_an_open_alarm_alerts_again_and_a_replayed_one_does_not
     _apply([_event(EventKind.open, left, s1, t)])  # a replay tells of the same opening again
     _apply([_event(EventKind.close, left, s1, t + timedelta(minutes=5), ended_at=t + timedelta(minutes=6))])
     _apply([_event(EventKind.open, left, s1, t + timedelta(minutes=20))])  # out again: not yet handled
-    assert [p["change"] for p in published] == ["opened", "update", "close", "opened"]
+    assert [p["change"] for p in published] == ["opened", "updated", "ended", "opened"]
     (row,) = db.execute(select(Alarm)).scalars()
     assert row.episode_start == t and row.episode_end is None and row.occurrences == 3  # in breach again
     _apply([_event(EventKind.close, left, s1, t + timedelta(minutes=25), ended_at=t + timedelta(minutes=30))])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 import factories as f
-from zhijiao.core import clock, events
+from zhijiao.core import clock, events, topics
 from zhijiao.ingestion.protocols.jt808.client import Jt808Client
 from zhijiao.ingestion.protocols.jt808.codec import LocationReport, Version
 from zhijiao.ingestion.runtime import Ingestion
@@ -150,7 +150,7 @@ def test_an_approved_leave_suspends_the_area_rule(client, setup):
     assert r.status_code == 201, r.text
     leave_id = r.json()["id"]
     heard: list[dict] = []
-    off = events.on("devices.changed", heard.append)  # a running pipeline reloads its rule context on it
+    off = events.on(topics.DIRECTORY, heard.append)  # a running pipeline reloads its rule context on it
     try:
         r = client.post(f"/api/v1/leave-requests/{leave_id}/decisions", headers=approver,
                         json={"decision": "approve", "note": "同意，按时销假"})
@@ -182,7 +182,7 @@ def test_positions_reach_a_live_map_listener_as_epoch_times(setup):
         assert (await c.authenticate(reg.auth_code)).result == 0
         assert (await c.send_location(_report(INSIDE, now - timedelta(minutes=2)))).result == 0
         await ing.pipeline.drain()
-        off = events.on("positions", heard.append)
+        off = events.on(topics.POSITIONS, heard.append)
         try:
             assert (await c.send_location(_report(INSIDE, now - timedelta(minutes=1)))).result == 0
             await ing.pipeline.drain()

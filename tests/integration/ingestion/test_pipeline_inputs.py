@@ -6,12 +6,18 @@ from datetime import timedelta
 
 import pytest
 from bound_devices import INSIDE, OUTSIDE, bind_device
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
-from zhijiao.core import clock
-from zhijiao.ingestion.fix import Fix
+import factories as f
+from zhijiao.core import clock, events, topics
+from zhijiao.core.fix import Fix
+from zhijiao.ingestion import rules_engine
 from zhijiao.ingestion.pipeline import Pipeline
+from zhijiao.ingestion.rules_engine import RulesEngine
+from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, FixRecord
+from zhijiao.monitoring.rules import SubjectRuleState
 from zhijiao.security.actor import Actor
 
 IDENT = "13900009001"
@@ -56,8 +62,6 @@ def test_replay_of_late_data_keeps_the_device_alarms(client, db):
 def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
     """A backfill after a dropout replays from the state kept before it (frozen to bytes), and the
     outing it holds raises one retrospective alarm."""
-    from zhijiao.monitoring.rules import SubjectRuleState
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(second=0, microsecond=0)
     pipeline = Pipeline()
@@ -88,11 +92,8 @@ def test_late_data_replays_from_a_frozen_checkpoint(client, db, monkeypatch):
 
 
 def _published_alarms() -> tuple[list[tuple[str, str]], object]:
-    from zhijiao.core import events
-    from zhijiao.monitoring import alarms as alarm_service
-
     seen: list[tuple[str, str]] = []
-    return seen, events.on(alarm_service.TOPIC, lambda p: seen.append((p["type"], p["change"])))
+    return seen, events.on(topics.ALARMS, lambda p: seen.append((p["type"], p["change"])))
 
 
 def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(client, db):
@@ -116,15 +117,13 @@ def test_an_sos_stored_but_not_evaluated_before_a_crash_is_raised_on_restart(cli
 def test_a_restart_reads_back_only_the_subjects_it_judges(client, db, monkeypatch):
     """A worker owning some shards rebuilds those subjects only, a chunk of subjects at a time:
     a province's half hour of every subject's fixes would not fit in one process."""
-    from zhijiao.ingestion import pipeline as pipeline_module
-
     idents = ["13900009011", "13900009012", "13900009013"]
     subjects = [bind_device(client, db, protocol="jt808", ident=i)["subject"].id for i in idents]
     now = clock.now().replace(microsecond=0)
     crashed = Pipeline()
     crashed.store.store([Fix(device_ident=i, fix_time=now - timedelta(minutes=2), lat=INSIDE[0], lon=INSIDE[1],
                              received_at=now, alarm_bits=1, extras={"alarm_types": ["sos"]}) for i in idents])
-    monkeypatch.setattr(pipeline_module, "REBUILD_CHUNK", 1)
+    monkeypatch.setattr(rules_engine, "REBUILD_CHUNK", 1)
     owned = {subjects[0], subjects[2]}
     restarted = Pipeline()
     restarted.rules.subject_filter = owned.__contains__
@@ -157,23 +156,19 @@ def test_a_restart_raises_nothing_again(client, db):
 
 
 def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(client, db, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    from zhijiao.ingestion import pipeline as pipeline_module
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     p = Pipeline()
     p.process_now([_fix(now - timedelta(seconds=90), INSIDE)])
-    real, failures = pipeline_module.apply_events, []
+    real, failures = alarm_service.apply_rule_events, []
 
-    def down_once(session, rule_events, **kw):
+    def down_once(*, db_session, rule_events, **kw):
         if not failures:
             failures.append([e.alarm_type for e in rule_events])
             raise OperationalError("INSERT INTO alarms", {}, Exception("server closed the connection"))
-        return real(session, rule_events, **kw)
+        return real(db_session=db_session, rule_events=rule_events, **kw)
 
-    monkeypatch.setattr(pipeline_module, "apply_events", down_once)
+    monkeypatch.setattr(alarm_service, "apply_rule_events", down_once)
     p.process_now([_fix(now - timedelta(seconds=60), INSIDE, alarm_bits=1, extras={"alarm_types": ["sos"]})])
     assert failures == [["sos"]] and _alarms(db) == set()  # stored; its alarm not yet
     p.process_now([_fix(now - timedelta(seconds=30), INSIDE)])  # the next batch: the database is back
@@ -184,8 +179,6 @@ def test_alarms_the_database_could_not_take_are_raised_with_the_next_batch(clien
 def _fail_once(monkeypatch, owner, name: str) -> list[str]:
     """Make the method ``owner.name(self, db, ...)`` fail the first time with a real failed
     statement on its session (on PostgreSQL that also aborts the transaction)."""
-    from sqlalchemy import text
-
     real, failed = getattr(owner, name), []
 
     def flaky(self, db, *args, **kwargs):
@@ -204,8 +197,6 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
     replay failed: the replay is owed and done with the next batch or tick, and the outing the
     backfill holds raises its retrospective alarm then. Another subject's SOS in the same batch
     is raised at once (the failed statement is rolled back, not left to abort the pass)."""
-    from zhijiao.ingestion.pipeline import RulesEngine
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     other = "13900009021"
     bind_device(client, db, protocol="jt808", ident=other)
@@ -233,8 +224,6 @@ def test_a_replay_the_database_could_not_serve_is_owed_not_lost(client, db, monk
 def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db, monkeypatch):
     """Zones or bindings changed, and reading them failed: the pass goes on with the ones
     loaded (an SOS is still raised) and the next pass reads them again."""
-    from zhijiao.ingestion.pipeline import RulesEngine
-
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     pipeline = Pipeline()
@@ -251,11 +240,7 @@ def test_a_reload_the_database_could_not_serve_keeps_the_loaded_zones(client, db
 def test_thresholds_the_bureau_changes_apply_without_a_restart(client, db, monkeypatch):
     """The system administrator lengthens the dwell to ten minutes: a running pipeline takes it
     (within seconds; here at once), and five minutes out raise nothing."""
-    import factories as f
-
-    from zhijiao.ingestion import pipeline as pipeline_module
-
-    monkeypatch.setattr(pipeline_module, "SETTINGS_EVERY_S", 0.0)
+    monkeypatch.setattr(rules_engine, "SETTINGS_EVERY_S", 0.0)
     bind_device(client, db, protocol="jt808", ident=IDENT)
     now = clock.now().replace(microsecond=0)
     pipeline = Pipeline()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from zhijiao.core import clock
 from zhijiao.db import session as dbsession
 from zhijiao.ingestion.directory import Directory
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.store import FixStore
 from zhijiao.monitoring.models import FixRecord
 from zhijiao.security.actor import Actor

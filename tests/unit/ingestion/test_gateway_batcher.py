@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
 from zhijiao.ingestion.batcher import COUNTERS, FixBatcher
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

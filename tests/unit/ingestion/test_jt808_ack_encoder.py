@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from zhijiao.ingestion.protocols.jt808.codec import (
     AckEncoder,
     Header,
-    PlatformGeneralResponse,
+    GeneralResponse,
     Version,
     encode_message,
     parse_frame,
@@ -29,10 +29,10 @@ def test_same_bytes_as_encode_message(phone, version, protocol_version, serial, 
     answered = Header(msg_id=msg_id, phone=digits, serial=answered_serial, version=version,
                       protocol_version=protocol_version if version is Version.V2019 else 0)
     fast = AckEncoder().encode(answered, serial, result)
-    slow = encode_message(PlatformGeneralResponse(answered_serial, msg_id, result), phone=digits,
+    slow = encode_message(GeneralResponse.platform(answered_serial, msg_id, result), phone=digits,
                           serial=serial & 0xFFFF, version=version, protocol_version=answered.protocol_version or 1)
     assert fast == slow
-    assert parse_frame(fast).body == PlatformGeneralResponse(answered_serial, msg_id, result)
+    assert parse_frame(fast).body == GeneralResponse.platform(answered_serial, msg_id, result)
 
 
 def test_prefix_is_reused_per_terminal():

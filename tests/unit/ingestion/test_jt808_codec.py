@@ -6,20 +6,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from zhijiao.ingestion.fix import FixSource
+from zhijiao.core.fix import FixSource
 from zhijiao.ingestion.protocols import ProtocolError, Reason
 from zhijiao.ingestion.protocols.jt808.codec import (
+    PLATFORM_GENERAL_RESPONSE,
+    TERMINAL_GENERAL_RESPONSE,
     BatchKind,
     Fragment,
+    GeneralResponse,
     Heartbeat,
     LocationBatch,
     LocationItem,
     LocationReport,
-    PlatformGeneralResponse,
     RawBody,
     RegisterResponse,
     TerminalAuth,
-    TerminalGeneralResponse,
     TerminalRegister,
     Version,
     decode_message,
@@ -190,8 +191,8 @@ def _sample_bodies() -> list[object]:
         extra_items=[LocationItem(0xEB, b"\x01\x02")],
     )
     return [
-        TerminalGeneralResponse(7, 0x8300, 0),
-        PlatformGeneralResponse(9, 0x0200, 4),
+        GeneralResponse.terminal(7, 0x8300, 0),
+        GeneralResponse.platform(9, 0x0200, 4),
         Heartbeat(),
         TerminalRegister(37, 305, "ZJB", "WB-1", "T1", 1, "鲁C12345"),
         RegisterResponse(3, 0, "auth-ABC"),
@@ -201,6 +202,45 @@ def _sample_bodies() -> list[object]:
         LocationBatch(BatchKind.backfill, (report, report)),
         LocationBatch(BatchKind.normal, ()),
     ]
+
+
+# 0x8001 and 0x0001, 2013 header, field by field (JT/T 808-2013 §8.1, §8.2); one body shape,
+# the message id tells the direction. Check codes by hand (XOR of the payload).
+PLATFORM_RESPONSE_2013 = bytes.fromhex(
+    "7e"
+    "8001"  # message id: 平台通用应答
+    "0005"  # body attributes: 2013, body length 5
+    "013800138000"  # phone BCD[6]
+    "0001"  # serial
+    "0009"  # answered serial
+    "0200"  # answered message id
+    "00"  # result: ok
+    "24"  # check code
+    "7e"
+)
+TERMINAL_RESPONSE_2013 = bytes.fromhex(
+    "7e"
+    "0001"  # message id: 终端通用应答
+    "0005"
+    "013800138000"
+    "0002"  # serial
+    "0007"  # answered serial
+    "8300"  # answered message id (a platform command)
+    "00"
+    "28"
+    "7e"
+)
+
+
+@pytest.mark.parametrize(("wire", "msg_id", "expected"), [
+    (PLATFORM_RESPONSE_2013, PLATFORM_GENERAL_RESPONSE, GeneralResponse.platform(9, 0x0200, 0)),
+    (TERMINAL_RESPONSE_2013, TERMINAL_GENERAL_RESPONSE, GeneralResponse.terminal(7, 0x8300, 0)),
+], ids=["platform", "terminal"])
+def test_general_responses_either_way(wire: bytes, msg_id: int, expected: GeneralResponse) -> None:
+    msg = parse_frame(wire)
+    assert msg.header.msg_id == msg_id and msg.body == expected
+    assert msg.body.from_platform is (msg_id == PLATFORM_GENERAL_RESPONSE)
+    assert encode_message(expected, phone="13800138000", serial=msg.header.serial) == wire
 
 
 @pytest.mark.parametrize("version", list(Version))

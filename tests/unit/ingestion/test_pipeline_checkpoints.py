@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from zhijiao.ingestion.pipeline import checkpoint_slot, thin_checkpoints
+from zhijiao.ingestion.rules_engine import checkpoint_slot, thin_checkpoints
 
 START = datetime(2026, 3, 2, 0, 7, tzinfo=UTC)
 

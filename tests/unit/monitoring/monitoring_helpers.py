@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from zhijiao.core import geo
-from zhijiao.ingestion.fix import Fix, FixSource
-from zhijiao.monitoring.geofence import Circle, Zone, ZoneIndex, ZoneKind
-from zhijiao.monitoring.rules import RuleEvent, SubjectContext, SubjectRuleState
+from zhijiao.core.fix import Fix, FixSource
+from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind
+from zhijiao.monitoring.zone_index import ZoneIndex
+from zhijiao.monitoring.rule_types import RuleEvent, SubjectContext
+from zhijiao.monitoring.rules import SubjectRuleState
 
 HOME = (36.8260, 118.3090)
 T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai

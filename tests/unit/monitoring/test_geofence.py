@@ -14,20 +14,19 @@ from hypothesis import strategies as st
 
 from zhijiao.core import clock, geo
 from zhijiao.core.errors import InvalidInput
-from zhijiao.ingestion.fix import Fix
+from zhijiao.core.fix import Fix
+from zhijiao.monitoring import zone_index
 from zhijiao.monitoring.geofence import (
     LINZI_GEOJSON,
-    NO_SUBJECT,
     Circle,
-    FixZones,
     Zone,
-    ZoneIndex,
     ZoneKind,
     linzi_boundary,
     minute_of_week,
     zone_from_geojson,
     zone_to_geojson,
 )
+from zhijiao.monitoring.zone_index import NO_SUBJECT, FixZones, ZoneIndex
 
 HOME = (36.8260, 118.3090)  # WGS-84, inside 临淄区
 MONDAY_NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
@@ -262,8 +261,6 @@ def test_exclusion_clearance_is_measured_near_the_zone_only() -> None:
 
 
 def test_small_polygon_distances_match_shapely_in_any_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zhijiao.monitoring import geofence
-
     rng = np.random.default_rng(11)
     zones = [
         Zone(f"p{i}", ZoneKind.permitted, square_m(*offset(*HOME, *rng.normal(0, 2000, 2)), 300.0), subject_id=1)
@@ -277,7 +274,7 @@ def test_small_polygon_distances_match_shapely_in_any_batch_size(monkeypatch: py
     expected = np.min([shapely.distance(b, p) for b, p in zip(boundaries, points, strict=True)], axis=0)
     args = (lat, lon, np.ones(500), np.full(500, MONDAY_NOON.timestamp()))
     outside = index.classify_arrays(*args).permitted_margin_m < 0
-    monkeypatch.setattr(geofence, "_SEGMENT_BATCH", 7)
+    monkeypatch.setattr(zone_index, "_SEGMENT_BATCH", 7)
     margin = index.classify_arrays(*args).permitted_margin_m
     assert np.allclose(-margin[outside], expected[outside], rtol=1e-9)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import gc
+import pickle
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from monitoring_helpers import (
@@ -18,15 +21,11 @@ from monitoring_helpers import (
 
 from zhijiao.core import geo
 from zhijiao.core.clock import SHANGHAI
-from zhijiao.ingestion.fix import FixSource
-from zhijiao.monitoring.geofence import Circle, FixZones, Zone, ZoneKind
-from zhijiao.monitoring.rules import (
-    AlarmType,
-    EventKind,
-    Leave,
-    RuleSettings,
-    SubjectRuleState,
-)
+from zhijiao.core.fix import FixSource
+from zhijiao.monitoring.geofence import Circle, Zone, ZoneKind
+from zhijiao.monitoring.rule_types import AlarmType, EventKind, Leave, RuleSettings
+from zhijiao.monitoring.rules import SubjectRuleState, _local_minute, evaluate_window
+from zhijiao.monitoring.zone_index import FixZones
 
 LEFT = AlarmType.left_permitted_area
 OUT = 1500.0  # metres east of home: 500 m outside the 1 km permitted circle
@@ -260,11 +259,6 @@ def test_a_noisy_fix_outside_an_exclusion_zone_does_not_reset_the_dwell() -> Non
 
 
 def test_a_frozen_state_thaws_equal_and_replays_the_same() -> None:
-    import gc
-    import pickle
-
-    from zhijiao.monitoring.rules import SubjectRuleState, evaluate_window
-
     index = default_index()
     st = state()
     run(st, walk(0, 600, 60, 0.0), index)
@@ -304,11 +298,6 @@ def test_changed_thresholds_apply_to_a_state_and_to_one_thawed() -> None:
 
 
 def test_local_minute_is_shanghai_time_whatever_the_time_zone_of_the_fix() -> None:
-    from datetime import timezone
-    from zoneinfo import ZoneInfo
-
-    from zhijiao.monitoring.rules import _local_minute
-
     shanghai = ZoneInfo("Asia/Shanghai")
     start = datetime(2024, 1, 1, tzinfo=UTC)
     for k in range(0, 366 * 24 * 60, 97):  # a leap year, every 97 minutes

@@ -7,14 +7,8 @@ from datetime import timedelta
 import pytest
 from monitoring_helpers import T0, default_index, fix, run, state, walk
 
-from zhijiao.monitoring.rules import (
-    AlarmType,
-    EventKind,
-    RuleSettings,
-    SubjectRuleState,
-    coalesce,
-    evaluate_window,
-)
+from zhijiao.monitoring.rule_types import AlarmType, EventKind, RuleSettings
+from zhijiao.monitoring.rules import SubjectRuleState, coalesce, evaluate_window
 
 OUT = 1500.0
 

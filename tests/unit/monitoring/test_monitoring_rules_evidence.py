@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from monitoring_helpers import HOME, T0, fix, run, state, walk
+from monitoring_helpers import HOME, PERMITTED_RADIUS_M, T0, east, fix, run, state, walk
 
 from zhijiao.core.clock import SHANGHAI
-from zhijiao.ingestion.fix import FixSource
-from zhijiao.monitoring.rules import AlarmType, EventKind
+from zhijiao.core.fix import FixSource
+from zhijiao.ingestion.protocols.jt808.codec import LocationReport, location_to_fix
+from zhijiao.monitoring.rule_types import AlarmType, EventKind
 
 LEFT = AlarmType.left_permitted_area
 CELL = {"accuracy": 600.0, "source": FixSource.cell}
@@ -220,10 +221,6 @@ def test_a_bracelet_fix_from_too_few_satellites_is_no_evidence_60_m_outside() ->
     # Through the codec, as a bracelet reports: five minutes 60 m outside the permitted circle,
     # a fix every 30 s. From 9 satellites that is a violation; from 3 it is a 2-D guess whose
     # 100 m radius covers the line, and nothing opens.
-    from monitoring_helpers import PERMITTED_RADIUS_M, east
-
-    from zhijiao.ingestion.protocols.jt808.codec import LocationReport, location_to_fix
-
     def bracelet(satellites: int):
         for k in range(11):
             lat, lon = east(PERMITTED_RADIUS_M + 60)

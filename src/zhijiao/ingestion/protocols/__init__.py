@@ -1,4 +1,4 @@
-"""Device protocols: pure codecs (bytes ↔ messages ↔ :class:`~zhijiao.ingestion.fix.Fix`).
+"""Device protocols: pure codecs (bytes ↔ messages ↔ :class:`~zhijiao.core.fix.Fix`).
 
 Every decoder in this package fails with :class:`ProtocolError` and nothing else, so a
 gateway can drop a bad frame with one ``except`` and keep the connection.

@@ -11,11 +11,11 @@ from zhijiao.ingestion.protocols import ProtocolError
 from zhijiao.ingestion.protocols.jt808.codec import (
     BatchKind,
     Body,
+    GeneralResponse,
     Heartbeat,
     Jt808Message,
     LocationBatch,
     LocationReport,
-    PlatformGeneralResponse,
     RegisterResponse,
     TerminalAuth,
     TerminalRegister,
@@ -156,22 +156,22 @@ class Jt808Client:
         assert isinstance(msg.body, RegisterResponse), msg
         return msg.body
 
-    async def authenticate(self, code: str, *, imei: str = "", software_version: str = "") -> PlatformGeneralResponse:
+    async def authenticate(self, code: str, *, imei: str = "", software_version: str = "") -> GeneralResponse:
         return await self._general(TerminalAuth(code, imei, software_version))
 
-    async def heartbeat(self) -> PlatformGeneralResponse:
+    async def heartbeat(self) -> GeneralResponse:
         return await self._general(Heartbeat())
 
-    async def send_location(self, report: LocationReport) -> PlatformGeneralResponse:
+    async def send_location(self, report: LocationReport) -> GeneralResponse:
         return await self._general(report)
 
-    async def send_batch(self, reports: Iterable[LocationReport], *, backfill: bool = False) -> PlatformGeneralResponse:
+    async def send_batch(self, reports: Iterable[LocationReport], *, backfill: bool = False) -> GeneralResponse:
         kind = BatchKind.backfill if backfill else BatchKind.normal
         return await self._general(LocationBatch(kind, tuple(reports)))
 
-    async def _general(self, body: Body) -> PlatformGeneralResponse:
+    async def _general(self, body: Body) -> GeneralResponse:
         msg = await self.request(body)
-        assert isinstance(msg.body, PlatformGeneralResponse), msg
+        assert isinstance(msg.body, GeneralResponse) and msg.body.from_platform, msg
         return msg.body
 
     # -- receiving -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import ClassVar
 
 from zhijiao.core import clock
-from zhijiao.ingestion.fix import DEFAULT_ACCURACY_M, Fix, FixSource
+from zhijiao.core.fix import DEFAULT_ACCURACY_M, Fix, FixSource
 from zhijiao.ingestion.protocols import ProtocolError, Reason
 from zhijiao.ingestion.protocols.jt808.frame import checksum, decode_frame, encode_frame, escape
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types
@@ -268,44 +268,48 @@ def _encode_header(
 # Message bodies. Each has MSG_ID, encode(version) and decode(data, version).
 
 
-@dataclass(frozen=True, slots=True)
-class TerminalGeneralResponse:
-    """0x0001 终端通用应答."""
+TERMINAL_GENERAL_RESPONSE = 0x0001  # 终端通用应答
+PLATFORM_GENERAL_RESPONSE = 0x8001  # 平台通用应答
 
-    MSG_ID: ClassVar[int] = 0x0001
+
+@dataclass(frozen=True, slots=True)
+class GeneralResponse:
+    """0x0001 终端通用应答 and 0x8001 平台通用应答: one body, either direction, told apart by
+    ``msg_id``; ``result`` is a :class:`GeneralResult` value."""
+
+    msg_id: int  # TERMINAL_GENERAL_RESPONSE or PLATFORM_GENERAL_RESPONSE
     answer_serial: int
     answer_id: int
     result: int
+
+    @classmethod
+    def terminal(cls, answer_serial: int, answer_id: int, result: int) -> GeneralResponse:
+        return cls(TERMINAL_GENERAL_RESPONSE, answer_serial, answer_id, result)
+
+    @classmethod
+    def platform(cls, answer_serial: int, answer_id: int, result: int) -> GeneralResponse:
+        return cls(PLATFORM_GENERAL_RESPONSE, answer_serial, answer_id, result)
+
+    @property
+    def MSG_ID(self) -> int:  # noqa: N802
+        return self.msg_id
+
+    @property
+    def from_platform(self) -> bool:
+        return self.msg_id == PLATFORM_GENERAL_RESPONSE
 
     def encode(self, version: Version = Version.V2013) -> bytes:
         return _u16(self.answer_serial) + _u16(self.answer_id) + bytes((self.result,))
 
     @classmethod
-    def decode(cls, data: bytes, version: Version = Version.V2013) -> TerminalGeneralResponse:
-        r = _Reader(data)
-        msg = cls(r.u16(), r.u16(), r.u8())
-        r.end()
-        return msg
+    def decoder(cls, msg_id: int) -> Callable[[bytes, Version], GeneralResponse]:
+        def decode(data: bytes, version: Version = Version.V2013) -> GeneralResponse:
+            r = _Reader(data)
+            msg = cls(msg_id, r.u16(), r.u16(), r.u8())
+            r.end()
+            return msg
 
-
-@dataclass(frozen=True, slots=True)
-class PlatformGeneralResponse:
-    """0x8001 平台通用应答; ``result`` is a :class:`GeneralResult` value."""
-
-    MSG_ID: ClassVar[int] = 0x8001
-    answer_serial: int
-    answer_id: int
-    result: int
-
-    def encode(self, version: Version = Version.V2013) -> bytes:
-        return _u16(self.answer_serial) + _u16(self.answer_id) + bytes((self.result,))
-
-    @classmethod
-    def decode(cls, data: bytes, version: Version = Version.V2013) -> PlatformGeneralResponse:
-        r = _Reader(data)
-        msg = cls(r.u16(), r.u16(), r.u8())
-        r.end()
-        return msg
+        return decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,8 +701,7 @@ class RawBody:
 
 
 Body = (
-    TerminalGeneralResponse
-    | PlatformGeneralResponse
+    GeneralResponse
     | Heartbeat
     | TerminalRegister
     | RegisterResponse
@@ -710,10 +713,11 @@ Body = (
 )
 
 _DECODERS: dict[int, Callable[[bytes, Version], Body]] = {
+    TERMINAL_GENERAL_RESPONSE: GeneralResponse.decoder(TERMINAL_GENERAL_RESPONSE),
+    PLATFORM_GENERAL_RESPONSE: GeneralResponse.decoder(PLATFORM_GENERAL_RESPONSE),
+} | {
     cls.MSG_ID: cls.decode
     for cls in (
-        TerminalGeneralResponse,
-        PlatformGeneralResponse,
         Heartbeat,
         TerminalRegister,
         RegisterResponse,
@@ -801,7 +805,7 @@ class AckEncoder:
     The gateway answers every location report with one of these, so they are the most frequent
     frame it writes. The header up to the serial is the same for every reply to one terminal;
     it and its check code are kept, and each reply only adds nine bytes. The output is
-    byte-for-byte what :func:`encode_message` gives for a :class:`PlatformGeneralResponse`.
+    byte-for-byte what :func:`encode_message` gives for a platform :class:`GeneralResponse`.
     """
 
     __slots__ = ("_heads",)
@@ -814,7 +818,7 @@ class AckEncoder:
         key = (answered.phone, answered.version, answered.protocol_version)
         head = self._heads.get(key)
         if head is None:
-            raw = _encode_header(PlatformGeneralResponse.MSG_ID, 5, phone=answered.phone, serial=0,
+            raw = _encode_header(PLATFORM_GENERAL_RESPONSE, 5, phone=answered.phone, serial=0,
                                  version=answered.version, protocol_version=answered.protocol_version or 1,
                                  package=None)[:-2]
             head = self._heads[key] = (raw, checksum(raw))
@@ -966,10 +970,13 @@ def message_fixes(
 
 
 __all__ = [
+    "PLATFORM_GENERAL_RESPONSE",
+    "TERMINAL_GENERAL_RESPONSE",
     "AckEncoder",
     "BatchKind",
     "Body",
     "Fragment",
+    "GeneralResponse",
     "GeneralResult",
     "Header",
     "Heartbeat",
@@ -977,12 +984,10 @@ __all__ = [
     "LocationBatch",
     "LocationItem",
     "LocationReport",
-    "PlatformGeneralResponse",
     "RawBody",
     "RegisterResponse",
     "RegisterResult",
     "TerminalAuth",
-    "TerminalGeneralResponse",
     "TerminalRegister",
     "Version",
     "decode_body",
