@@ -13,14 +13,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from zhijiao.core import events, topics
+from zhijiao.core import clock, events, topics
 from zhijiao.core.fix import Fix
 from zhijiao.ingestion.rules_engine import UNUSABLE_ACCURACY_M, RulesEngine
 from zhijiao.monitoring import alarms as alarm_service
@@ -113,7 +112,7 @@ class Notify:
 
     def run(self, batch: Batch) -> None:
         fixes = batch.fixes
-        done = time.time()
+        done = clock.now().timestamp()  # receipt times come from the same clock
         for f in fixes:
             if f.received_at is not None:
                 self.latency_s.append(done - f.received_at.timestamp())

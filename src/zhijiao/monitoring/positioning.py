@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput
-from zhijiao.security.permissions import Role
 
 MAX_MONTHS = 3  # 第二十九条第二款: 每次不超过三个月
 EXPIRY_WARNING_DAYS = 7
@@ -34,10 +33,6 @@ TRIGGER_LABELS = {
     Trigger.pending_revocation: "拟提请撤销缓刑、假释或暂予监外执行收监执行",
 }
 
-# 第二十九条第二款: 经县级司法行政部门负责人批准 — the bureau's leader approves.
-APPROVER_ROLES = frozenset({Role.leader})
-
-
 @dataclass(frozen=True, slots=True)
 class OrderPeriod:
     start: date
@@ -55,8 +50,10 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def check_approver(role: str | None) -> None:
-    if role not in APPROVER_ROLES:
+def check_approver(may_approve: bool) -> None:
+    """第二十九条第二款: 经县级司法行政部门负责人批准 — only the bureau's leader approves, a person
+    (``Perm.positioning_approve``), never a job."""
+    if not may_approve:
         raise Forbidden("使用电子定位装置须经区司法局负责人批准（社区矫正法第二十九条）", code="positioning_approver")
 
 

@@ -25,7 +25,7 @@ from zhijiao.monitoring.schemas import (
 )
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
-from zhijiao.security.permissions import Perm, require
+from zhijiao.security.permissions import Perm, has_perm, require
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 
@@ -130,7 +130,7 @@ def _periods(orders: list[PositioningOrder]) -> list[positioning.OrderPeriod]:
 
 def create_order(*, db_session: Session, subject_id: int, order_in: OrderCreate) -> PositioningOrder:
     actor = require(get_actor(db_session), Perm.subjects_read)
-    positioning.check_approver(actor.role)
+    positioning.check_approver(actor.kind == "staff" and has_perm(actor, Perm.positioning_approve))
     subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
     if subject.status != "under_correction":
         raise Conflict("只能对在矫社区矫正对象使用电子定位", code="subject_not_under_correction")
@@ -160,7 +160,7 @@ def create_order(*, db_session: Session, subject_id: int, order_in: OrderCreate)
 
 def revoke_order(*, db_session: Session, order_id: int, reason: str) -> PositioningOrder:
     actor = require(get_actor(db_session), Perm.subjects_read)
-    positioning.check_approver(actor.role)
+    positioning.check_approver(actor.kind == "staff" and has_perm(actor, Perm.positioning_approve))
     order = db_session.execute(select(PositioningOrder).where(PositioningOrder.id == order_id)).scalar_one_or_none()
     if order is None:
         raise NotFound("审批不存在", code="order_not_found")

@@ -54,6 +54,8 @@ class Perm(enum.StrEnum):
     offices_all = "offices.all"
     # Video equipment (cameras of the center, the offices and the street): equipment, not case files.
     cameras_manage = "cameras.manage"
+    # 社区矫正法 第二十九条: electronic positioning is approved by the bureau's head (负责人).
+    positioning_approve = "positioning.approve"
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -66,7 +68,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
          Perm.workflows_write}
     ),
     Role.operator: frozenset({Perm.subjects_read, Perm.alarms_handle, Perm.offices_all}),
-    Role.leader: frozenset({Perm.subjects_read, Perm.approvals_final, Perm.offices_all}),
+    Role.leader: frozenset({Perm.subjects_read, Perm.approvals_final, Perm.offices_all, Perm.positioning_approve}),
     Role.sysadmin: frozenset({Perm.staff_manage, Perm.settings_manage, Perm.cameras_manage}),
     Role.secadmin: frozenset({Perm.roles_grant, Perm.security_settings}),
     Role.auditor: frozenset({Perm.audit_read}),
