@@ -34,7 +34,7 @@ from zhijiao.subjects.models import Subject
 def checkin_interval_days(level: str) -> int:
     """A check-in at a kiosk or by phone is the in-person report that the level demands
     (分类管理, shared/domain.md: 严管 weekly); one table of duties, in ``supervision.levels``."""
-    from zhijiao.supervision import levels
+    from zhijiao.supervision.levels import rules as levels
 
     try:
         return levels.duties_for(levels.SupervisionLevel(level)).in_person_report_interval_days

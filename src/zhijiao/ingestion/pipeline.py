@@ -425,7 +425,7 @@ def approved_leaves(db: Session, since) -> dict[int, tuple[Leave, ...]]:
     The destination is free text in the request, so a leave covers any place for its days; an
     overdue leave (status ``overdue``) covers nothing: the subject should be back.
     """
-    from zhijiao.supervision import service as supervision_service
+    from zhijiao.supervision.leave import service as supervision_service
 
     out: dict[int, list[Leave]] = collections.defaultdict(list)
     for window in supervision_service.leave_windows(db, since):
