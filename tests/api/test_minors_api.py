@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import factories as f
+from zhijiao.core import clock
+from zhijiao.monitoring import alarms
+from zhijiao.security.actor import Actor
 
 
 def test_minor_file_visible_only_to_assigned_officer(client, db):
@@ -28,10 +31,6 @@ def test_minor_file_visible_only_to_assigned_officer(client, db):
 
 
 def test_minor_alarms_hidden_from_district_roles(client, db):
-    from zhijiao.core import clock
-    from zhijiao.monitoring import alarms
-    from zhijiao.security.actor import Actor
-
     office = f.office(db)
     assigned = f.staff(db, "office_officer", office)
     minor = f.subject(db, office, is_minor=True, responsible_staff_id=assigned.id, status="under_correction")
@@ -45,9 +44,6 @@ def test_minor_alarms_hidden_from_district_roles(client, db):
 def test_operator_takes_a_minors_alarm_without_the_file(client, db):
     """A minor's SOS must not go unanswered: the center acknowledges and dispatches it; the
     assigned officer, who may see the file, verifies and closes it (Art. 54)."""
-    from zhijiao.core import clock
-    from zhijiao.monitoring import alarms
-    from zhijiao.security.actor import Actor
 
     office = f.office(db)
     assigned = f.staff(db, "office_officer", office)

@@ -9,6 +9,7 @@ import pytest
 import factories as f
 from zhijiao.core import clock
 from zhijiao.documents import render
+from zhijiao.supervision import scheduled
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +110,6 @@ def test_reception_checks_article_20(client, world):
 
 
 def test_overdue_report_raises_a_task(client, db, world):
-    from zhijiao.supervision import scheduled
-
     late = f.subject(db, world["a"], name="逾期者", responsible_staff_id=world["officer"].id,
                      judgment_effective_date=clock.today_local() - timedelta(days=11))
     f.subject(db, world["a"], name="未逾期", judgment_effective_date=clock.today_local() - timedelta(days=10))

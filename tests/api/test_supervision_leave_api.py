@@ -10,6 +10,9 @@ import pytest
 import factories as f
 from zhijiao.core import clock
 from zhijiao.documents import render
+from zhijiao.security.actor import Actor
+from zhijiao.supervision import scheduled
+from zhijiao.supervision.leave import service
 
 
 @pytest.fixture(autouse=True)
@@ -140,8 +143,6 @@ def test_overlap_and_subject_state(client, db, world):
 
 
 def test_return_late_return_and_overdue_scan(client, db, world):
-    from zhijiao.supervision import scheduled
-
     h, hc = f.login(client, world["officer"].username), f.login(client, world["colleague"].username)
     sid = world["subject"].id
     today = clock.today_local()
@@ -180,9 +181,6 @@ def test_return_late_return_and_overdue_scan(client, db, world):
 
 
 def test_active_leaves_service_for_monitoring(client, db, world):
-    from zhijiao.supervision import service
-    from zhijiao.security.actor import Actor
-
     h, hb = f.login(client, world["officer"].username), f.login(client, world["bureau"].username)
     lid = client.post(f"/api/v1/subjects/{world['subject'].id}/leave-requests", json=_leave(2, start_in=1),
                       headers=h).json()["id"]

@@ -10,6 +10,7 @@ import pytest
 import factories as f
 from zhijiao.core import clock
 from zhijiao.documents import render
+from zhijiao.supervision import scheduled
 
 
 @pytest.fixture(autouse=True)
@@ -107,8 +108,6 @@ def test_two_admonitions_suggest_a_warning(client, world):
 
 
 def test_two_warnings_lead_to_a_revocation_proposal_and_the_court_clock(client, db, world):
-    from zhijiao.supervision import scheduled
-
     ho, hb, hb2 = (f.login(client, world[k].username) for k in ("officer", "bureau", "bureau2"))
     sid = world["subject"].id
     _sanction(client, sid, "warning", hb, "脱离监管十二日")

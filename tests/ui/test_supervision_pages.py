@@ -12,7 +12,19 @@ from sqlalchemy import select
 from tests import factories
 from tests.ui.conftest import World, login, set_value, table_rows, wait_for_path
 from zhijiao.core import clock
-from zhijiao.supervision.models import LeaveRequest
+from zhijiao.documents.models import Document
+from zhijiao.org.models import Staff
+from zhijiao.security.actor import Actor
+from zhijiao.subjects.models import Subject
+from zhijiao.supervision.assessments.models import PreSentenceAssessment
+from zhijiao.supervision.leave import flows, service
+from zhijiao.supervision.leave.models import LeaveRequest
+from zhijiao.supervision.leave.schemas import LeaveCreate, LeaveDecisionIn
+from zhijiao.supervision.notices.models import Notification
+from zhijiao.supervision.plans.models import CorrectionPlan
+from zhijiao.supervision.sanctions.models import Proposal, Sanction
+from zhijiao.supervision.transfer.models import Transfer
+from zhijiao.tasks import service as tasks_service
 
 
 @pytest.fixture
@@ -101,14 +113,12 @@ async def test_admonition_with_its_document_and_the_task_list(user: User, db, wo
     await login(user, world.bureau)
     await user.open(f"/subjects/{s.id}")
     await user.should_see(marker="pending-sanctions")
-    from zhijiao.supervision.models import Sanction
 
     db.info["actor"] = factories.SYSTEM
     sanction_id = db.execute(select(Sanction.id).where(Sanction.subject_id == s.id)).scalar_one()
     user.find(marker=f"sanction-approve-{sanction_id}").click()
     await user.should_see("已批准，文书已生成", retries=20)
     await user.open(f"/subjects/{s.id}")
-    from zhijiao.documents.models import Document
 
     db.info["actor"] = factories.SYSTEM
     docs = db.execute(select(Document).where(Document.subject_id == s.id)).scalars().all()
@@ -132,8 +142,6 @@ async def test_another_offices_subject_is_not_found(user: User, db, world: World
 
 
 def factories_task(db, subject, *, due) -> None:
-    from zhijiao.tasks import service as tasks_service
-
     db.info["actor"] = factories.SYSTEM
     tasks_service.ensure(db_session=db, key=f"test:{subject.id}", kind="duty", title="每月到司法所报告",
                          due_on=due, subject=subject)
@@ -159,7 +167,6 @@ async def test_daily_record_and_level_review(user: User, db, world: World, case)
     await user.should_see("已确定为严管", retries=20)
     db.info["actor"] = factories.SYSTEM
     db.expire_all()
-    from zhijiao.subjects.models import Subject
 
     assert db.get(Subject, s.id).supervision_level == "strict"
 
@@ -186,7 +193,6 @@ async def test_two_admonitions_suggest_a_warning_that_the_bureau_adopts(user: Us
         await user.should_see("已决定训诫，文书已生成", retries=20)
     await user.open(f"/subjects/{s.id}")
     await user.should_see(marker="proposals")
-    from zhijiao.supervision.models import Proposal
 
     db.info["actor"] = factories.SYSTEM
     db.expire_all()
@@ -199,10 +205,6 @@ async def test_two_admonitions_suggest_a_warning_that_the_bureau_adopts(user: Us
 
 
 async def test_return_from_leave(user: User, db, world: World, case) -> None:
-    from zhijiao.security.actor import Actor
-    from zhijiao.supervision import flows, service
-    from zhijiao.supervision.schemas import LeaveCreate, LeaveDecisionIn
-
     s = case["subject"]
     today = clock.today_local()
     db.info["actor"] = Actor(kind="staff", username=world.officer_a, staff_id=_staff_id(db, world.officer_a),
@@ -222,8 +224,6 @@ async def test_return_from_leave(user: User, db, world: World, case) -> None:
 
 
 def _staff_id(db, username: str) -> int:
-    from zhijiao.org.models import Staff
-
     db.info["actor"] = factories.SYSTEM
     return db.execute(select(Staff.id).where(Staff.username == username)).scalar_one()
 
@@ -251,7 +251,6 @@ async def test_entry_announcement_plan_transfer_and_termination(user: User, db, 
     user.find(marker="transfer-reason").type("随子女迁居")
     user.find(marker="transfer-submit").click()
     await user.should_see("已登记执行地变更申请", retries=20)
-    from zhijiao.supervision.models import Transfer
 
     db.info["actor"] = factories.SYSTEM
     transfer_id = db.execute(select(Transfer.id).where(Transfer.subject_id == s.id)).scalar_one()
@@ -276,7 +275,6 @@ async def test_entry_announcement_plan_transfer_and_termination(user: User, db, 
     await user.should_see("已终止矫正", retries=20)
     db.info["actor"] = factories.SYSTEM
     db.expire_all()
-    from zhijiao.subjects.models import Subject
 
     assert db.get(Subject, s.id).status == "terminated"
 
@@ -315,7 +313,6 @@ async def test_pre_sentence_assessment_registered_and_completed(user: User, db, 
     user.find(marker="assessment-submit").click()
     await user.should_see("前完成（社区矫正法第十八条）", retries=20)
     await user.open("/assessments")
-    from zhijiao.supervision.models import PreSentenceAssessment
 
     db.info["actor"] = factories.SYSTEM
     (aid,) = db.execute(select(PreSentenceAssessment.id)).scalars().all()
@@ -338,7 +335,6 @@ async def test_plan_review_absconding_check_and_notifications(user: User, db, wo
     await user.should_see("已保存矫正方案", retries=20)
     await user.open(f"/subjects/{s.id}")
     await user.should_see(marker="plan")
-    from zhijiao.supervision.models import CorrectionPlan
 
     db.info["actor"] = factories.SYSTEM
     plan_id = db.execute(select(CorrectionPlan.id).where(CorrectionPlan.subject_id == s.id)).scalar_one()
@@ -360,7 +356,6 @@ async def test_plan_review_absconding_check_and_notifications(user: User, db, wo
     await user.should_see("已终止矫正", retries=20)
     await user.open(f"/subjects/{s.id}")
     await user.should_see(marker="notifications")
-    from zhijiao.supervision.models import Notification
 
     db.info["actor"] = factories.SYSTEM
     db.expire_all()

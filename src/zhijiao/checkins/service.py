@@ -34,7 +34,7 @@ from zhijiao.settings import service as settings_service
 from zhijiao.subjects import idcard
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
-from zhijiao.supervision import levels
+from zhijiao.supervision.levels import rules as levels
 
 
 def checkin_interval_days(level: str) -> int:

@@ -34,7 +34,7 @@ from zhijiao.security.actor import Actor
 log = logging.getLogger(__name__)
 
 JOB_MODULES: tuple[str, ...] = (
-    "zhijiao.supervision.jobs",
+    "zhijiao.supervision.scheduled",
     "zhijiao.checkins.jobs",
 )
 

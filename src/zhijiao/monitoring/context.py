@@ -23,7 +23,7 @@ from zhijiao.monitoring.models import DeviceBinding, PositioningOrder, Zone
 from zhijiao.monitoring.rule_types import Leave, SubjectContext
 from zhijiao.monitoring.zone_index import ZoneIndex
 from zhijiao.subjects.models import Subject
-from zhijiao.supervision import service as supervision_service
+from zhijiao.supervision.leave import service as leave_service
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,6 @@ def approved_leaves(*, db_session: Session, since: date) -> dict[int, tuple[Leav
     overdue leave (status ``overdue``) covers nothing: the subject should be back.
     """
     out: dict[int, list[Leave]] = collections.defaultdict(list)
-    for window in supervision_service.leave_windows(db_session, since):
+    for window in leave_service.leave_windows(db_session, since):
         out[window.subject_id].append(Leave(start=window.start_at, end=window.end_at))
     return {sid: tuple(v) for sid, v in out.items()}

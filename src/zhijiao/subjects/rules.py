@@ -53,6 +53,14 @@ class ReleaseReason(enum.StrEnum):
     pardoned = "pardoned"
 
 
+# 分类管理: the level is a fact of the file; what each level demands is supervision's rule
+# (zhijiao.supervision.levels.rules). No docstring: it would show in the OpenAPI schema.
+class SupervisionLevel(enum.StrEnum):
+    strict = "strict"  # 严管
+    ordinary = "ordinary"  # 普管
+    lenient = "lenient"  # 宽管
+
+
 # --- Chinese labels for screens ----------------------------------------------------------------
 
 STATE_LABELS: dict[SubjectState, str] = {

@@ -12,8 +12,7 @@ from pydantic_core import PydanticCustomError
 from zhijiao.core.errors import InvalidInput
 from zhijiao.subjects import idcard
 from zhijiao.subjects.idcard import Gender
-from zhijiao.subjects.rules import CorrectionType, SubjectState, TerminationReason  # noqa: F401
-from zhijiao.supervision.levels import SupervisionLevel
+from zhijiao.subjects.rules import CorrectionType, SubjectState, SupervisionLevel, TerminationReason  # noqa: F401
 
 
 # One definition of each enum: the rules modules own them; the API re-exports them.

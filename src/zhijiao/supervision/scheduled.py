@@ -1,25 +1,32 @@
 """The daily deadline scan: no deadline passes silently.
 
-Run once a day (and at start) by the scheduler, or from a test with a frozen clock. It binds a
+Registered here with ``zhijiao.jobs`` (which imports this module by name): run once a day (and at
+start) by the scheduler, or from a test with a frozen clock. It binds a
 system actor (a visible opt-out of office scoping: it sees every office) unless given a session
 that already has one, and is idempotent: tasks are keyed, so a second run adds nothing.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock
 from zhijiao.db import session as dbsession
+from zhijiao.jobs.service import Job, register
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.subjects.models import Subject
 from zhijiao.subjects.schemas import SubjectStatus
-from zhijiao.supervision import leave as leave_rules
-from zhijiao.supervision import service
-from zhijiao.supervision.models import LeaveRequest, PreSentenceAssessment, Proposal, Transfer
+from zhijiao.supervision.assessments.models import AssessmentStatus, PreSentenceAssessment
+from zhijiao.supervision.leave import rules as leave_rules
+from zhijiao.supervision.leave import service as leave_service
+from zhijiao.supervision.leave.models import LeaveRequest
+from zhijiao.supervision.levels import service as levels_service
+from zhijiao.supervision.reception import service as reception_service
+from zhijiao.supervision.sanctions.models import Proposal, ProposalStatus
+from zhijiao.supervision.transfer.models import Transfer, TransferStatus
 from zhijiao.tasks import service as tasks_service
 
 JOB = "supervision.deadlines"
@@ -45,7 +52,7 @@ def _scan(db: Session, today: date) -> dict[str, int]:
 
     # 社区矫正法 第二十一条: not reported within 10 days.
     for s in db.execute(select(Subject).where(Subject.status == SubjectStatus.pending_reception)).unique().scalars():
-        counts["report_overdue"] += service.ensure_report_task(db, s, today)
+        counts["report_overdue"] += reception_service.ensure_report_task(db, s, today)
     for task in tasks_service.open_tasks(db_session=db, kind="report_overdue"):
         s = db.get(Subject, task.subject_id) if task.subject_id else None
         if s is None or s.status != SubjectStatus.pending_reception:
@@ -53,11 +60,11 @@ def _scan(db: Session, today: date) -> dict[str, int]:
 
     # 实施办法 第二十八条: back by the last day of leave.
     subjects: dict[int, Subject] = {}
-    for row in db.execute(select(LeaveRequest).where(LeaveRequest.status == "approved",
+    for row in db.execute(select(LeaveRequest).where(LeaveRequest.status == leave_rules.LeaveStatus.approved,
                                                      LeaveRequest.end < today)).scalars():
-        moved = leave_rules.mark_overdue(service.leave_rule(row), today=today)
+        moved = leave_rules.mark_overdue(leave_service.leave_rule(row), today=today)
         row.status = moved.status.value
-        service.leaves_changed(db, row)  # no longer covered: the area rules apply again
+        leave_service.leaves_changed(db, row)  # no longer covered: the area rules apply again
         s = subjects.get(row.subject_id) or db.get(Subject, row.subject_id)
         assert s is not None
         subjects[s.id] = s
@@ -69,7 +76,8 @@ def _scan(db: Session, today: date) -> dict[str, int]:
         counts["leave_overdue"] += 1
 
     # 社区矫正法 第三十三条、第四十八条、第四十九条: the court's 30 days.
-    for p in db.execute(select(Proposal).where(Proposal.status == "sent", Proposal.answer_due < today)).scalars():
+    sent = select(Proposal).where(Proposal.status == ProposalStatus.sent, Proposal.answer_due < today)
+    for p in db.execute(sent).scalars():
         counts["court_answer_overdue"] += 1
         s = db.get(Subject, p.subject_id)
         assert s is not None and p.answer_due is not None
@@ -81,15 +89,20 @@ def _scan(db: Session, today: date) -> dict[str, int]:
 
     # 实施办法 第三十条: the new place answers within 5 days.
     counts["transfer_consult_overdue"] = len(db.execute(
-        select(Transfer.id).where(Transfer.status == "consulting", Transfer.consult_deadline < today)).all())
+        select(Transfer.id).where(Transfer.status == TransferStatus.consulting, Transfer.consult_deadline < today)).all())
     # 社区矫正法 第十八条: 10 (or 5) working days.
     counts["assessment_overdue"] = len(db.execute(
-        select(PreSentenceAssessment.id).where(PreSentenceAssessment.status == "open",
+        select(PreSentenceAssessment.id).where(PreSentenceAssessment.status == AssessmentStatus.open,
                                                PreSentenceAssessment.deadline < today)).all())
 
     # 分类管理: keep the duty tasks a quarter ahead.
     for s in db.execute(select(Subject).where(Subject.status == SubjectStatus.under_correction)).unique().scalars():
-        review = service.current_level_review(db, s.id)
+        review = levels_service.current_level_review(db, s.id)
         if review is not None:
-            counts["duty_tasks"] += service.schedule_duties(db, s, review, today)
+            counts["duty_tasks"] += levels_service.schedule_duties(db, s, review, today)
     return counts
+
+
+register(Job(JOB, "期限检查：逾期报到、外出逾期、法院答复、调查评估，滚动生成监管任务",
+             daily_at=time(1, 0),
+             run=lambda db, now: scan(db_session=db, today=clock.to_local(now).date())))

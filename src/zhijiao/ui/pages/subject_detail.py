@@ -1,7 +1,8 @@
 """/subjects/{id}: the case file, its deadlines and lifecycle, and the legal next steps.
 
 Opening the page reads the full identity through ``subjects_service.read_full``, which records
-the view in the audit log.
+the view in the audit log. Domains add their parts below the file through
+:mod:`zhijiao.ui.sections` (from their own ``register()``); this page imports none of them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from zhijiao.security.permissions import Perm
 from zhijiao.subjects import rules
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import SubjectRead, TransitionIn, TransitionRead
-from zhijiao.supervision import ui as supervision_ui
-from zhijiao.ui import labels, session
+from zhijiao.ui import labels, sections, session
 from zhijiao.ui.layout import error_notice, frame, kv, section
 from zhijiao.ui.session import PageContext, protected_page
 
@@ -229,4 +229,5 @@ def register() -> None:
                 with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
                     section("矫正历程")
                     _timeline(s)
-            supervision_ui.subject_sections(ctx, s, ended=s.status in ENDED)
+            for render in sections.subject_sections():
+                render(ctx, s, s.status in ENDED)
