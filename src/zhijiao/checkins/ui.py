@@ -18,7 +18,7 @@ from nicegui import ui
 from zhijiao.checkins import kiosk
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
-from zhijiao.security.permissions import Perm, Role
+from zhijiao.security.permissions import Perm
 from zhijiao.subjects import idcard
 from zhijiao.ui import layout, menu, session
 from zhijiao.ui.session import PageContext, protected_page
