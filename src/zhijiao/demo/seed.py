@@ -10,15 +10,22 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import shapely
 from sqlalchemy import select
 
+from zhijiao.checkins.models import CheckIn
+from zhijiao.checkins.service import checkin_interval_days
 from zhijiao.core import clock
 from zhijiao.db.session import session_scope
+from zhijiao.monitoring import geofence
+from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder, Zone
+from zhijiao.monitoring.positioning import Trigger, add_months
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.towns import TOWN_CENTRES
 from zhijiao.security import passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import get_keyring
+from zhijiao.security.models import SubjectCredential
 from zhijiao.security.permissions import ADMIN_ROLES, ROLE_LABELS, Role
 from zhijiao.subjects import idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
@@ -178,9 +185,6 @@ def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
     Without it the first run of the missed check-in job would raise an alarm for everyone.
     Returns the ID number of one subject with a phone login, for the banner.
     """
-    from zhijiao.checkins.models import CheckIn
-    from zhijiao.checkins.service import checkin_interval_days
-    from zhijiao.security.models import SubjectCredential
 
     now = clock.now()
     phone_hash = passwords.hash_password(PHONE_PASSWORD)  # one hash for all: a demo, not a secret
@@ -213,9 +217,7 @@ _BOUNDARY = None
 def _inside_district(lat: float, lon: float) -> tuple[float, float]:
     """Pull a point towards the district's centre until it lies inside the boundary."""
     global _BOUNDARY
-    import shapely
 
-    from zhijiao.monitoring import geofence
 
     if _BOUNDARY is None:
         _BOUNDARY = geofence.linzi_boundary().geometry.buffer(-0.003)
@@ -232,9 +234,6 @@ def device_ident(n: int) -> str:
 
 def _positioning(db, rng: random.Random, people: list[Subject], leader: Staff) -> None:
     """The district boundary as everyone's permitted area, and bracelets for some subjects."""
-    from zhijiao.monitoring import geofence
-    from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder, Zone
-    from zhijiao.monitoring.positioning import Trigger, add_months
 
     boundary = geofence.linzi_boundary()
     feature = geofence.zone_to_geojson(boundary)

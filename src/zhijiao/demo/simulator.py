@@ -36,8 +36,12 @@ from datetime import datetime
 from pathlib import Path
 
 import shapely
+from sqlalchemy import select
 
+from zhijiao.config import get_settings
 from zhijiao.core import clock
+from zhijiao.db.session import session_scope
+from zhijiao.demo.seed import BRACELETS, device_ident
 from zhijiao.ingestion.protocols.jt808.client import Jt808Client
 from zhijiao.ingestion.protocols.jt808.codec import (
     GeneralResult,
@@ -47,6 +51,11 @@ from zhijiao.ingestion.protocols.jt808.codec import (
     TerminalRegister,
     Version,
 )
+from zhijiao.monitoring.geofence import linzi_boundary
+from zhijiao.monitoring.models import Device, DeviceBinding, Zone
+from zhijiao.org.towns import TOWN_CENTRES
+from zhijiao.security.actor import Actor
+from zhijiao.subjects.models import Subject
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +84,6 @@ class District:
     """The 临淄区 boundary and its town centres, for planning legs that stay inside."""
 
     def __init__(self, margin_deg: float = 0.003) -> None:
-        from zhijiao.org.towns import TOWN_CENTRES
-        from zhijiao.monitoring.geofence import linzi_boundary
 
         self.boundary = linzi_boundary().geometry
         self.inner = self.boundary.buffer(-margin_deg)
@@ -396,7 +403,6 @@ class Simulator:
                  exclusions: dict[str, tuple[float, float]] | None = None, violation_every_s: float = 900.0,
                  first_violation_s: float = 90.0, dropout_chance: float = 1 / 150,
                  retry_s: tuple[float, float] = (2.0, 10.0), version: Version = Version.V2013) -> None:
-        from zhijiao.config import get_settings
 
         self.host, self.port, self.interval_s, self.version = host, port, interval_s, version
         self.codes = CodeBook(codes_path or get_settings().data_dir / "simulator-codes.json")
@@ -473,13 +479,7 @@ class DemoSimulator:
 
 def load_demo_world(count: int) -> tuple[list[str], dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
     """The demo bracelets bound in the database: their homes and exclusion-zone centres."""
-    from sqlalchemy import select
 
-    from zhijiao.db.session import session_scope
-    from zhijiao.demo.seed import device_ident
-    from zhijiao.monitoring.models import Device, DeviceBinding, Zone
-    from zhijiao.security.actor import Actor
-    from zhijiao.subjects.models import Subject
 
     idents = [device_ident(n) for n in range(1, count + 1)]
     homes: dict[str, tuple[float, float]] = {}
@@ -510,7 +510,6 @@ def load_demo_world(count: int) -> tuple[list[str], dict[str, tuple[float, float
 def start_demo(port: int, host: str = "127.0.0.1", *, devices: int | None = None, interval_s: float = 40.0,
                loader: Callable[[int], tuple] = load_demo_world, **options: object) -> DemoSimulator:
     """Run the demo's bracelets as a task of the running loop (the server's); ``await stop()``."""
-    from zhijiao.demo.seed import BRACELETS
 
     holder: dict = {}
 
