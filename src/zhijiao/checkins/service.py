@@ -242,7 +242,7 @@ def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) ->
 
 # --- video roll call (视频点名) --------------------------------------------------------------
 
-def _rollcall_event(rc: RollCall, change: str) -> dict:
+def _rollcall_event(rc: RollCall, change: str) -> topics.RollCallEvent:
     return {"change": change, "id": rc.id, "subject_id": rc.subject_id, "status": rc.status,
             "deadline": rc.deadline.isoformat(), "called_by": rc.called_by}
 

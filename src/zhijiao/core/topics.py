@@ -9,7 +9,7 @@ below are their types, free at run time, which matters on the positions topic (e
 from __future__ import annotations
 
 import enum
-from typing import NotRequired, TypedDict
+from typing import TypedDict
 
 POSITIONS = "positions"
 ALARMS = "alarms"
@@ -85,4 +85,3 @@ class DirectoryEvent(TypedDict, total=False):
 
 class CameraEvent(TypedDict):
     camera_id: int
-    office_id: NotRequired[int | None]
