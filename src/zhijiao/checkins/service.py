@@ -26,7 +26,7 @@ from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
-from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.actor import Actor, ActorKind, get_actor
 from zhijiao.security.crypto import get_keyring
 from zhijiao.security.models import SubjectCredential
 from zhijiao.security.permissions import Perm, has_perm, require
@@ -34,6 +34,7 @@ from zhijiao.settings import service as settings_service
 from zhijiao.subjects import idcard
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
+from zhijiao.subjects.schemas import SubjectStatus
 from zhijiao.supervision.levels import rules as levels
 
 
@@ -132,7 +133,7 @@ def _resolve_subject(db: Session, actor: Actor, req: CheckInRequest) -> Subject 
         stmt = select(Subject).where(Subject.id == req.subject_id)
     else:
         raise InvalidInput("请提供身份证号码或对象编号", code="subject_required", fields={"id_number": "必填"})
-    if actor.kind == "subject":
+    if actor.kind == ActorKind.subject:
         if req.subject_id not in (None, actor.subject_id):
             raise Forbidden("只能为本人签到", code="checkin_self_only")
         stmt = select(Subject).where(Subject.id == actor.subject_id)
@@ -145,7 +146,7 @@ def _resolve_subject(db: Session, actor: Actor, req: CheckInRequest) -> Subject 
 def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
     actor = get_actor(db_session)
     if not (has_perm(actor, Perm.kiosk_checkin) or has_perm(actor, Perm.subjects_write)
-            or (actor is not None and actor.kind == "subject")):
+            or (actor is not None and actor.kind == ActorKind.subject)):
         raise Forbidden("无权执行签到", code="permission_denied")
     assert actor is not None
     if req.source not in tuple(CheckInSource):
@@ -229,7 +230,8 @@ def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) ->
         .group_by(CheckIn.subject_id)
     ).all())
     missed = []
-    for s in db_session.execute(select(Subject).where(Subject.status == "under_correction")).unique().scalars():
+    in_correction = select(Subject).where(Subject.status == SubjectStatus.under_correction)
+    for s in db_session.execute(in_correction).unique().scalars():
         due = checkin_due(s.supervision_level, last.get(s.id), s.correction_start_date)
         if due is not None and now > due:
             days = checkin_interval_days(s.supervision_level)
@@ -253,7 +255,8 @@ def call(*, db_session: Session, subject_ids: list[int] | None, sample: int | No
     if subject_ids:
         subjects = [subjects_service.get(db_session=db_session, subject_id=i) for i in dict.fromkeys(subject_ids)]
     else:
-        pool = db_session.execute(select(Subject.id).where(Subject.status == "under_correction")).scalars().all()
+        pool = db_session.execute(
+            select(Subject.id).where(Subject.status == SubjectStatus.under_correction)).scalars().all()
         if not pool:
             raise InvalidInput("没有可点名的在矫对象", code="nobody_to_call")
         chosen = random.SystemRandom().sample(list(pool), min(sample or 1, len(pool)))
@@ -272,7 +275,7 @@ def answer(*, db_session: Session, rollcall_id: int, req: CheckInRequest) -> Rol
     """The subject answers on the phone page with a live capture and location."""
     rc = db_session.execute(select(RollCall).where(RollCall.id == rollcall_id)).scalar_one_or_none()
     actor = get_actor(db_session)
-    if rc is None or (actor is not None and actor.kind == "subject" and rc.subject_id != actor.subject_id):
+    if rc is None or (actor is not None and actor.kind == ActorKind.subject and rc.subject_id != actor.subject_id):
         raise NotFound("点名不存在", code="rollcall_not_found")
     if rc.status != RollCallStatus.pending:
         raise DomainError("该点名已结束", code="rollcall_closed", status=409)
@@ -343,7 +346,7 @@ def plan_rollcalls(*, db_session: Session, now: datetime | None = None) -> list[
     candidates = db_session.execute(
         select(Subject.id, Subject.supervision_level)
         .join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
-        .where(Subject.status == "under_correction")).all()
+        .where(Subject.status == SubjectStatus.under_correction)).all()
     minutes = settings_service.value("rules.rollcall_answer_minutes")
     calls = []
     for sid, level in candidates:
@@ -373,7 +376,7 @@ def expire_rollcalls(*, db_session: Session, now: datetime | None = None) -> lis
 def pending_for_subject(*, db_session: Session) -> list[RollCall]:
     """The logged-in subject's open roll calls (scoping limits them to the subject)."""
     actor = get_actor(db_session)
-    if actor is None or actor.kind != "subject":
+    if actor is None or actor.kind != ActorKind.subject:
         raise Forbidden()
     return list(db_session.execute(
         select(RollCall).where(RollCall.subject_id == actor.subject_id, RollCall.status == RollCallStatus.pending,

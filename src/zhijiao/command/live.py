@@ -34,6 +34,7 @@ from sqlalchemy import select
 from zhijiao.core import clock, events, geo, topics
 from zhijiao.db import session as dbsession
 from zhijiao.monitoring import alarms as alarm_service
+from zhijiao.monitoring.lifecycle import AlarmStatus
 from zhijiao.monitoring.models import FLAG_NOISY, Alarm, DeviceBinding, FixRecord
 from zhijiao.org.models import Office
 from zhijiao.security.actor import Actor
@@ -445,7 +446,7 @@ def _load(full: bool) -> tuple[dict[int, SubjectMeta], dict[int, str], dict[int,
                                            FixRecord.battery_pct, FixRecord.flags)
                                     .where(FixRecord.id.in_(ids[chunk:chunk + 900]))):
                     latest[r[0]] = Position(r[1], r[2], clock.ensure_utc(r[3]).timestamp(), r[4], r[5])
-            for a in db.execute(select(Alarm).where(Alarm.status != "closed")).scalars():
+            for a in db.execute(select(Alarm).where(Alarm.status != AlarmStatus.closed)).scalars():
                 alarms.append(AlarmItem(
                     id=a.id, subject_id=a.subject_id, type=a.type, label=alarm_service.label(a.type),
                     severity=a.severity, status=a.status, opened_at=a.opened_at.timestamp(),

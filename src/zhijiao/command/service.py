@@ -40,6 +40,7 @@ from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.monitoring import service as monitoring_service
+from zhijiao.monitoring.lifecycle import AlarmStatus
 from zhijiao.monitoring.models import Alarm, DeviceBinding, FixRecord
 from zhijiao.org import service as org_service
 from zhijiao.org.models import Office, Staff
@@ -50,6 +51,7 @@ from zhijiao.settings import service as settings_service
 from zhijiao.subjects import rules as subject_rules
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
+from zhijiao.subjects.schemas import SubjectStatus
 
 T = TypeVar("T")
 ACTIVE_STATUSES = ("pending_reception", "reported", "under_correction")
@@ -99,7 +101,8 @@ def stats(*, db_session: Session, now: datetime | None = None) -> CommandStats:
         .group_by(Subject.status))})
     by_level = dict.fromkeys(("strict", "ordinary", "lenient"), 0)
     by_level.update({lvl: n for lvl, n in db_session.execute(
-        select(Subject.supervision_level, func.count(Subject.id)).where(Subject.status == "under_correction")
+        select(Subject.supervision_level, func.count(Subject.id))
+        .where(Subject.status == SubjectStatus.under_correction)
         .group_by(Subject.supervision_level))})
     active_binding = DeviceBinding.end_at.is_(None)
     bound = db_session.execute(select(func.count(DeviceBinding.id)).where(active_binding)).scalar_one()
@@ -107,7 +110,8 @@ def stats(*, db_session: Session, now: datetime | None = None) -> CommandStats:
                                 FixRecord.device_id == DeviceBinding.device_id,
                                 FixRecord.fix_time >= now - ONLINE_WITHIN)
     online = db_session.execute(select(func.count(DeviceBinding.id)).where(active_binding, recent_fix)).scalar_one()
-    alarms_open = db_session.execute(select(func.count(Alarm.id)).where(Alarm.status != "closed")).scalar_one()
+    alarms_open = db_session.execute(
+        select(func.count(Alarm.id)).where(Alarm.status != AlarmStatus.closed)).scalar_one()
     opened = db_session.execute(select(func.count(Alarm.id)).where(Alarm.opened_at >= start)).scalar_one()
     closed = db_session.execute(select(func.count(Alarm.id)).where(Alarm.closed_at >= start)).scalar_one()
     mean = db_session.execute(
@@ -265,9 +269,9 @@ def _alarm_items(db: Session, now: datetime, *, overdue: bool, metric: str) -> I
     stmt = select(Alarm, Subject).join(Subject, Subject.id == Alarm.subject_id)
     if overdue:
         limit = timedelta(minutes=settings_service.value("rules.alarm_escalation_minutes"))
-        stmt = stmt.where(Alarm.status == "open", Alarm.opened_at <= now - limit)
+        stmt = stmt.where(Alarm.status == AlarmStatus.open, Alarm.opened_at <= now - limit)
     else:
-        stmt = stmt.where(Alarm.status != "closed")
+        stmt = stmt.where(Alarm.status != AlarmStatus.closed)
     for alarm, subject in db.execute(stmt.order_by(Alarm.opened_at)).unique():
         yield DutyItem(metric=metric, office_id=subject.office_id,
                        staff_id=alarm.dispatched_to_id or subject.responsible_staff_id, subject_id=subject.id,
@@ -301,7 +305,7 @@ def _orders_expiring(db: Session, now: datetime) -> Iterable[DutyItem]:
 def _reports_overdue(db: Session, now: datetime) -> Iterable[DutyItem]:
     today = clock.to_local(now).date()
     latest_effective = today - timedelta(days=subject_rules.REPORT_WITHIN_DAYS + 1)
-    rows = db.execute(select(Subject).where(Subject.status == "pending_reception",
+    rows = db.execute(select(Subject).where(Subject.status == SubjectStatus.pending_reception,
                                             Subject.judgment_effective_date <= latest_effective)
                       .order_by(Subject.judgment_effective_date)).unique().scalars()
     for s in rows:
@@ -323,7 +327,7 @@ def _checkins_today(db: Session, day: date) -> tuple[int, int]:
         CheckIn.matched.is_(True), CheckIn.at >= start, CheckIn.at < end).distinct()).scalars())
     due = 0
     for sid, level, began in db.execute(select(Subject.id, Subject.supervision_level, Subject.correction_start_date)
-                                        .where(Subject.status == "under_correction")):
+                                        .where(Subject.status == SubjectStatus.under_correction)):
         when = checkin_due(level, last_before.get(sid), began)
         if sid in done_today or (when is not None and when < end):
             due += 1

@@ -29,6 +29,7 @@ from zhijiao.security.models import SubjectCredential
 from zhijiao.security.permissions import ADMIN_ROLES, ROLE_LABELS, Role
 from zhijiao.subjects import idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
+from zhijiao.subjects.schemas import SubjectStatus
 
 DEMO_PASSWORD = "Zhijiao@2026"
 AREA_CODE = "370305"
@@ -189,7 +190,7 @@ def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
     now = clock.now()
     phone_hash = passwords.hash_password(PHONE_PASSWORD)  # one hash for all: a demo, not a secret
     shown = None
-    for subject in (p for p in people if p.status == "under_correction"):
+    for subject in (p for p in people if p.status == SubjectStatus.under_correction):
         interval = checkin_interval_days(subject.supervision_level)
         overdue = rng.random() < 0.04
         last = now - timedelta(days=interval + rng.uniform(1, 5) if overdue else rng.uniform(0.1, interval * 0.9))
@@ -241,7 +242,7 @@ def _positioning(db, rng: random.Random, people: list[Subject], leader: Staff) -
                 geojson={"type": "Feature", "geometry": feature["geometry"], "properties": {}}))
     today = clock.today_local()
     now = clock.now()
-    chosen = [p for p in people if p.status == "under_correction"][:BRACELETS]
+    chosen = [p for p in people if p.status == SubjectStatus.under_correction][:BRACELETS]
     for n, subject in enumerate(chosen, start=1):
         device = Device(kind="bracelet", protocol="jt808", ident=device_ident(n), model_profile="default_bracelet")
         db.add(device)

@@ -24,10 +24,11 @@ from zhijiao.monitoring.schemas import (
     ZoneCreate,
 )
 from zhijiao.security import audit
-from zhijiao.security.actor import Actor, get_actor
+from zhijiao.security.actor import Actor, ActorKind, get_actor
 from zhijiao.security.permissions import Perm, has_perm, require
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
+from zhijiao.subjects.schemas import SubjectStatus
 
 MAX_TRACK_DAYS = 31
 MAX_TRACK_POINTS = 20_000
@@ -130,9 +131,9 @@ def _periods(orders: list[PositioningOrder]) -> list[positioning.OrderPeriod]:
 
 def create_order(*, db_session: Session, subject_id: int, order_in: OrderCreate) -> PositioningOrder:
     actor = require(get_actor(db_session), Perm.subjects_read)
-    positioning.check_approver(actor.kind == "staff" and has_perm(actor, Perm.positioning_approve))
+    positioning.check_approver(actor.kind == ActorKind.staff and has_perm(actor, Perm.positioning_approve))
     subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
-    if subject.status != "under_correction":
+    if subject.status != SubjectStatus.under_correction:
         raise Conflict("只能对在矫社区矫正对象使用电子定位", code="subject_not_under_correction")
     kind = "initial"
     if order_in.extends_id is not None:
@@ -160,7 +161,7 @@ def create_order(*, db_session: Session, subject_id: int, order_in: OrderCreate)
 
 def revoke_order(*, db_session: Session, order_id: int, reason: str) -> PositioningOrder:
     actor = require(get_actor(db_session), Perm.subjects_read)
-    positioning.check_approver(actor.kind == "staff" and has_perm(actor, Perm.positioning_approve))
+    positioning.check_approver(actor.kind == ActorKind.staff and has_perm(actor, Perm.positioning_approve))
     order = db_session.execute(select(PositioningOrder).where(PositioningOrder.id == order_id)).scalar_one_or_none()
     if order is None:
         raise NotFound("审批不存在", code="order_not_found")

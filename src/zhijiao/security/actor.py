@@ -7,14 +7,23 @@ thing every service call already receives.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 
+class ActorKind(enum.StrEnum):
+    staff = "staff"
+    system = "system"
+    kiosk = "kiosk"
+    subject = "subject"
+    device = "device"
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    kind: str  # staff | system | kiosk | subject | device
+    kind: str  # an ActorKind
     username: str
     staff_id: int | None = None
     role: str | None = None
@@ -25,11 +34,11 @@ class Actor:
 
     @classmethod
     def system(cls, job: str) -> Actor:
-        return cls(kind="system", username=f"system:{job}")
+        return cls(kind=ActorKind.system, username=f"system:{job}")
 
     @property
     def is_system(self) -> bool:
-        return self.kind == "system"
+        return self.kind == ActorKind.system
 
 
 def get_actor(session: Session) -> Actor | None:

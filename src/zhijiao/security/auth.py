@@ -19,7 +19,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, Unauthorized
 from zhijiao.org.models import Staff
 from zhijiao.security import audit, passwords
-from zhijiao.security.actor import Actor
+from zhijiao.security.actor import Actor, ActorKind
 from zhijiao.security.crypto import get_keyring
 from zhijiao.security.models import AuthSession, SubjectCredential
 from zhijiao.security.permissions import ADMIN_ROLES
@@ -315,7 +315,8 @@ def login_subject(db: Session, *, id_number: str, password: str, client_ip: str 
     cred.failed_logins, cred.locked_until = 0, None
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SUBJECT_SESSION_HOURS)
-    db.info["actor"] = Actor(kind="subject", username=f"subject:{row[0]}", subject_id=row[0], client_ip=client_ip)
+    db.info["actor"] = Actor(kind=ActorKind.subject, username=f"subject:{row[0]}", subject_id=row[0],
+                             client_ip=client_ip)
     db.add(AuthSession(token_hash=token_hash(token), subject_id=row[0], kind="phone", created_at=now,
                        last_seen_at=now, expires_at=expires, client_ip=client_ip))
     audit.record(db, object_type="subject_login", object_id=row[0], action="login")
@@ -331,5 +332,5 @@ def resolve_subject(db: Session, token: str | None, *, client_ip: str | None = N
     now = clock.now()
     if sess is None or sess.revoked_at is not None or now >= sess.expires_at:
         raise Unauthorized("登录已失效，请重新登录", code="session_expired")
-    return Actor(kind="subject", username=f"subject:{sess.subject_id}", subject_id=sess.subject_id,
+    return Actor(kind=ActorKind.subject, username=f"subject:{sess.subject_id}", subject_id=sess.subject_id,
                  client_ip=client_ip)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from zhijiao.core.errors import Forbidden
-from zhijiao.security.actor import Actor
+from zhijiao.security.actor import Actor, ActorKind
 
 
 class Role(enum.StrEnum):
@@ -98,7 +98,7 @@ def office_bound(role: str | None) -> bool:
 
 def own_office_only(actor: Actor | None) -> bool:
     """An office's staff acting: limited to its own office's files and objects."""
-    return actor is not None and actor.kind == "staff" and office_bound(actor.role)
+    return actor is not None and actor.kind == ActorKind.staff and office_bound(actor.role)
 
 
 def require(actor: Actor | None, perm: Perm) -> Actor:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from zhijiao.db.base import Base
-from zhijiao.security.actor import Actor
+from zhijiao.security.actor import Actor, ActorKind
 from zhijiao.security.permissions import own_office_only, sees_every_office
 
 
@@ -126,7 +126,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
     if actor.is_system:
         return
     subject = _subject_model()
-    if state.session.info.get(ANONYMISED) and actor.kind == "staff":
+    if state.session.info.get(ANONYMISED) and actor.kind == ActorKind.staff:
         if sees_every_office(actor):
             return  # the whole district, minors counted (see ``anonymised``)
         if own_office_only(actor) and actor.office_id:
@@ -135,7 +135,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
             state.statement = state.statement.options(*_criteria(
                 lambda cls: cls.office_id == actor.office_id, lambda cls: _owned(cls, subject_ids, actor.office_id)))
             return
-    if actor.kind == "staff" and sees_every_office(actor):
+    if actor.kind == ActorKind.staff and sees_every_office(actor):
         # Every office, except minors' files not assigned to this person (few rows: NOT IN is cheap).
         # Subqueries use the table, not the entity, so the Subject criteria do not apply inside them.
         t = subject.__table__.c
@@ -152,7 +152,7 @@ def _apply_scope(state: ORMExecuteState) -> None:
             else cls.office_id == actor.office_id,
             lambda cls: _owned(cls, subject_ids, actor.office_id),
         )
-    elif actor.kind == "subject" and actor.subject_id:
+    elif actor.kind == ActorKind.subject and actor.subject_id:
         opts = _criteria(lambda cls: false(), lambda cls: cls.subject_id == actor.subject_id)
     else:
         # Administrators (三员), kiosks and anyone else see no case file.
