@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,6 +128,30 @@ CHUNKS_KEY = "job_chunks"
 SQLITE_GAP_S = 0.1
 
 
+FIRST_WRITE = "first_write"  # session.info: when the open transaction first wrote (perf_counter)
+
+
+def _first_write(session: Session, _ctx: Any) -> None:
+    # The lock is held from the transaction's first write (its first flush) until it commits:
+    # that is what the budget measures. A chunk that has written nothing holds nothing.
+    session.info.setdefault(FIRST_WRITE, systime.perf_counter())
+
+
+def _transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost one: committed or rolled back
+        session.info.pop(FIRST_WRITE, None)
+
+
+def checkpoint(db: Session, job: Job) -> dict[str, Any] | None:
+    """Where a run of ``job`` that did not finish stopped (the cursor of its last chunk), or None."""
+    text = db.execute(select(JobRun.last_result).where(JobRun.name == job.name)).scalar()
+    try:
+        saved = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return saved.get("checkpoint") if isinstance(saved, dict) else None
+
+
 class Chunks:
     """Bounded transactions for a long job: call :meth:`step` after each small piece of work.
 
@@ -141,23 +165,20 @@ class Chunks:
         self._lease_from = (now or clock.now(), systime.monotonic())  # the run's clock, which tests freeze
         self.commits = 0
         self.longest_s = 0.0
-        self.resume: dict[str, Any] | None = self._checkpoint() if job is not None else None
+        self.resume: dict[str, Any] | None = checkpoint(db, job) if job is not None else None
         dialect = db.get_bind().dialect.name
         self.gap_s = SQLITE_GAP_S if dialect == "sqlite" else 0.0
-        self._started = systime.perf_counter()
+        if not event.contains(db, "after_flush", _first_write):
+            event.listen(db, "after_flush", _first_write)
+            event.listen(db, "after_transaction_end", _transaction_end)
 
-    def _checkpoint(self) -> dict[str, Any] | None:
-        assert self.job is not None
-        text = self.db.execute(select(JobRun.last_result).where(JobRun.name == self.job.name)).scalar()
-        try:
-            saved = json.loads(text) if text else None
-        except ValueError:
-            return None
-        return saved.get("checkpoint") if isinstance(saved, dict) else None
+    @property
+    def _wrote(self) -> float | None:
+        return self.db.info.get(FIRST_WRITE)
 
     def step(self, **cursor: Any) -> None:
         """The work up to ``cursor`` is done: commit it if the transaction has used its budget."""
-        if systime.perf_counter() - self._started >= self.budget_s:
+        if self._wrote is not None and systime.perf_counter() - self._wrote >= self.budget_s:
             self.commit(**cursor)
 
     def commit(self, **cursor: Any) -> None:
@@ -166,12 +187,12 @@ class Chunks:
                 update(JobRun).where(JobRun.name == self.job.name, JobRun.owner == self.owner)
                 .values(last_result=_summary({"checkpoint": cursor}), lease_until=self._lease_until())
                 .execution_options(synchronize_session=False))
+        wrote = self._wrote or systime.perf_counter()  # else only the checkpoint writes
         self.db.commit()
         self.commits += 1
-        self.longest_s = max(self.longest_s, systime.perf_counter() - self._started)
+        self.longest_s = max(self.longest_s, systime.perf_counter() - wrote)
         if self.gap_s:
             systime.sleep(self.gap_s)
-        self._started = systime.perf_counter()
 
     def _lease_until(self) -> datetime:
         assert self.job is not None
@@ -179,6 +200,7 @@ class Chunks:
         return start + timedelta(seconds=systime.monotonic() - mono) + self.job.lease
 
     def figures(self) -> dict[str, Any]:
+        """Committed chunks and the longest time one of them held the write lock."""
         return {"transactions": self.commits, "longest_ms": round(self.longest_s * 1000)}
 
 
@@ -230,7 +252,7 @@ def execute(job: Job, now: datetime | None = None, *, owner: str | None = None, 
         if status == "failed":
             values["failures"] = JobRun.failures + 1
             # A checkpoint stays (the next run resumes there); an older run's summary does not.
-            if Chunks(db, job=job, owner=owner).resume is None:
+            if checkpoint(db, job) is None:
                 values["last_result"] = None
         else:
             values["last_result"] = _summary(result)
