@@ -49,6 +49,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # pysqlite's own transaction control stays: it sends BEGIN just before the first INSERT,
+        # UPDATE or DELETE, so a unit of work reads outside a transaction and its first write waits
+        # for the lock in the busy handler; no read-then-write transaction is left to fail at once
+        # with BUSY_SNAPSHOT. run_unit retries what is left (a wait beyond the budget).
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": LOCK_WAIT_S}, **kwargs
         )
