@@ -75,7 +75,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     # A lock wait ends within the budget with 55P03 (mapped to 503) instead of hanging a request.
-    kwargs.setdefault("connect_args", {"options": f"-c lock_timeout={int(LOCK_WAIT_S * 1000)}"})
+    kwargs["connect_args"] = {"options": f"-c lock_timeout={int(LOCK_WAIT_S * 1000)}",
+                              **kwargs.get("connect_args", {})}
     try:
         return create_engine(url, **kwargs)  # imports the driver
     except ModuleNotFoundError as exc:
