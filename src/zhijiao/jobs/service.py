@@ -165,6 +165,8 @@ class Chunks:
         self._lease_from = (now or clock.now(), systime.monotonic())  # the run's clock, which tests freeze
         self.commits = 0
         self.longest_s = 0.0
+        self._commit_s = 0.0  # how long committing a chunk takes (the lock is held meanwhile)
+        self._last_step = systime.perf_counter()
         self.resume: dict[str, Any] | None = checkpoint(db, job) if job is not None else None
         dialect = db.get_bind().dialect.name
         self.gap_s = SQLITE_GAP_S if dialect == "sqlite" else 0.0
@@ -177,8 +179,12 @@ class Chunks:
         return self.db.info.get(FIRST_WRITE)
 
     def step(self, **cursor: Any) -> None:
-        """The work up to ``cursor`` is done: commit it if the transaction has used its budget."""
-        if self._wrote is not None and systime.perf_counter() - self._wrote >= self.budget_s:
+        """The work up to ``cursor`` is done: commit it if another piece of work and the commit
+        itself (as long as the last ones took) would take the transaction past its budget."""
+        now = systime.perf_counter()
+        piece, self._last_step = now - self._last_step, now
+        wrote = self._wrote
+        if wrote is not None and now - wrote + piece + self._commit_s >= self.budget_s:
             self.commit(**cursor)
 
     def commit(self, **cursor: Any) -> None:
@@ -188,11 +194,15 @@ class Chunks:
                 .values(last_result=_summary({"checkpoint": cursor}), lease_until=self._lease_until())
                 .execution_options(synchronize_session=False))
         wrote = self._wrote or systime.perf_counter()  # else only the checkpoint writes
+        started = systime.perf_counter()
         self.db.commit()
+        done = systime.perf_counter()
+        self._commit_s = max(done - started, self._commit_s / 2)  # a slow commit is remembered a while
         self.commits += 1
-        self.longest_s = max(self.longest_s, systime.perf_counter() - wrote)
+        self.longest_s = max(self.longest_s, done - wrote)
         if self.gap_s:
             systime.sleep(self.gap_s)
+        self._last_step = systime.perf_counter()
 
     def _lease_until(self) -> datetime:
         assert self.job is not None
