@@ -155,7 +155,9 @@ def checkpoint(db: Session, job: Job) -> dict[str, Any] | None:
 class Chunks:
     """Bounded transactions for a long job: call :meth:`step` after each small piece of work.
 
-    When the transaction has run for the budget, ``step`` commits it together with the cursor
+    When the transaction has run for the budget (from its first piece; a job that reads under
+    ``no_autoflush`` writes only when it commits, so the lock is held for the final flush alone,
+    which :meth:`figures` reports), ``step`` commits it together with the cursor
     it was given (the job's checkpoint, kept in ``job_runs.last_result`` while the job runs) and
     renews the lease. ``resume`` is the checkpoint of a run that stopped before it finished."""
 
@@ -166,7 +168,7 @@ class Chunks:
         self.commits = 0
         self.longest_s = 0.0
         self._commit_s = 0.0  # how long committing a chunk takes (the lock is held meanwhile)
-        self._last_step = systime.perf_counter()
+        self._last_step = self._begun = systime.perf_counter()
         self.resume: dict[str, Any] | None = checkpoint(db, job) if job is not None else None
         dialect = db.get_bind().dialect.name
         self.gap_s = SQLITE_GAP_S if dialect == "sqlite" else 0.0
@@ -183,8 +185,7 @@ class Chunks:
         itself (as long as the last ones took) would take the transaction past its budget."""
         now = systime.perf_counter()
         piece, self._last_step = now - self._last_step, now
-        wrote = self._wrote
-        if wrote is not None and now - wrote + piece + self._commit_s >= self.budget_s:
+        if now - self._begun + piece + self._commit_s >= self.budget_s:
             self.commit(**cursor)
 
     def commit(self, **cursor: Any) -> None:
@@ -202,7 +203,7 @@ class Chunks:
         self.longest_s = max(self.longest_s, done - wrote)
         if self.gap_s:
             systime.sleep(self.gap_s)
-        self._last_step = systime.perf_counter()
+        self._last_step = self._begun = systime.perf_counter()
 
     def _lease_until(self) -> datetime:
         assert self.job is not None

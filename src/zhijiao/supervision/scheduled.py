@@ -94,9 +94,12 @@ def _scan(db: Session, today: date) -> dict[str, int]:
 def _reports(db: Session, today: date, counts: dict[str, int], after: int, step: Step) -> None:
     # 社区矫正法 第二十一条: not reported within 10 days.
     pending = select(Subject).where(Subject.status == SubjectStatus.pending_reception)
-    for s in _pages(db, pending, Subject.id, after):
-        counts["report_overdue"] += reception_service.ensure_report_task(db, s, today)
-        step(s.id)
+    # New tasks wait in the session (tasks_service.ensure looks there too) and are written when
+    # the chunk commits: the write lock is held for that flush, not for the reading.
+    with db.no_autoflush:
+        for s in _pages(db, pending, Subject.id, after):
+            counts["report_overdue"] += reception_service.ensure_report_task(db, s, today)
+            step(s.id)
 
 
 def _reports_closed(db: Session, today: date, counts: dict[str, int], after: int, step: Step) -> None:
@@ -147,12 +150,13 @@ def _duties(db: Session, today: date, counts: dict[str, int], after: int, step: 
     # 分类管理: keep the duty tasks a quarter ahead.
     supervised = select(Subject).where(Subject.status == SubjectStatus.under_correction)
     page: list[Subject] = []
-    for s in _pages(db, supervised, Subject.id, after):
-        page.append(s)
-        if len(page) == PAGE:
-            _duties_of(db, today, counts, page, step)
-            page = []
-    _duties_of(db, today, counts, page, step)
+    with db.no_autoflush:  # as for the reports: written when the chunk commits
+        for s in _pages(db, supervised, Subject.id, after):
+            page.append(s)
+            if len(page) == PAGE:
+                _duties_of(db, today, counts, page, step)
+                page = []
+        _duties_of(db, today, counts, page, step)
 
 
 def _duties_of(db: Session, today: date, counts: dict[str, int], subjects: list[Subject], step: Step) -> None:
