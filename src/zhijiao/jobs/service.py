@@ -133,7 +133,7 @@ FIRST_WRITE = "first_write"  # session.info: when the open transaction first wro
 
 def _first_write(session: Session, _ctx: Any) -> None:
     # The lock is held from the transaction's first write (its first flush) until it commits:
-    # that is what the budget measures. A chunk that has written nothing holds nothing.
+    # that is the time Chunks reports as the longest hold.
     session.info.setdefault(FIRST_WRITE, systime.perf_counter())
 
 
