@@ -12,9 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zhijiao.core.errors import DomainError
+from zhijiao.core.errors import DatabaseBusy, DomainError
+from zhijiao.db.session import is_busy
 
 log = logging.getLogger("zhijiao.api")
 
@@ -102,7 +104,16 @@ def _body(code: str, message: str, fields: dict[str, str] | None = None, **extra
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers())
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A lock not got within the wait budget is overload, not a fault: 503 and when to retry.
+        if is_busy(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+            busy = DatabaseBusy()
+            return JSONResponse(busy.to_dict(), status_code=busy.status, headers=busy.headers())
+        return await _unexpected(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

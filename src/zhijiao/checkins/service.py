@@ -24,6 +24,7 @@ from zhijiao.checkins.schemas import CheckInCode, CheckInResult, CheckInSource, 
 from zhijiao.config import get_settings
 from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from zhijiao.jobs import service as jobs_service
 from zhijiao.monitoring import alarms as alarm_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, ActorKind, get_actor
@@ -223,21 +224,30 @@ def list_checkins(*, db_session: Session, subject_id: int) -> list[CheckIn]:
 
 
 def scan_missed_checkins(*, db_session: Session, now: datetime | None = None) -> list[int]:
-    """Raise ``missed_checkin`` for subjects whose duty interval passed without a matched check-in."""
+    """Raise ``missed_checkin`` for subjects whose duty interval passed without a matched check-in.
+
+    Walks the supervised subjects in id order and commits in the job's bounded chunks (a district
+    has tens of thousands); a retried run resumes after the last committed subject."""
     now = now or clock.now()
+    chunks = jobs_service.chunks(db_session)
+    resume = chunks.resume if chunks.resume and chunks.resume.get("at") == now.isoformat() else None
+    after = resume["after"] if resume else 0
     last = dict(db_session.execute(
         select(CheckIn.subject_id, func.max(CheckIn.at)).where(CheckIn.matched.is_(True))
         .group_by(CheckIn.subject_id)
     ).all())
     missed = []
-    in_correction = select(Subject).where(Subject.status == SubjectStatus.under_correction)
-    for s in db_session.execute(in_correction).unique().scalars():
-        due = checkin_due(s.supervision_level, last.get(s.id), s.correction_start_date)
-        if due is not None and now > due:
-            days = checkin_interval_days(s.supervision_level)
-            alarm_service.raise_alarm(db_session=db_session, subject_id=s.id, type="missed_checkin", at=now,
-                                      details={"interval_days": days, "due": due.isoformat()}, commit=False)
-            missed.append(s.id)
+    supervised = select(Subject).where(Subject.status == SubjectStatus.under_correction).order_by(Subject.id).limit(500)
+    while page := db_session.execute(supervised.where(Subject.id > after)).unique().scalars().all():
+        for s in page:
+            due = checkin_due(s.supervision_level, last.get(s.id), s.correction_start_date)
+            if due is not None and now > due:
+                days = checkin_interval_days(s.supervision_level)
+                alarm_service.raise_alarm(db_session=db_session, subject_id=s.id, type="missed_checkin", at=now,
+                                          details={"interval_days": days, "due": due.isoformat()}, commit=False)
+                missed.append(s.id)
+            chunks.step(at=now.isoformat(), after=s.id)
+        after = page[-1].id
     db_session.commit()
     return missed
 

@@ -32,6 +32,10 @@ class DomainError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "fields": self.fields}
 
+    def headers(self) -> dict[str, str] | None:
+        """HTTP headers that go with the answer (none for most errors)."""
+        return None
+
 
 class NotFound(DomainError):
     status = 404
@@ -67,3 +71,16 @@ class TooLarge(DomainError):
     status = 413
     code = "too_large"
     message = "上传内容过大"
+
+
+class DatabaseBusy(DomainError):
+    """The database stayed locked beyond the wait budget (a long writer, an overload): try again
+    shortly. Nothing of the failed unit of work was committed."""
+
+    status = 503
+    code = "database_busy"
+    message = "系统繁忙，请稍后重试"
+    retry_after_s = 2
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}

@@ -5,6 +5,12 @@ server process runs a :class:`Scheduler`; the lease row in ``job_runs`` makes ex
 them run a due job, and a process that dies mid-run only holds the job until its lease ends.
 A job runs under ``Actor.system("job:<name>")`` (visible in the audit log) in a worker thread
 and must be idempotent: a deadline scan that runs twice adds nothing the second time.
+
+A job that writes much commits in :class:`Chunks`: transactions of at most the job's
+``chunk_budget`` (every writing transaction holds the audit chain's head row, and on SQLite the
+database's one write lock, until it commits), each with a checkpoint in the job's row, so that
+logins, alarm actions and the fix pipeline get their turn between chunks and a run that stopped
+resumes where it was.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import json
 import logging
 import os
 import socket
+import time as systime
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +46,10 @@ JOB_MODULES: tuple[str, ...] = (
 )
 
 
+# The longest a job's transaction may hold the write lock (measured per chunk); a Job may set its own.
+CHUNK_BUDGET = timedelta(milliseconds=200)
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     name: str
@@ -46,7 +57,8 @@ class Job:
     run: Callable[[Session, datetime], Any]  # returns a small JSON-able summary
     every: timedelta | None = None
     daily_at: time | None = None  # Asia/Shanghai; also runs once when never run before
-    lease: timedelta = timedelta(minutes=10)  # longer than any run
+    lease: timedelta = timedelta(minutes=10)  # longer than any chunk; renewed with each checkpoint
+    chunk_budget: timedelta = CHUNK_BUDGET
 
     def threshold(self, now: datetime) -> datetime:
         """Due when the last start is at or before this instant."""
@@ -109,6 +121,106 @@ def claim(db: Session, job: Job, now: datetime, owner: str, *, force: bool = Fal
     return claimed
 
 
+CHUNKS_KEY = "job_chunks"
+# SQLite: a writer waiting for the lock polls (up to every 100 ms), so a job leaves it that
+# long between chunks or it could take the lock again first, chunk after chunk. PostgreSQL
+# queues lock waiters, so the next chunk waits behind them anyway.
+SQLITE_GAP_S = 0.1
+
+
+FIRST_WRITE = "first_write"  # session.info: when the open transaction first wrote (perf_counter)
+
+
+def _first_write(session: Session, _ctx: Any) -> None:
+    # The lock is held from the transaction's first write (its first flush) until it commits:
+    # that is the time Chunks reports as the longest hold.
+    session.info.setdefault(FIRST_WRITE, systime.perf_counter())
+
+
+def _transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost one: committed or rolled back
+        session.info.pop(FIRST_WRITE, None)
+
+
+def checkpoint(db: Session, job: Job) -> dict[str, Any] | None:
+    """Where a run of ``job`` that did not finish stopped (the cursor of its last chunk), or None."""
+    text = db.execute(select(JobRun.last_result).where(JobRun.name == job.name)).scalar()
+    try:
+        saved = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return saved.get("checkpoint") if isinstance(saved, dict) else None
+
+
+class Chunks:
+    """Bounded transactions for a long job: call :meth:`step` after each small piece of work.
+
+    When the transaction has run for the budget (from its first piece; a job that reads under
+    ``no_autoflush`` writes only when it commits, so the lock is held for the final flush alone,
+    which :meth:`figures` reports), ``step`` commits it together with the cursor
+    it was given (the job's checkpoint, kept in ``job_runs.last_result`` while the job runs) and
+    renews the lease. ``resume`` is the checkpoint of a run that stopped before it finished."""
+
+    def __init__(self, db: Session, *, budget: timedelta = CHUNK_BUDGET, job: Job | None = None,
+                 owner: str | None = None, now: datetime | None = None) -> None:
+        self.db, self.budget_s, self.job, self.owner = db, budget.total_seconds(), job, owner
+        self._lease_from = (now or clock.now(), systime.monotonic())  # the run's clock, which tests freeze
+        self.commits = 0
+        self.longest_s = 0.0
+        self._commit_s = 0.0  # how long committing a chunk takes (the lock is held meanwhile)
+        self._last_step = self._begun = systime.perf_counter()
+        self.resume: dict[str, Any] | None = checkpoint(db, job) if job is not None else None
+        dialect = db.get_bind().dialect.name
+        self.gap_s = SQLITE_GAP_S if dialect == "sqlite" else 0.0
+        if not event.contains(db, "after_flush", _first_write):
+            event.listen(db, "after_flush", _first_write)
+            event.listen(db, "after_transaction_end", _transaction_end)
+
+    @property
+    def _wrote(self) -> float | None:
+        return self.db.info.get(FIRST_WRITE)
+
+    def step(self, **cursor: Any) -> None:
+        """The work up to ``cursor`` is done: commit it if another piece of work and the commit
+        itself (as long as the last ones took) would take the transaction past its budget."""
+        now = systime.perf_counter()
+        piece, self._last_step = now - self._last_step, now
+        if now - self._begun + piece + self._commit_s >= self.budget_s:
+            self.commit(**cursor)
+
+    def commit(self, **cursor: Any) -> None:
+        if self.job is not None and cursor:
+            self.db.execute(
+                update(JobRun).where(JobRun.name == self.job.name, JobRun.owner == self.owner)
+                .values(last_result=_summary({"checkpoint": cursor}), lease_until=self._lease_until())
+                .execution_options(synchronize_session=False))
+        wrote = self._wrote or systime.perf_counter()  # else only the checkpoint writes
+        started = systime.perf_counter()
+        self.db.commit()
+        done = systime.perf_counter()
+        self._commit_s = max(done - started, self._commit_s / 2)  # a slow commit is remembered a while
+        self.commits += 1
+        self.longest_s = max(self.longest_s, done - wrote)
+        if self.gap_s:
+            systime.sleep(self.gap_s)
+        self._last_step = self._begun = systime.perf_counter()
+
+    def _lease_until(self) -> datetime:
+        assert self.job is not None
+        start, mono = self._lease_from
+        return start + timedelta(seconds=systime.monotonic() - mono) + self.job.lease
+
+    def figures(self) -> dict[str, Any]:
+        """Committed chunks and the longest time one of them held the write lock."""
+        return {"transactions": self.commits, "longest_ms": round(self.longest_s * 1000)}
+
+
+def chunks(db: Session) -> Chunks:
+    """The chunks of the job running in ``db`` (with its checkpoint), or plain ones for a direct call."""
+    found = db.info.get(CHUNKS_KEY)
+    return found if isinstance(found, Chunks) else Chunks(db)
+
+
 def _summary(result: Any) -> str | None:
     if result is None:
         return None
@@ -128,25 +240,37 @@ def execute(job: Job, now: datetime | None = None, *, owner: str | None = None, 
     owner = owner or owner_id()
     if requested_by:
         log.info("job %s run on request of %s", job.name, requested_by)
-    with dbsession.session_scope(Actor.system("scheduler")) as db:
-        if not claim(db, job, now, owner, force=force):
-            return False
+    if not dbsession.run_unit(lambda db: claim(db, job, now, owner, force=force), actor=Actor.system("scheduler")):
+        return False
     status, result, error = "ok", None, None
+
+    def _run(db: Session) -> Any:
+        # A retried run resumes from the checkpoint its committed chunks left.
+        db.info[CHUNKS_KEY] = Chunks(db, budget=job.chunk_budget, job=job, owner=owner, now=now)
+        out = job.run(db, now)
+        db.commit()
+        return out
+
     try:
-        with dbsession.session_scope(Actor.system(f"job:{job.name}")) as db:
-            result = job.run(db, now)
-            db.commit()
+        result = dbsession.run_unit(_run, actor=Actor.system(f"job:{job.name}"))
     except Exception as exc:  # noqa: BLE001 - a failed job is recorded, and runs again when due
         log.exception("job %s failed", job.name)
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-    with dbsession.session_scope(Actor.system("scheduler")) as db:
+
+    def _finish(db: Session) -> None:
         values: dict[str, Any] = {"lease_until": None, "last_finished_at": clock.now(), "last_status": status,
-                                  "last_result": _summary(result), "last_error": error}
+                                  "last_error": error}
         if status == "failed":
             values["failures"] = JobRun.failures + 1
+            # A checkpoint stays (the next run resumes there); an older run's summary does not.
+            if checkpoint(db, job) is None:
+                values["last_result"] = None
+        else:
+            values["last_result"] = _summary(result)
         db.execute(update(JobRun).where(JobRun.name == job.name, JobRun.owner == owner).values(**values)
                    .execution_options(synchronize_session=False))
-        db.commit()
+
+    dbsession.run_unit(_finish, actor=Actor.system("scheduler"))
     return True
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, event, inspect, insert, select, update
+from sqlalchemy import delete, event, func, inspect, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -217,22 +217,29 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainBreak | None:
 RETENTION_DAYS = 183  # 网络安全法 第二十一条: network logs are kept at least six months
 
 
+PURGE_BATCH = 5000  # rows per transaction: a purge of a year's log never holds the write lock for long
+
+
 def purge(session: Session, retention_days: int = RETENTION_DAYS) -> int:
     """Delete audit rows older than the retention period (never younger: the database refuses).
 
-    Only a prefix of the chain goes, so :func:`verify_chain` still verifies what remains.
+    Only a prefix of the chain goes, so :func:`verify_chain` still verifies what remains; it goes
+    from the oldest on, :data:`PURGE_BATCH` rows per committed transaction, so a purge stopped
+    half-way leaves a shorter prefix and the next one goes on from there.
     """
-
-
     if retention_days < RETENTION_DAYS:
         raise ValueError(f"audit rows must be kept at least {RETENTION_DAYS} days")
     cutoff = clock.now() - timedelta(days=retention_days)
     first_young = session.execute(
         select(AuditEvent.seq).where(AuditEvent.at >= cutoff).order_by(AuditEvent.seq).limit(1)
     ).scalar_one_or_none()
-    stmt = delete(AuditEvent).where(AuditEvent.at < cutoff)
-    if first_young is not None:
-        stmt = stmt.where(AuditEvent.seq < first_young)
-    result = session.execute(stmt)
+    total = 0
+    while (oldest := session.execute(select(func.min(AuditEvent.seq)).where(AuditEvent.at < cutoff)).scalar()) is not None:
+        upto = oldest + PURGE_BATCH if first_young is None else min(oldest + PURGE_BATCH, first_young)
+        deleted = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff, AuditEvent.seq < upto)).rowcount or 0
+        session.commit()
+        if not deleted:
+            break
+        total += deleted
     session.commit()
-    return result.rowcount or 0
+    return total
