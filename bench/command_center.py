@@ -24,27 +24,15 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine, pct  # noqa: E402
+from _common import latency_ms, log, machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def log(*args) -> None:
-    print(*args, file=sys.stderr, flush=True)
-
-
-def _ms(values: list[float]) -> dict:
-    if not values:
-        return {"median_ms": None, "p99_ms": None, "n": 0}
-    return {"median_ms": round(statistics.median(values) * 1000, 1), "p99_ms": round(pct(values, 99) * 1000, 1),
-            "n": len(values)}
 
 
 async def _measure(n: int, seconds: float, speedup: float, viewers: int, homes) -> dict:
@@ -167,7 +155,7 @@ def _first_render(url: str, tmp: Path) -> dict:
                         "url": driver.current_url, "page": driver.find_element(By.TAG_NAME, "body").text[:300]}
             if i:  # the first load warms the server's caches
                 times.append(at / 1000)
-    return {"loads": len(times), **_ms(times), "target_ms": 1000}
+    return {"loads": len(times), **latency_ms(times), "target_ms": 1000}
 
 
 def main() -> None:
@@ -200,7 +188,7 @@ def main() -> None:
         dbsession.configure(url)
         r = asyncio.run(_measure(n, args.seconds, args.speedup, args.viewers, homes))
         out["push"].append({"subjects": n, "viewers": args.viewers, "fixes_per_s": r["fixes_per_s"],
-                            "delay": _ms(r["delays"]), "target_p99_ms_at_1000": 1000})
+                            "delay": latency_ms(r["delays"]), "target_p99_ms_at_1000": 1000})
         log(f"# N={n}: {out['push'][-1]}")
         if n == sizes[0]:
             render_url = url

@@ -26,16 +26,15 @@ if __name__ == "__main__":  # --help answers before anything is set up
                             epilog="sizes: BENCH_SUBJECTS (100000), BENCH_QUERIES (300)").parse_args()
 N = int(os.environ.get("BENCH_SUBJECTS", "100000"))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "300"))
-PG_ADMIN = os.environ.get("ZHIJIAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 tmp = Path(tempfile.mkdtemp(prefix="zhijiao-bench-"))
 os.environ["ZHIJIAO_DATA_DIR"] = str(tmp)
 os.environ["ZHIJIAO_DEMO_MODE"] = "true"
 os.environ["ZHIJIAO_SECRET_KEY"] = "bench-" + uuid.uuid4().hex
 
-from _common import machine, summary_ms  # noqa: E402
+from _common import machine, on_postgres, summary_ms  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from zhijiao.config import get_settings  # noqa: E402
 from zhijiao.db import migrate  # noqa: E402
@@ -147,20 +146,7 @@ def _first_round(timeout_s: float = 900.0) -> dict | None:
 
 def main() -> None:
     results = [run(f"sqlite:///{tmp / 'bench.db'}", "sqlite")]
-    name = f"zhijiao_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        results.append({"backend": "postgresql", "skipped": str(exc).splitlines()[0]})
-        admin = None
-    if admin is not None:
-        try:
-            results.append(run(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, "postgresql"))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    results.append(on_postgres(lambda url: run(url, "postgresql")))
     print(json.dumps({"bench": "subjects_search", "subjects": N, "target_p95_ms": 50, "results": results,
                       "machine": machine()}, ensure_ascii=False))
 

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -29,7 +28,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-PG_ADMIN = os.environ.get("ZHIJIAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from _common import latency_ms, log, machine, on_postgres  # noqa: E402
+
 DEVICES = 200
 
 
@@ -40,19 +40,6 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--baseline-seconds", type=float, default=20.0, help="writers alone, before the scan")
     ap.add_argument("--backends", default="sqlite,postgresql")
     return ap
-
-
-def log(*args) -> None:
-    print(*args, file=sys.stderr, flush=True)
-
-
-def _ms(values: list[float]) -> dict:
-    from _common import pct
-
-    if not values:
-        return {"median_ms": None, "p99_ms": None, "n": 0}
-    return {"median_ms": round(statistics.median(values) * 1000, 1), "p99_ms": round(pct(values, 99) * 1000, 1),
-            "max_ms": round(max(values) * 1000, 1), "n": len(values)}
 
 
 def _seed(n: int, levelled: int) -> list[int]:
@@ -144,7 +131,8 @@ class Writers:
                 log("fix commit failed:", exc)
                 statuses.append(500)
             fix.append(time.perf_counter() - t)
-        return {"login": _ms(login), "fix_commit": _ms(fix), "errors_5xx": sum(s >= 500 for s in statuses),
+        return {"login": latency_ms(login, with_max=True), "fix_commit": latency_ms(fix, with_max=True),
+                "errors_5xx": sum(s >= 500 for s in statuses),
                 "other_statuses": sorted({s for s in statuses if s not in (200, 500)})}
 
 
@@ -207,9 +195,6 @@ def main() -> None:
     # The scan is started here, at a known moment; the app's own scheduler would start it too.
     os.environ["ZHIJIAO_SCHEDULER_ENABLED"] = "false"
     os.environ["ZHIJIAO_JT808_ENABLED"] = "false"
-    from sqlalchemy import create_engine, text
-
-    from _common import machine
     from zhijiao.jobs import service as jobs
 
     backends = args.backends.split(",")
@@ -217,20 +202,7 @@ def main() -> None:
     if "sqlite" in backends:
         results.append(run(f"sqlite:///{tmp / 'bench.db'}", "sqlite", args))
     if "postgresql" in backends:
-        name = f"zhijiao_bench_{uuid.uuid4().hex[:8]}"
-        try:
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001
-            results.append({"backend": "postgresql", "skipped": str(exc).splitlines()[0]})
-            admin = None
-        if admin is not None:
-            try:
-                results.append(run(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, "postgresql", args))
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        results.append(on_postgres(lambda url: run(url, "postgresql", args)))
     print(json.dumps({"bench": "writers_during_jobs", "subjects": args.subjects, "levelled": args.levelled,
                       "chunk_budget_ms": jobs.CHUNK_BUDGET.total_seconds() * 1000, "results": results,
                       "machine": machine()}, ensure_ascii=False))
