@@ -53,6 +53,11 @@ from zhijiao.core import clock
 from zhijiao.subjects import idcard
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# The shipped fonts (Noto Serif SC, OFL); document.css loads them by @font-face.
+FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+PDF_FONT_FILES: tuple[str, ...] = ("NotoSerifSC-Regular.woff", "NotoSerifSC-Bold.woff")
+# The family document.css gives the shipped font; a PDF names it "<subset tag>+Zhijiao-Serif-SC[-Bold]".
+PDF_FONT_NAME = "Zhijiao-Serif-SC"
 
 DEFAULT_BUREAU_NAME = "淄博市临淄区司法局"
 
@@ -339,7 +344,7 @@ def render_html(kind: str, context: Mapping[str, Any], *, mask_id: bool = False)
 
 
 def render_pdf(kind: str, context: Mapping[str, Any], *, mask_id: bool = False) -> bytes:
-    """Render one document to PDF bytes (A4, embedded Noto CJK subsets, page numbers)."""
+    """Render one document to PDF bytes (A4, embedded subsets of the shipped Noto Serif SC, page numbers)."""
     return html_to_pdf(render_html(kind, context, mask_id=mask_id))
 
 
@@ -445,7 +450,7 @@ def _local_url_fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalOnlyURLFetcher(URLFetcher):
-        """Serves ``data:`` URLs and files under the template directory; refuses the rest.
+        """Serves ``data:`` URLs and files under the template and font directories; refuses the rest.
 
         Documents must never reach the network (the server sits in a closed network and a
         context value must not be able to make it fetch anything).
@@ -457,7 +462,7 @@ def _local_url_fetcher_class() -> type:
                 return super().fetch(url, headers)
             if scheme == "file":
                 path = Path(url2pathname(urlsplit(url).path)).resolve()
-                if path.is_relative_to(TEMPLATE_DIR) and path.is_file():
+                if (path.is_relative_to(TEMPLATE_DIR) or path.is_relative_to(FONT_DIR)) and path.is_file():
                     return URLFetcherResponse(path.as_uri(), path.read_bytes())
             raise ValueError(f"refused non-local URL in document: {url[:200]}")
 
