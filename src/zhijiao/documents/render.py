@@ -50,14 +50,10 @@ from markupsafe import Markup
 from PIL import ImageFile
 
 from zhijiao.core import clock
+from zhijiao.core.assets import FONT_DIR, PDF_FONT_FILES, PDF_FONT_NAME  # noqa: F401 (re-exported)
 from zhijiao.subjects import idcard
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-# The shipped fonts (Noto Serif SC, OFL); document.css loads them by @font-face.
-FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
-PDF_FONT_FILES: tuple[str, ...] = ("NotoSerifSC-Regular.woff", "NotoSerifSC-Bold.woff")
-# The family document.css gives the shipped font; a PDF names it "<subset tag>+Zhijiao-Serif-SC[-Bold]".
-PDF_FONT_NAME = "Zhijiao-Serif-SC"
 
 DEFAULT_BUREAU_NAME = "淄博市临淄区司法局"
 
