@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zhijiao import __version__
+from zhijiao import __version__, doctor
 from zhijiao.api import errors
 from zhijiao.checkins.api import router as checkins_router
 from zhijiao.checkins.phone_api import router as phone_router
@@ -202,6 +202,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
     settings.effective_secret()  # refuse to start with a missing or default secret
     audit.install()
     db.get_engine()
+    doctor.warn_if_fonts_missing()
 
     @contextlib.asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:

@@ -38,7 +38,7 @@ def missing_font_files() -> list[str]:
     missing = [p for p in wanted if not p.is_file() or p.stat().st_size == 0]
     if not missing and not any(WEB_FONT_DIR.glob("*.woff2")):
         missing.append(WEB_FONT_DIR / "*.woff2")
-    return [str(p.relative_to(STATIC_DIR.parent)) for p in missing]
+    return [str(p.relative_to(STATIC_DIR.parent)) if p.is_relative_to(STATIC_DIR.parent) else str(p) for p in missing]
 
 
 @cache
