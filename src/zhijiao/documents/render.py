@@ -34,6 +34,7 @@ required keys; the templates document their optional ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import threading
@@ -337,6 +338,18 @@ def render_html(kind: str, context: Mapping[str, Any], *, mask_id: bool = False)
     document_kind = get_kind(kind)
     ctx = _prepare(document_kind, context, mask_id)
     return _environment().get_template(document_kind.template).render(ctx)
+
+
+@functools.cache
+def template_version() -> str:
+    """A short digest of what shapes a PDF besides its context: the templates, their CSS and the
+    shipped fonts. Stored with each document; a change means a re-rendering may look different."""
+    digest = hashlib.sha256()
+    files = sorted(TEMPLATE_DIR.glob("*.*")) + [FONT_DIR / name for name in PDF_FONT_FILES]
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()[:12]
 
 
 def render_pdf(kind: str, context: Mapping[str, Any], *, mask_id: bool = False) -> bytes:
