@@ -11,11 +11,12 @@ import logging
 
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from nicegui import Client, core, ui
 from nicegui.page import page
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from zhijiao.core import assets
 from zhijiao.ui import layout
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,18 @@ def install() -> None:
             error_content(404)
         return client.build_response(request, 404)
 
+    # A page function that raises: NiceGUI builds the error page from this handler, then calls the
+    # FastAPI handlers below with the exception (the log).
+    core.app.on_page_exception(lambda: error_content(500))
+
     @core.app.exception_handler(Exception)
-    async def _server_error(request: Request, exception: Exception) -> Response:
-        if not request.scope.get("nicegui_page_path"):
-            raise exception
+    def _server_error(request: Request, exception: Exception) -> Response:
+        # Synchronous and without a NiceGUI client: also run for exceptions outside any page.
         log.error("page %s failed", request.url.path, exc_info=exception)
-        with Client(page(""), request=request) as client:
-            error_content(500)
-        return client.build_response(request, 500)
+        if request.url.path.startswith("/api/") or not request.scope.get("nicegui_page_path"):
+            return _api_json(500)
+        title, text, _icon = PAGES[500]
+        return HTMLResponse(f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{title} - 智矫</title>"
+                            f"{assets.web_font_link()}<body style='font-family: {assets.FONT_STACK}; text-align:center;"
+                            f"padding-top:15vh'><h1>500 {title}</h1><p>{text}</p><p><a href='/'>返回首页</a></p>",
+                            status_code=500)
