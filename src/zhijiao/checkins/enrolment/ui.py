@@ -302,7 +302,7 @@ class FacePage:
         self._done(self.upload_result, "upload")
 
     def on_rejected(self) -> None:
-        text = "照片不能超过 5 MB，且只能是 JPEG 或 PNG 格式"
+        text = "照片只能是 JPEG 或 PNG 格式，且不能超过 5 MB"
         self.upload_result.set_text(f"未采集：{text}")
         self.upload_result.classes(add="zj-gate-bad", remove="zj-gate-ok")
         ui.notify(text, type="warning", position="top")
