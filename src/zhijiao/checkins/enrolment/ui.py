@@ -40,6 +40,7 @@ SOURCE = {"camera": "摄像头", "upload": "上传照片", "api": "接口"}
 CSS = """
 .zj-face-video { width: 480px; max-width: 100%; aspect-ratio: 4 / 3; background: #1d2733; border-radius: 8px;
                  transform: scaleX(-1); object-fit: cover; }
+.zj-face-upload .q-uploader__subtitle { display: none; }
 .zj-gate-ok { color: #1b7f3b; } .zj-gate-bad { color: #b3261e; }
 """
 
@@ -211,7 +212,8 @@ class FacePage:
                 "text-sm text-grey-8")
             _testid(ui.upload(label="选择照片", auto_upload=True, max_file_size=service.MAX_PHOTO_BYTES,
                               on_upload=self.on_upload, on_rejected=self.on_rejected).props(
-                'accept=".jpg,.jpeg,.png,image/jpeg,image/png" flat bordered color=primary').classes("w-full"),
+                'accept=".jpg,.jpeg,.png,image/jpeg,image/png" flat bordered color=primary').classes(
+                "w-full zj-face-upload"),
                 "face-upload")
             self.upload_result = _testid(ui.label("").classes("text-base"), "face-upload-result")
 
