@@ -163,7 +163,8 @@ class IdentityCard:
 # --- the enrolment page --------------------------------------------------------------------------
 
 class FacePage:
-    def __init__(self, ctx: PageContext, subject_id: int, can_write: bool) -> None:
+    def __init__(self, ctx: PageContext, subject_id: int, ended: bool) -> None:
+        can_write = ctx.can(Perm.subjects_write) and not ended
         self.subject_id = subject_id
         self.can_write = can_write
         self.passed: bytes | None = None  # the last frame that passed the gate
@@ -178,7 +179,8 @@ class FacePage:
                 self._upload_card()
         else:
             with ui.card().classes("zj-card w-full p-4"):
-                ui.label("您的角色无权采集人脸，只能查看采集记录。").classes("text-grey-8")
+                ui.label("矫正已结束，不能再采集人脸。" if ended else "您的角色无权采集人脸，只能查看采集记录。").classes(
+                    "text-grey-8").mark("face-readonly")
         with _testid(ui.card().classes("zj-card w-full p-4 gap-3"), "face-history"):
             self.history()
 
@@ -373,4 +375,4 @@ def register() -> None:
                 active = state.active
                 kv([("当前人脸", f"已采集（{_when(active.enrolled_at)}，{active.enrolled_by}）" if active else "未采集"),
                     ("用途", "自助终端签到、手机签到和视频点名时与现场人脸比对")])
-            FacePage(ctx, subject_id, ctx.can(Perm.subjects_write) and not state.ended)
+            FacePage(ctx, subject_id, state.ended)
