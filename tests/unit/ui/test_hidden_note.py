@@ -1,0 +1,8 @@
+from zhijiao.ui.components.hidden_note import hidden_text
+
+
+def test_hidden_text_says_what_is_left_out():
+    assert hidden_text(0, 0) == ""
+    assert hidden_text(3) == "另有 3 名未成年人档案仅责任人可见，未计入以上数字"
+    assert hidden_text(0, 2, what="列表") == "另有 2 名未成年人档案解除矫正后依法封存，未计入列表"
+    assert hidden_text(3, 2) == "另有 3 名未成年人档案仅责任人可见、2 名解除矫正后依法封存，未计入以上数字"
