@@ -460,8 +460,9 @@ async def big_screen(ctx: PageContext) -> None:
         alarmed_label.set_content(str(len({a.subject_id for a in hub.open_alarms(viewer)})))
 
     async def refresh_stats() -> None:
-        s = await hub.shared(("stats", scope_key(ctx)), 10.0, lambda: background(ctx, lambda d: command_service.stats(
-            db_session=d)))
+        # per person: the subjects counted are the files this person can open (subjects/counts.py)
+        s = await hub.shared(("stats", scope_key(ctx), ctx.actor.staff_id), 10.0,
+                             lambda: background(ctx, lambda d: command_service.stats(db_session=d)))
         stats_panel.update(s)
         fill_levels(s, levels)
 
