@@ -153,6 +153,7 @@ async def test_big_screen_pushes_alarms_and_the_desk_handles_them(user: User, db
     user.find(marker="close-confirm").click()
     await until(lambda: "已关闭" in text_of(user, "desk-status"))
     await user.should_see("误报：电话联系本人，在家，设备误报")
+    await user.should_see("接警 · 高值班")  # the person, not the account (issue 19)
 
     db.expire_all()
     db.info["actor"] = SYSTEM
