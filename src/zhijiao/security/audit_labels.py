@@ -8,7 +8,10 @@ is shown as it is, so nothing is ever hidden.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+
+from zhijiao.core import clock
 
 TABLES: dict[str, str] = {
     "login": "登录", "subject_login": "对象手机登录", "job": "定时任务",
@@ -69,7 +72,7 @@ FIELDS: dict[str, str] = {
     "approved_at": "批准时间", "legal_basis": "法律依据", "to_agency": "新执行地", "to_address": "新住址",
     "password_hash": "密码", "password_changed_at": "密码修改时间", "password_history": "历史密码",
     "totp_secret": "动态口令密钥", "totp_pending": "待绑定动态口令", "failed_logins": "登录失败次数",
-    "locked_until": "锁定至", "last_login_at": "上次登录", "client_ip": "来源地址", "token_hash": "会话令牌",
+    "locked_until": "锁定至", "totp_last_step": "动态口令使用序号", "last_seen_at": "最近活动", "last_login_at": "上次登录", "client_ip": "来源地址", "token_hash": "会话令牌",
     "matched": "比对通过", "source": "来源", "photo": "照片", "embedding": "人脸特征", "quality": "质量",
     "enrolled_by": "采集人", "enrolled_at": "采集时间", "due_on": "到期日", "done_on": "完成日期",
     "done_by": "完成人", "assignee_id": "承办人", "deadline": "期限", "answer": "答复", "opinion": "意见",
@@ -92,6 +95,13 @@ def field_label(key: str) -> str:
     return FIELDS.get(key, key)
 
 
+def _local_time(text: str) -> str:
+    try:
+        return clock.format_local(clock.ensure_utc(datetime.fromisoformat(text)), "%Y-%m-%d %H:%M")
+    except ValueError:
+        return text[:16].replace("T", " ")
+
+
 def _value(value: Any, key: str, values: Mapping[str, str], names: Mapping[str, str]) -> str:
     if value is None or value == "":
         return "空"
@@ -105,8 +115,8 @@ def _value(value: Any, key: str, values: Mapping[str, str], names: Mapping[str, 
         if key in ("actor_name", "requested_by", "decided_by", "proposed_by", "set_by", "bound_by") and value in names:
             return names[value]
         text = values.get(value, value)
-        if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":  # an ISO time: to the minute
-            text = text[:16].replace("T", " ")
+        if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":  # an ISO time: local, to the minute
+            text = _local_time(text)
         return text if len(text) <= 40 else text[:40] + "…"
     if isinstance(value, (list, dict)):
         return f"（{len(value)} 项）"

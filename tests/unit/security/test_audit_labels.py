@@ -23,7 +23,7 @@ def test_an_update_reads_as_a_sentence() -> None:
     text = audit_labels.describe("update", {"status": ["pending_reception", "reported"], "version": [1, 2],
                                             "reported_at": [None, "2026-12-07T06:30:12.123456+00:00"]},
                                  values={"pending_reception": "待接收", "reported": "已报到"})
-    assert text == "状态：待接收 → 已报到；报到时间：空 → 2026-12-07 06:30"
+    assert text == "状态：待接收 → 已报到；报到时间：空 → 2026-12-07 14:30"  # Asia/Shanghai
 
 
 def test_a_record_made_names_its_fields_and_people() -> None:

@@ -53,7 +53,8 @@ def month_dialog(subject_id: int) -> None:
     last = clock.today_local().replace(day=1) - timedelta(days=1)
 
     def build():
-        month = ui.input("考核月份（YYYY-MM）", value=last.strftime("%Y-%m")).props("outlined dense").mark("month-month")
+        month = ui.input("考核月份（YYYY-MM）", value=last.strftime("%Y-%m")).props("outlined dense").classes(
+            "w-full").mark("month-month")
         score = ui.number("考核分数", min=0, max=100).props(
             'outlined dense hint="留空则按日常记录的建议分数" stack-label').classes("w-full").mark("month-score")
         note = ui.input("说明").props("outlined dense").classes("w-full").mark("month-note")
