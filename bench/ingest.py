@@ -71,7 +71,8 @@ def _env(tmp: Path, url: str) -> dict[str, str]:
     from _common import free_port
 
     # the gateway listens on a free port (port 0 below); the setting too, never a demo's 6808
-    return {**os.environ, "ZHIJIAO_JT808_PORT": str(free_port()), "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    return {**os.environ, "ZHIJIAO_JT808_PORT": str(free_port()),
+            "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
             "ZHIJIAO_DATA_DIR": str(tmp), "ZHIJIAO_DEMO_MODE": "true", "ZHIJIAO_DATABASE_URL": url,
             "ZHIJIAO_SECRET_KEY": "bench-" + uuid.uuid4().hex, "ZHIJIAO_MQTT_URL": "",
             "ZHIJIAO_JT808_ENABLED": "true"}

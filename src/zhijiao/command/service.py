@@ -125,7 +125,8 @@ def _today(*, db_session: Session, now: datetime, today: date, subjects: Subject
             done, due = provider.compute(db_session, today)
             plugged.append(PluggedStat(key=provider.key, label=provider.label, done=done, due=due))
     return CommandStats(
-        day=today, subjects_total=subjects.registered, subjects_by_status=by_status, subjects_by_level=subjects.by_level,
+        day=today, subjects_total=subjects.registered, subjects_by_status=by_status,
+        subjects_by_level=subjects.by_level,
         subjects_hidden_active=subjects.hidden_active, subjects_hidden_sealed=subjects.hidden_sealed,
         devices_bound=bound, devices_online=online, alarms_open=alarms_open, alarms_opened_today=opened,
         alarms_closed_today=closed, mean_response_s=round(float(mean), 1) if mean is not None else None,

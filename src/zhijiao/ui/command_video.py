@@ -46,7 +46,8 @@ from zhijiao.ui.session import PageContext
 MIME = {StreamProtocol.hls: "application/vnd.apple.mpegurl", StreamProtocol.flv: "video/x-flv",
         StreamProtocol.other: "video/mp4"}
 ROLLCALL_STATUS = {"pending": "待应答", "answered_matched": "已应答（比对通过）",
-                   "answered_not_matched": "已应答（比对未通过）", "no_answer": "未应答", "ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
+                   "answered_not_matched": "已应答（比对未通过）", "no_answer": "未应答",
+                   "ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
                    "answered": "已应答", "missed": "未应答", "ended": "已结束", "failed": "失败"}
 _TILE_JS = """
 (() => {

@@ -83,7 +83,8 @@ def register() -> None:
                         ui.space()
                         ui.badge("司法所审批" if item.approver_level == "office" else "区司法局审批")
                     ui.label(f"事由：{item.reason}").classes("text-sm")
-                    ui.label(f"申请人：{people.get(item.requested_by, item.requested_by)} · {clock.format_local(item.created_at)}").classes(
+                    requester = people.get(item.requested_by, item.requested_by)
+                    ui.label(f"申请人：{requester} · {clock.format_local(item.created_at)}").classes(
                         "text-xs text-grey-7")
                     note = ui.input("审批意见").props("outlined dense").classes("w-full").mark(f"leave-note-{item.id}")
                     with ui.row().classes("gap-2"):

@@ -122,7 +122,8 @@ def register() -> None:
                 return
             with ui.card().classes("zj-card w-full p-3"), ui.row().classes("w-full items-end gap-3"):
                 otype = ui.select({"": "全部", **audit_labels.TABLES}, value=filters.object_type
-                                  if filters.object_type in audit_labels.TABLES else "", label="对象", with_input=True).props(
+                                  if filters.object_type in audit_labels.TABLES else "", label="对象",
+                                  with_input=True).props(
                     "dense outlined options-dense").classes("w-40")
                 oid = ui.input("对象编号", value=filters.object_id).props("dense outlined clearable").classes("w-32")
                 actor = ui.input("操作人用户名", value=filters.actor_name).props("dense outlined clearable").classes("w-36")

@@ -82,7 +82,8 @@ def register() -> None:
             hidden_note(c.hidden_active, c.hidden_sealed)
             with ui.row().classes("items-center gap-2"):
                 section("报到逾期")
-                ui.badge(str(c.report_overdue), color="negative" if c.report_overdue else "grey-6").mark("overdue-count")
+                ui.badge(str(c.report_overdue), color="negative" if c.report_overdue else "grey-6").mark(
+                    "overdue-count")
             ui.label("判决、裁定生效之日起十日内未报到（《社区矫正法》第二十一条）").classes("text-xs text-grey-7")
             if not stats.overdue:
                 ui.label("暂无报到逾期人员").classes("text-sm text-grey-7")
