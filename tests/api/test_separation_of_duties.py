@@ -79,6 +79,7 @@ def test_audit_export_is_csv_and_audited(client, world):
     h = f.login(client, world[3]["auditor"].username)
     r = client.get("/api/v1/audit-events/export", headers=h)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert "seq,at,actor" in r.content.decode("utf-8-sig").splitlines()[0]
+    header = r.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("序号,时间,操作人用户名,角色") and "变更内容" in header  # in Chinese (issue 19)
     exports = client.get("/api/v1/audit-events", params={"action": "export"}, headers=h).json()
     assert exports["total"] == 1

@@ -114,6 +114,8 @@ class CommandStats(BaseModel):
     subjects_total: int = Field(description="在册人数（待接收、已报到、在矫）")
     subjects_by_status: dict[str, int]
     subjects_by_level: dict[str, int] = Field(description="在矫人员的管理等级")
+    subjects_hidden_active: int = Field(0, description="辖区内另有的未成年人档案（仅责任人可见），未计入在册人数")
+    subjects_hidden_sealed: int = Field(0, description="辖区内另有的解除矫正后封存的未成年人档案，未计入")
     devices_bound: int
     devices_online: int = Field(description="10 分钟内有定位的在用设备")
     alarms_open: int

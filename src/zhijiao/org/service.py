@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,6 +42,32 @@ def get_bureau(*, db_session: Session) -> Bureau | None:
 
 def find_staff(*, db_session: Session, staff_id: int) -> Staff | None:
     return db_session.get(Staff, staff_id)
+
+
+SYSTEM_NAMES = {"system": "系统", "kiosk": "自助终端", "subject": "社区矫正对象本人"}
+
+
+def names_of(*, db_session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The names of the people behind usernames recorded where they acted (an alarm's log, a request,
+    a decision, the audit log): the staff member's name, 系统 for scheduled jobs; others unchanged.
+    Records keep the username (accountable and stable); screens show the person."""
+    wanted = {u for u in usernames if u}
+    out = {u: u for u in wanted}
+    for u in wanted:
+        head = u.split(":", 1)[0]
+        if head in SYSTEM_NAMES:
+            out[u] = SYSTEM_NAMES[head]
+    staff = [u for u in wanted if out[u] == u]
+    if staff:
+        rows = db_session.execute(select(Staff.username, Staff.display_name).where(Staff.username.in_(staff)))
+        out.update({u: name for u, name in rows if name})
+    return out
+
+
+def name_of(*, db_session: Session, username: str | None) -> str:
+    if not username:
+        return "—"
+    return names_of(db_session=db_session, usernames=[username])[username]
 
 
 def list_staff(*, db_session: Session, office_id: int | None = None, active_only: bool = False) -> list[Staff]:

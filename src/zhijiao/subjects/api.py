@@ -6,9 +6,11 @@ from fastapi import APIRouter, Query
 
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.core.pagination import Page
+from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import (
     CorrectionType,
+    SubjectCounts,
     SubjectCreate,
     SubjectListItem,
     SubjectRead,
@@ -39,6 +41,12 @@ def list_subjects(
         correction_type=correction_type.value if correction_type else None,
         supervision_level=supervision_level.value if supervision_level else None, page=page, size=size,
     )
+
+
+@router.get("/counts", response_model=SubjectCounts, summary="在册、在矫、管理等级等统计（与首页、列表、指挥中心一致）")
+def get_counts(db_session: ScopedDb) -> SubjectCounts:
+    """Only the files the caller can open are counted; ``hidden_*`` says how many others are left out."""
+    return subject_counts.counts(db_session=db_session)
 
 
 @router.post("", response_model=SubjectRead, status_code=201, summary="新建档案")

@@ -61,6 +61,18 @@ class SupervisionLevel(enum.StrEnum):
     lenient = "lenient"  # 宽管
 
 
+def lifecycle_rank(state: str) -> int:
+    """A state's place in the lifecycle (待接收 < 已报到 < 在矫 < 解除/终止): the order of two steps
+    recorded at the same moment."""
+    order = list(SubjectState)
+    return order.index(SubjectState(state)) if state in SubjectState.__members__ else len(order)
+
+
+def transition_order(at, from_status: str, to_status: str, ident: int = 0) -> tuple:
+    """Sort key of lifecycle steps: by time, then by lifecycle order."""
+    return (at, lifecycle_rank(from_status), lifecycle_rank(to_status), ident)
+
+
 # --- Chinese labels for screens ----------------------------------------------------------------
 
 STATE_LABELS: dict[SubjectState, str] = {

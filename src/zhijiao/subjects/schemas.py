@@ -200,3 +200,32 @@ class SubjectRead(SubjectListItem):
     derived: Derived
     team: list[TeamMemberRead]
     transitions: list[TransitionRead]
+
+
+class SubjectTally(BaseModel):
+    """The files matching a filter: those the caller can open and those left out of ``visible``."""
+
+    visible: int
+    hidden_active: int = Field(0, description="未成年人档案，仅其责任工作人员可见，未计入")
+    hidden_sealed: int = Field(0, description="解除或终止矫正后封存的未成年人档案，未计入")
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_active + self.hidden_sealed
+
+
+class SubjectCounts(BaseModel):
+    """Every count of subjects the screens show (subjects/counts.py), for the caller's files only."""
+
+    registered: int = Field(description="在册：待接收、已报到、在矫")
+    under_correction: int = Field(description="在矫")
+    by_status: dict[str, int] = Field(description="各状态人数（含解除、终止）")
+    by_level: dict[str, int] = Field(description="在矫人员的管理等级：严管、普管、宽管")
+    total: int = Field(description="全部档案")
+    report_overdue: int = Field(description="报到逾期（判决、裁定生效之日起十日内未报到，第二十一条）")
+    hidden_active: int = Field(0, description="辖区内另有的未成年人档案，仅其责任工作人员可见，未计入以上数字")
+    hidden_sealed: int = Field(0, description="辖区内另有的解除或终止矫正后封存的未成年人档案，未计入")
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_active + self.hidden_sealed

@@ -17,7 +17,7 @@ from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
 from zhijiao.security.permissions import Perm, office_bound, own_office_only, require, sees_every_office
-from zhijiao.subjects import idcard, rules
+from zhijiao.subjects import counts, idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
 from zhijiao.subjects.schemas import (
     Derived,
@@ -129,16 +129,8 @@ def search(
     if office_code:
         office = org_service.get_office_by_code(db_session=db_session, code=office_code)
         office_id = office.id
-    if office_id is not None:
-        stmt = stmt.where(Subject.office_id == office_id)
-    if status:
-        stmt = stmt.where(Subject.status == status)
-    if correction_type:
-        stmt = stmt.where(Subject.correction_type == correction_type)
-    if supervision_level:
-        stmt = stmt.where(Subject.supervision_level == supervision_level)
-    if responsible_staff_id is not None:
-        stmt = stmt.where(Subject.responsible_staff_id == responsible_staff_id)
+    stmt = counts.filtered(stmt, office_id=office_id, status=status, correction_type=correction_type,
+                           supervision_level=supervision_level, responsible_staff_id=responsible_staff_id)
     if q:
         q = q.strip()
         if len(q) == 18:

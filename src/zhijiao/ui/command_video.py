@@ -45,7 +45,9 @@ from zhijiao.ui.session import PageContext
 
 MIME = {StreamProtocol.hls: "application/vnd.apple.mpegurl", StreamProtocol.flv: "video/x-flv",
         StreamProtocol.other: "video/mp4"}
-ROLLCALL_STATUS = {"ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
+ROLLCALL_STATUS = {"pending": "待应答", "answered_matched": "已应答（比对通过）",
+                   "answered_not_matched": "已应答（比对未通过）", "no_answer": "未应答",
+                   "ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
                    "answered": "已应答", "missed": "未应答", "ended": "已结束", "failed": "失败"}
 _TILE_JS = """
 (() => {
@@ -162,7 +164,7 @@ class VideoWall:
             return
         with ui.element("div").classes("cc-video-grid"):
             for rc in items[:24]:
-                status = ROLLCALL_STATUS.get(str(rc.get("status")), str(rc.get("status") or ""))
+                status = ROLLCALL_STATUS.get(str(rc.get("status")), "状态未知")  # never an English code
                 with ui.element("div").classes("cc-tile").mark("rollcall"):
                     ui.label(f"{rc.get('subject_label') or ''} · {rc.get('office') or ''}").classes("font-bold")
                     ui.label(f"{status} · {local_time(rc['_at'], '%H:%M:%S')}").classes("text-sm").style(
