@@ -114,6 +114,20 @@ class ZoneCreate(BaseModel):
     source: str | None = Field(default=None, max_length=64, description="来源，如 禁止令")
 
 
+class ZoneUpdate(BaseModel):
+    """A change to a zone (PATCH): only the fields sent change; ``active: false`` disables it."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=64)
+    kind: Literal["permitted", "exclusion"] | None = None
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="null 表示适用于全体")
+    geometry: dict[str, Any] | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    datum: Literal["wgs84", "gcj02"] = "wgs84"
+    schedule: list[dict[str, Any]] | None = Field(default=None, max_length=20, description="[] 或 null 表示全天生效")
+    source: str | None = Field(default=None, max_length=64)
+    active: bool | None = None
+
+
 class FixRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
