@@ -205,6 +205,11 @@ class ZoneEditor:
                 .mark("zone-window-start")
             entry["end"] = ui.input("结束", value=w["end"]).props("dense mask='##:##'").style("width: 64px") \
                 .mark("zone-window-end")
+            with ui.column().classes("gap-0"):
+                ui.button("每天", on_click=lambda: entry["days"].set_value(list(range(7)))).props(
+                    "flat dense no-caps size=sm")
+                ui.button("工作日", on_click=lambda: entry["days"].set_value(list(range(5)))).props(
+                    "flat dense no-caps size=sm")
             ui.button(icon="close", on_click=lambda: (self.windows.remove(entry), line.delete())).props(
                 "flat dense round size=sm")
         self.windows.append(entry)
