@@ -82,9 +82,12 @@ def _login(driver, server: str, username: str, password: str, otp: str, server_l
 
 def _field(driver, label: str):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    return driver.find_element(By.XPATH, f"//label[contains(@class,'q-field')][.//div[contains(@class,"
-                                         f"'q-field__label') and normalize-space()='{label}']]")
+    xpath = (f"//label[contains(@class,'q-field')][.//div[contains(@class,'q-field__label') and "
+             f"normalize-space()='{label}']]")
+    return WebDriverWait(driver, TIMEOUT).until(lambda d: next(
+        (e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None))
 
 
 def _choose(driver, label: str, option: str) -> None:
@@ -227,8 +230,11 @@ def test_create_account_then_log_in_and_settings_ceiling(server: str, driver, wo
         _choose(driver, "所属单位", "闻韶司法所")
         _button(driver, "创建").click()
         _wait_for_text(driver, "只显示这一次", server_log)
-        card = driver.find_element(By.CSS_SELECTOR, ".q-dialog .q-card")
-        labels = [e.text for e in card.find_elements(By.CSS_SELECTOR, ".zj-kv .v")]
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        labels = WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".q-dialog .zj-kv .v")] or None)
         username, password, secret = labels[0], labels[1], labels[2]
         assert username == "sunxr" and len(password) >= 12 and len(secret) >= 16
         driver.save_screenshot(str(SHOTS / "staff-created.png"))
@@ -244,7 +250,7 @@ def test_create_account_then_log_in_and_settings_ceiling(server: str, driver, wo
         _wait_for_text(driver, "实施办法第二十七条", server_log)
         row = driver.find_element(By.XPATH, "//div[contains(@class,'q-card')]//div[contains(@class,'row')]"
                                             "[.//div[normalize-space()='司法所可批准的外出天数上限']]")
-        row.find_element(By.XPATH, ".//button[normalize-space(.)='修改']").click()
+        row.find_element(By.XPATH, ".//button[contains(., '修改')]").click()
         value = _field(driver, "新值（天）").find_element(By.TAG_NAME, "input")
         value.send_keys("\ue009a")
         value.send_keys("10")
