@@ -102,6 +102,31 @@ def test_zones_geojson_in_and_out(client, world):
     assert len(client.get("/api/v1/zones", headers=hb).json()["features"]) == 3
 
 
+def test_zone_patch_edit_schedule_and_disable(client, world):
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", json={"name": "某小学", "kind": "exclusion", "subject_id": world["subject"].id,
+                                           "geometry": SQUARE}, headers=h)
+    zid = r.json()["id"]
+    r = client.patch(f"/api/v1/zones/{zid}", headers=h, json={
+        "name": "某小学（上学时段）", "schedule": [{"weekdays": [0, 1, 2, 3, 4], "start": "07:00", "end": "18:00"}],
+        "geometry": {"type": "Point", "coordinates": [118.31, 36.81]}, "radius_m": 300})
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    assert props["name"] == "某小学（上学时段）" and props["radius_m"] == 300 and props["schedule"][0]["start"] == "07:00"
+    assert client.patch(f"/api/v1/zones/{zid}", headers=h, json={"schedule": [{"weekdays": [9], "start": "07:00",
+                                                                               "end": "08:00"}]}).status_code == 422
+    # another office's officer cannot see it; nobody but the district changes a zone for everyone
+    other = f.login(client, world["other"].username)
+    assert client.patch(f"/api/v1/zones/{zid}", headers=other, json={"active": False}).status_code == 404
+    assert client.patch(f"/api/v1/zones/{zid}", headers=h, json={"subject_id": None}).json()["code"] == \
+        "zone_district_only"
+    r = client.patch(f"/api/v1/zones/{zid}", headers=h, json={"active": False})
+    assert r.status_code == 200 and r.json()["properties"]["active"] is False
+    assert client.get("/api/v1/zones", headers=h).json()["features"] == []  # the engine loads active zones only
+    assert client.patch(f"/api/v1/zones/{zid}", headers=f.login(client, world["operator"].username),
+                        json={"active": True}).status_code == 403
+
+
 @pytest.mark.parametrize("geometry", [
     {"type": "Polygon", "coordinates": [[[118.3, 36.8], [118.32, 36.82], [118.32, 36.8], [118.3, 36.82], [118.3, 36.8]]]},
     {"type": "Polygon", "coordinates": "nonsense"},

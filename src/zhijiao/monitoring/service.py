@@ -212,7 +212,7 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     feature["id"] = zone.id
     feature["properties"] = {**(feature.get("properties") or {}), "id": zone.id, "name": zone.name,
                              "kind": zone.kind, "subject_id": zone.subject_id, "schedule": zone.schedule or [],
-                             "source": zone.source}
+                             "source": zone.source, "active": zone.active}
     return feature
 
 
