@@ -103,6 +103,7 @@ class ZoneEditor:
         self.can_write = ctx.can(Perm.subjects_write)
         self.datum = map_settings().datum
         zones = monitoring_service.list_zones(db_session=db, include_inactive=True)
+        self.zones_at_start = zones
         self.subjects = {s.id: f"{s.name}（{s.office_name}）" for s in subjects_service.search(
             db_session=db, size=2000).items}
         self.homes: dict[int, tuple[float, float]] = {}
@@ -165,16 +166,18 @@ class ZoneEditor:
         with ui.column().classes("w-full gap-1") as self.circle_box:
             self.centre_from = ui.select({"click": "在地图上单击中心点", "town": "街道/镇中心", "home": "对象住址"},
                                          label="中心点", value="click",
-                                         on_change=lambda: self._centre_changed()).classes("w-full")
+                                         on_change=lambda: self._centre_changed()).classes("w-full") \
+                .mark("zone-centre")
             self.town = ui.select(list(TOWN_CENTRES), label="街道/镇", on_change=lambda: self._centre_changed()) \
-                .classes("w-full")
+                .classes("w-full").mark("zone-town")
             self.radius = ui.number("半径（米）", value=500, min=10, max=100000, step=50,
                                     on_change=lambda: self._redraw()).classes("w-full").mark("zone-radius")
             self.centre_label = ui.label("尚未选择中心点").classes("text-xs text-grey-8")
         with ui.column().classes("w-full gap-1") as self.template_box:
             options = {"district": "临淄区区界"}
             options.update({f"office:{o.id}": f"{o.name}辖区" for o in self.offices.values() if o.area_geojson})
-            self.template = ui.select(options, label="模板（也可复制已有围栏：列表中点“编辑”后另存）",
+            options.update({f"zone:{z.id}": f"复制围栏：{z.name}" for z in self.zones_at_start})
+            self.template = ui.select(options, label="模板",
                                       on_change=lambda: self._template_changed()).classes("w-full").mark("zone-template")
         ui.separator()
         with ui.row().classes("w-full items-center justify-between"):
@@ -306,6 +309,16 @@ class ZoneEditor:
             area = office.area_geojson or {}
             self.template_geometry = area.get("geometry", area)
             self.name.value = self.name.value or f"{office.area_name}范围"
+        elif value and value.startswith("zone:"):
+            zone = self.zones.get(int(value.split(":")[1]))
+            if zone is not None:
+                feature = monitoring_service.zone_feature(zone)
+                self.template_geometry, self.template_radius = feature["geometry"], feature["properties"].get("radius_m")
+                self.kind.value = zone.kind
+                self.windows_box.clear()
+                self.windows = []
+                for w in zone.schedule or []:
+                    self._add_window(w)
         self._redraw(fit=True)
 
     def geometry(self) -> tuple[dict[str, Any], float | None]:
