@@ -164,7 +164,7 @@ def test_draw_zone_and_a_fix_inside_raises_alarm(server: str, driver, world: Wor
         _wait_for_text(driver, "已保存围栏", server_log)
         table = driver.find_element(By.CSS_SELECTOR, ".q-table")
         WebDriverWait(driver, TIMEOUT).until(lambda d: "齐园路网吧禁区" in table.text)
-        assert "禁止进入" in table.text and "张三丰" in table.text and "每天" in table.text
+        assert "禁止进入" in table.text and "张三丰" in table.text and "每天 全天" in table.text
         driver.save_screenshot(str(SHOTS / "zones.png"))
         errors = _severe(driver)
 

@@ -79,8 +79,11 @@ def schedule_text(schedule: list[dict[str, Any]] | None) -> str:
             label = f"{WEEKDAYS[days[0]]}至{WEEKDAYS[days[-1]]}"
         else:
             label = "、".join(WEEKDAYS[d] for d in days)
-        end = w.get("end")
-        parts.append(f"{label} {w.get('start')}–{'次日' if end and end <= w.get('start', '') else ''}{end}")
+        start, end = w.get("start", ""), w.get("end", "")
+        if start == end:
+            parts.append(f"{label} 全天")
+        else:
+            parts.append(f"{label} {start}–{'次日' if end < start else ''}{end}")
     return "；".join(parts)
 
 
@@ -201,20 +204,21 @@ class ZoneEditor:
     def _add_window(self, window: dict[str, Any] | None = None) -> None:
         w = window or {"weekdays": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}
         entry: dict[str, Any] = {}
-        with self.windows_box, ui.row().classes("w-full items-center no-wrap gap-1") as line:
+        with self.windows_box, ui.column().classes("w-full gap-0 border rounded p-2") as line:
             entry["days"] = ui.select(WEEKDAYS, multiple=True, value=list(w["weekdays"]), label="星期") \
-                .props("dense use-chips").classes("grow").mark("zone-window-days")
-            entry["start"] = ui.input("开始", value=w["start"]).props("dense mask='##:##'").style("width: 64px") \
-                .mark("zone-window-start")
-            entry["end"] = ui.input("结束", value=w["end"]).props("dense mask='##:##'").style("width: 64px") \
-                .mark("zone-window-end")
-            with ui.column().classes("gap-0"):
+                .props("dense use-chips").classes("w-full").mark("zone-window-days")
+            with ui.row().classes("w-full items-center no-wrap gap-2"):
+                entry["start"] = ui.input("开始", value=w["start"]).props("dense mask='##:##'").style("width: 64px") \
+                    .mark("zone-window-start")
+                entry["end"] = ui.input("结束", value=w["end"]).props("dense mask='##:##'").style("width: 64px") \
+                    .mark("zone-window-end")
                 ui.button("每天", on_click=lambda: entry["days"].set_value(list(range(7)))).props(
                     "flat dense no-caps size=sm")
                 ui.button("工作日", on_click=lambda: entry["days"].set_value(list(range(5)))).props(
                     "flat dense no-caps size=sm")
-            ui.button(icon="close", on_click=lambda: (self.windows.remove(entry), line.delete())).props(
-                "flat dense round size=sm")
+                ui.space()
+                ui.button(icon="delete", on_click=lambda: (self.windows.remove(entry), line.delete())).props(
+                    "flat dense round size=sm color=grey-7")
         self.windows.append(entry)
 
     def _schedule(self) -> list[dict[str, Any]] | None:
