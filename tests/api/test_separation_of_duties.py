@@ -99,3 +99,6 @@ def test_password_reset_gives_a_working_password_once(client, db, world):
     assert r.status_code == 200, r.text
     assert client.post(f"/api/v1/staff/{people['sysadmin'].id}/password/reset", headers=h).json()["code"] == \
         "self_reset"
+    trail = client.get("/api/v1/audit-events", params={"action": "password_reset"},
+                       headers=f.login(client, people["auditor"].username)).json()
+    assert [(e["object_id"], e["actor_name"]) for e in trail["items"]] == [(str(target.id), people["sysadmin"].username)]

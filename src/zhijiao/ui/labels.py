@@ -38,6 +38,7 @@ AUDIT_ACTION = {
     "create": "新增",
     "update": "修改",
     "delete": "删除",
+    "password_reset": "重置密码",
 }
 AUDIT_OBJECT = {
     "login": "登录",
@@ -48,6 +49,8 @@ AUDIT_OBJECT = {
     "offices": "司法所",
     "bureaus": "司法局",
     "auth_sessions": "会话",
+    "settings": "参数设置",
+    "zones": "电子围栏",
 }
 
 
