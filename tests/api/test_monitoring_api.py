@@ -82,7 +82,7 @@ SQUARE = {"type": "Polygon", "coordinates": [[[118.30, 36.80], [118.32, 36.80], 
                                               [118.30, 36.80]]]}
 
 
-def test_zones_geojson_in_and_out(client, world):
+def test_zones_geojson_in_and_out(client, db, world):
     h = f.login(client, world["officer"].username)
     r = client.post("/api/v1/zones", json={"name": "某小学", "kind": "exclusion", "subject_id": world["subject"].id,
                                            "geometry": SQUARE, "source": "禁止令"}, headers=h)
@@ -94,6 +94,9 @@ def test_zones_geojson_in_and_out(client, world):
     assert r.status_code == 201 and r.json()["properties"]["radius_m"] == 200
     hb = f.login(client, world["leader"].username)
     r = client.post("/api/v1/zones", json={"name": "临淄区", "kind": "permitted", "geometry": SQUARE}, headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "zone_district_only"  # the district's, not one office's
+    r = client.post("/api/v1/zones", json={"name": "临淄区", "kind": "permitted", "geometry": SQUARE},
+                    headers=f.login(client, f.staff(db, "bureau_officer").username))
     assert r.status_code == 201  # a shared zone
     fc = client.get("/api/v1/zones", headers=h).json()
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3

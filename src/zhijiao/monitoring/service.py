@@ -240,11 +240,14 @@ def _stored_shape(geometry: dict[str, Any], *, kind: str, radius_m: float | None
 
 
 def create_zone(*, db_session: Session, zone_in: ZoneCreate) -> Zone:
-    _actor(db_session, Perm.subjects_write)
-    if zone_in.subject_id is not None:
-        subjects_service.get(db_session=db_session, subject_id=zone_in.subject_id)
+    """A zone for one subject (the subject's office) or, by the district's staff, for everyone."""
+    actor = _actor(db_session, Perm.subjects_write)
     geojson, schedule = _stored_shape(zone_in.geometry, kind=zone_in.kind, radius_m=zone_in.radius_m,
                                       datum=zone_in.datum, schedule=zone_in.schedule)
+    if zone_in.subject_id is not None:
+        subjects_service.get(db_session=db_session, subject_id=zone_in.subject_id)
+    elif not sees_every_office(actor):
+        raise Forbidden(code="zone_district_only", message="适用于全体对象的电子围栏只能由区局工作人员设置")
     zone = Zone(name=zone_in.name, kind=zone_in.kind, subject_id=zone_in.subject_id, geojson=geojson,
                 schedule=schedule, source=zone_in.source)
     db_session.add(zone)

@@ -27,7 +27,7 @@ from zhijiao.monitoring.models import Zone
 from zhijiao.monitoring.schemas import ZoneCreate, ZoneUpdate
 from zhijiao.org import service as org_service
 from zhijiao.org.towns import TOWN_CENTRES
-from zhijiao.security.permissions import Perm
+from zhijiao.security.permissions import Perm, sees_every_office
 from zhijiao.subjects import service as subjects_service
 from zhijiao.ui import menu, session
 from zhijiao.ui.layout import error_notice, frame, section
@@ -104,6 +104,7 @@ class ZoneEditor:
     def __init__(self, ctx: PageContext, f: Any) -> None:
         db = ctx.db
         self.can_write = ctx.can(Perm.subjects_write)
+        self.district = sees_every_office(ctx.actor)  # may change the zones for everyone (the service checks)
         self.datum = map_settings().datum
         zones = monitoring_service.list_zones(db_session=db, include_inactive=True)
         self.zones_at_start = zones
@@ -156,7 +157,8 @@ class ZoneEditor:
         self.title = ui.label("新建围栏").classes("text-base font-semibold").mark("zone-form-title")
         self.name = ui.input("名称").classes("w-full").mark("zone-name")
         self.kind = ui.select(KINDS, label="类型", value="exclusion").classes("w-full").mark("zone-kind")
-        self.subject = ui.select({EVERYONE: "全体社区矫正对象", **self.subjects}, label="适用对象", value=EVERYONE,
+        everyone = {EVERYONE: "全体社区矫正对象"} if self.district else {}
+        self.subject = ui.select({**everyone, **self.subjects}, label="适用对象", value=EVERYONE if everyone else None,
                                  with_input=True).classes("w-full").mark("zone-subject")
         self.shape = ui.toggle({k: v.split("（")[0] for k, v in SHAPES.items()}, value="polygon",
                                on_change=lambda: self._shape_changed()).props("no-caps dense").mark("zone-shape")
@@ -464,7 +466,7 @@ class ZoneEditor:
                 "applies": self.subjects.get(z.subject_id, "—") if z.subject_id else "全体对象",
                 "shape": f"圆形 半径 {radius:g} 米" if radius else "多边形",
                 "schedule": schedule_text(z.schedule), "source": z.source or "—",
-                "state": "生效" if z.active else "已停用", "active": z.active, "can_edit": self.can_write,
+                "state": "生效" if z.active else "已停用", "active": z.active, "can_edit": self.can_write and (self.district or z.subject_id is not None),
             })
         self.table.rows = rows
         self.table.update()
