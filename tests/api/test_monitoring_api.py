@@ -197,3 +197,32 @@ def test_track_query_is_scoped_and_audited(client, db, world):
     ha = f.login(client, f.staff(db, "auditor").username)
     trail = client.get("/api/v1/audit-events", params={"action": "view_track"}, headers=ha).json()
     assert trail["total"] == 1
+
+
+def test_office_zone_applies_to_that_office_only(client, db, world):
+    from zhijiao.monitoring.context import rule_context
+
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", headers=h, json={"name": "闻韶街道范围", "kind": "permitted",
+                                                      "office_id": world["a"].id, "geometry": SQUARE})
+    assert r.status_code == 201, r.text
+    zid = r.json()["id"]
+    assert r.json()["properties"]["office_id"] == world["a"].id and r.json()["properties"]["subject_id"] is None
+    other = f.login(client, world["other"].username)
+    r = client.post("/api/v1/zones", headers=other, json={"name": "别所范围", "kind": "permitted",
+                                                          "office_id": world["a"].id, "geometry": SQUARE})
+    assert r.status_code == 403 and r.json()["code"] == "zone_office_only"
+    assert client.patch(f"/api/v1/zones/{zid}", headers=other, json={"active": False}).json()["code"] == \
+        "zone_office_only"
+    hb = f.login(client, f.staff(db, "bureau_officer").username)
+    for subject in (world["subject"], world["foreign"]):
+        device = client.post("/api/v1/devices", headers=hb, json={
+            "kind": "phone", "protocol": "http", "ident": f"ph-{subject.id}"}).json()
+        assert client.post(f"/api/v1/subjects/{subject.id}/devices", headers=hb,
+                           json={"device_id": device["id"]}).status_code == 201
+    own = client.get("/api/v1/zones", params={"subject_id": world["subject"].id}, headers=hb).json()["features"]
+    foreign = client.get("/api/v1/zones", params={"subject_id": world["foreign"].id}, headers=hb).json()["features"]
+    assert [z["id"] for z in own] == [zid] and foreign == []
+    db.info["actor"] = Actor.system("test")
+    index = rule_context(db_session=db).index
+    assert [(z.id, z.subject_id) for z in index.zones] == [(f"{zid}@{world['subject'].id}", world["subject"].id)]

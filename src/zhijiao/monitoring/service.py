@@ -24,6 +24,7 @@ from zhijiao.monitoring.schemas import (
     ZoneCreate,
     ZoneUpdate,
 )
+from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, ActorKind, get_actor
 from zhijiao.security.permissions import Perm, has_perm, require, sees_every_office
@@ -212,12 +213,16 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     feature["id"] = zone.id
     feature["properties"] = {**(feature.get("properties") or {}), "id": zone.id, "name": zone.name,
                              "kind": zone.kind, "subject_id": zone.subject_id, "schedule": zone.schedule or [],
-                             "source": zone.source, "active": zone.active}
+                             "source": zone.source, "active": zone.active, "office_id": zone.office_id}
     return feature
 
 
-def to_index_zone(zone: Zone) -> geofence.Zone:
-    return geofence.zone_from_geojson(zone_feature(zone))
+def to_index_zone(zone: Zone, subject_id: int | None = None) -> geofence.Zone:
+    """The zone as the rules index it; ``subject_id``: one copy of an office's zone for one of its
+    subjects (the index keys zones by subject), with an id of its own such as ``"12@345"``."""
+    if subject_id is None:
+        return geofence.zone_from_geojson(zone_feature(zone))
+    return geofence.zone_from_geojson(zone_feature(zone), {"id": f"{zone.id}@{subject_id}", "subject_id": subject_id})
 
 
 def _stored_shape(geometry: dict[str, Any], *, kind: str, radius_m: float | None, datum: str,
@@ -239,17 +244,28 @@ def _stored_shape(geometry: dict[str, Any], *, kind: str, radius_m: float | None
     return stored, feature["properties"]["schedule"] or None
 
 
+def _check_reach(db_session: Session, actor: Actor, subject_id: int | None, office_id: int | None) -> None:
+    """Who a zone may apply to: a subject in the caller's scope; an office, by the district or that
+    office's own staff; everyone, by the district's staff only."""
+    if subject_id is not None:
+        subjects_service.get(db_session=db_session, subject_id=subject_id)
+    elif office_id is not None:
+        org_service.get_office(db_session=db_session, office_id=office_id)
+        if not sees_every_office(actor) and office_id != actor.office_id:
+            raise Forbidden(code="zone_office_only", message="只能为本所的社区矫正对象设置电子围栏")
+    elif not sees_every_office(actor):
+        raise Forbidden(code="zone_district_only", message="适用于全体对象的电子围栏只能由区局工作人员设置")
+
+
 def create_zone(*, db_session: Session, zone_in: ZoneCreate) -> Zone:
-    """A zone for one subject (the subject's office) or, by the district's staff, for everyone."""
+    """A zone for one subject, the subjects of one office, or (the district's staff) everyone."""
     actor = _actor(db_session, Perm.subjects_write)
     geojson, schedule = _stored_shape(zone_in.geometry, kind=zone_in.kind, radius_m=zone_in.radius_m,
                                       datum=zone_in.datum, schedule=zone_in.schedule)
-    if zone_in.subject_id is not None:
-        subjects_service.get(db_session=db_session, subject_id=zone_in.subject_id)
-    elif not sees_every_office(actor):
-        raise Forbidden(code="zone_district_only", message="适用于全体对象的电子围栏只能由区局工作人员设置")
-    zone = Zone(name=zone_in.name, kind=zone_in.kind, subject_id=zone_in.subject_id, geojson=geojson,
-                schedule=schedule, source=zone_in.source)
+    office_id = None if zone_in.subject_id is not None else zone_in.office_id
+    _check_reach(db_session, actor, zone_in.subject_id, office_id)
+    zone = Zone(name=zone_in.name, kind=zone_in.kind, subject_id=zone_in.subject_id, office_id=office_id,
+                geojson=geojson, schedule=schedule, source=zone_in.source)
     db_session.add(zone)
     db_session.commit()
     events.publish(topics.DIRECTORY, {"zone_id": zone.id})
@@ -274,11 +290,12 @@ def update_zone(*, db_session: Session, zone_id: int, zone_in: ZoneUpdate) -> Zo
     actor = _actor(db_session, Perm.subjects_write)
     zone = get_zone(db_session=db_session, zone_id=zone_id)
     changes = zone_in.model_dump(exclude_unset=True)
-    subject_id = changes.get("subject_id", zone.subject_id)
-    if (zone.subject_id is None or subject_id is None) and not sees_every_office(actor):
-        raise Forbidden(code="zone_district_only", message="适用于全体对象的电子围栏只能由区局工作人员修改")
-    if "subject_id" in changes and subject_id is not None:
-        subjects_service.get(db_session=db_session, subject_id=subject_id)
+    _check_reach(db_session, actor, zone.subject_id, zone.office_id)  # may change this zone at all
+    if "subject_id" in changes or "office_id" in changes:
+        subject_id = changes.get("subject_id", zone.subject_id)
+        office_id = None if subject_id is not None else changes.get("office_id", zone.office_id)
+        _check_reach(db_session, actor, subject_id, office_id)
+        zone.subject_id, zone.office_id = subject_id, office_id
     kind = changes.get("kind", zone.kind)
     if {"geometry", "radius_m", "schedule", "kind", "datum"} & changes.keys():
         current = zone_feature(zone)
@@ -289,7 +306,7 @@ def update_zone(*, db_session: Session, zone_id: int, zone_in: ZoneUpdate) -> Zo
         schedule = changes["schedule"] if "schedule" in changes else zone.schedule
         zone.geojson, zone.schedule = _stored_shape(geometry, kind=kind, radius_m=radius, datum=datum,
                                                     schedule=schedule)
-    for name in ("name", "kind", "subject_id", "source", "active"):
+    for name in ("name", "kind", "source", "active"):
         if name in changes:
             if name in ("name", "kind", "active") and changes[name] is None:
                 raise InvalidInput("该项不能为空", code="invalid_zone", fields={name: "不能为空"})
@@ -304,7 +321,9 @@ def list_zones(*, db_session: Session, subject_id: int | None = None, kind: str 
     require(get_actor(db_session), Perm.subjects_read)
     stmt = select(Zone) if include_inactive else select(Zone).where(Zone.active.is_(True))
     if subject_id is not None:
-        stmt = stmt.where((Zone.subject_id == subject_id) | Zone.subject_id.is_(None))
+        subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
+        stmt = stmt.where((Zone.subject_id == subject_id) | (Zone.subject_id.is_(None) & (
+            Zone.office_id.is_(None) | (Zone.office_id == subject.office_id))))
     if kind:
         stmt = stmt.where(Zone.kind == kind)
     return list(db_session.execute(stmt.order_by(Zone.id)).scalars())

@@ -38,7 +38,7 @@ WEEKDAYS = {0: "周一", 1: "周二", 2: "周三", 3: "周四", 4: "周五", 5: 
 KINDS = {"exclusion": "禁止进入（禁区）", "permitted": "活动范围"}
 KIND_SHORT = {"exclusion": "禁止进入", "permitted": "活动范围"}
 SHAPES = {"polygon": "多边形（在地图上逐点单击）", "circle": "圆形（中心点 + 半径）", "template": "复制模板"}
-EVERYONE = 0
+EVERYONE = "all"
 
 CSS = """
 .zm-root, .zm-map { width: 100%; height: 100%; }
@@ -112,6 +112,11 @@ class ZoneEditor:
             db_session=db, size=2000).items}
         self.homes: dict[int, tuple[float, float]] = {}
         self.offices = {o.id: o for o in org_service.list_offices(db_session=db)}
+        # whom a zone applies to: everyone (the district's staff), an office's subjects, one subject
+        own = [o for o in self.offices.values() if self.district or o.id == ctx.actor.office_id]
+        self.reach_options = {**({EVERYONE: "全体社区矫正对象"} if self.district else {}),
+                              **{f"o:{o.id}": f"{o.name}的全部对象" for o in own},
+                              **{f"s:{sid}": label for sid, label in self.subjects.items()}}
         self.editing: int | None = None
         self.vertices: list[list[float]] = []  # [lon, lat] WGS-84
         self.center: tuple[float, float] | None = None  # (lat, lon) WGS-84
@@ -157,8 +162,7 @@ class ZoneEditor:
         self.title = ui.label("新建围栏").classes("text-base font-semibold").mark("zone-form-title")
         self.name = ui.input("名称").classes("w-full").mark("zone-name")
         self.kind = ui.select(KINDS, label="类型", value="exclusion").classes("w-full").mark("zone-kind")
-        everyone = {EVERYONE: "全体社区矫正对象"} if self.district else {}
-        self.subject = ui.select({**everyone, **self.subjects}, label="适用对象", value=EVERYONE if everyone else None,
+        self.subject = ui.select(self.reach_options, label="适用对象", value=next(iter(self.reach_options), None),
                                  with_input=True).classes("w-full").mark("zone-subject")
         self.shape = ui.toggle({k: v.split("（")[0] for k, v in SHAPES.items()}, value="polygon",
                                on_change=lambda: self._shape_changed()).props("no-caps dense").mark("zone-shape")
@@ -293,7 +297,7 @@ class ZoneEditor:
         self._redraw(fit=True)
 
     def _home(self) -> tuple[float, float] | None:
-        sid = self.subject.value
+        sid = self._reach()[0]
         if not sid:
             ui.notify("请先选择适用对象", type="warning", position="top")
             return None
@@ -369,6 +373,23 @@ class ZoneEditor:
                     if feature["geometry"]["type"] == "Polygon" else []
         self.map.set_draft(feature, fit)
 
+    def _reach(self) -> tuple[int | None, int | None]:
+        """(subject_id, office_id) of the chosen 适用对象."""
+        value = self.subject.value or ""
+        if value.startswith("s:"):
+            return int(value[2:]), None
+        if value.startswith("o:"):
+            return None, int(value[2:])
+        return None, None
+
+    def _applies(self, z: Zone) -> str:
+        if z.subject_id:
+            return self.subjects.get(z.subject_id, "—")
+        if z.office_id:
+            office = self.offices.get(z.office_id)
+            return f"{office.name}的全部对象" if office else "—"
+        return "全体对象"
+
     # --- saving ----------------------------------------------------------------------------------
 
     def save(self, as_new: bool = False) -> None:
@@ -378,7 +399,7 @@ class ZoneEditor:
         except DomainError as exc:
             session.show_error(exc)
             return
-        subject_id = self.subject.value or None
+        subject_id, office_id = self._reach()
         name = (self.name.value or "").strip()
         if len(name) < 2:
             ui.notify("请填写围栏名称（至少 2 个字）", type="warning", position="top")
@@ -387,14 +408,14 @@ class ZoneEditor:
             source = "复制" if as_new else ("区界" if self.template.value == "district" and self.shape.value ==
                                           "template" else "绘制")
             zone = session.act(lambda db: monitoring_service.create_zone(db_session=db, zone_in=ZoneCreate(
-                name=name, kind=self.kind.value, subject_id=subject_id, geometry=geometry, radius_m=radius,
-                schedule=schedule, source=source)))
+                name=name, kind=self.kind.value, subject_id=subject_id, office_id=office_id, geometry=geometry,
+                radius_m=radius, schedule=schedule, source=source)))
         else:
             zone_id = self.editing
             zone = session.act(lambda db: monitoring_service.update_zone(db_session=db, zone_id=zone_id,
                                                                          zone_in=ZoneUpdate(
-                name=name, kind=self.kind.value, subject_id=subject_id, geometry=geometry, radius_m=radius,
-                schedule=schedule or [])))
+                name=name, kind=self.kind.value, subject_id=subject_id, office_id=office_id, geometry=geometry,
+                radius_m=radius, schedule=schedule or [])))
         if zone is None:
             return
         ui.notify(f"已保存围栏“{zone.name}”", type="positive", position="top")
@@ -416,7 +437,8 @@ class ZoneEditor:
         self.editing = zone.id
         self.title.set_text(f"编辑围栏：{zone.name}")
         self.name.value, self.kind.value = zone.name, zone.kind
-        self.subject.value = zone.subject_id if zone.subject_id in self.subjects else EVERYONE
+        key = f"s:{zone.subject_id}" if zone.subject_id else f"o:{zone.office_id}" if zone.office_id else EVERYONE
+        self.subject.value = key if key in self.reach_options else None
         self.vertices, self.center = [], None
         self.template_geometry, self.template_radius = feature["geometry"], feature["properties"].get("radius_m")
         self.shape.value = "template"
@@ -463,10 +485,11 @@ class ZoneEditor:
             radius = feature["properties"].get("radius_m")
             rows.append({
                 "id": z.id, "name": z.name, "kind": KIND_SHORT.get(z.kind, z.kind),
-                "applies": self.subjects.get(z.subject_id, "—") if z.subject_id else "全体对象",
+                "applies": self._applies(z),
                 "shape": f"圆形 半径 {radius:g} 米" if radius else "多边形",
                 "schedule": schedule_text(z.schedule), "source": z.source or "—",
-                "state": "生效" if z.active else "已停用", "active": z.active, "can_edit": self.can_write and (self.district or z.subject_id is not None),
+                "state": "生效" if z.active else "已停用", "active": z.active, "can_edit": self.can_write and (
+                    self.district or z.subject_id is not None or f"o:{z.office_id}" in self.reach_options),
             })
         self.table.rows = rows
         self.table.update()
