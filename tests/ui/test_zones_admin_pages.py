@@ -82,3 +82,16 @@ async def test_circle_around_a_town_and_a_copy_of_the_district(user: User, world
     assert circle.geojson["geometry"]["coordinates"] == [118.318, 36.806]
     district = zones["临淄区活动范围"]
     assert district.source == "区界" and district.geojson["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+async def test_office_staff_choose_their_office_or_their_subjects(user: User, world: World) -> None:
+    await login(user, world.officer_a)
+    await user.open("/zones")
+    await user.should_see(marker="zone-map")
+    (select,) = user.find(marker="zone-subject").elements
+    assert "all" not in select.options  # a zone for everyone is the district's
+    assert select.options[f"o:{world.office_a.id}"] == "闻韶司法所的全部对象"
+    assert f"o:{world.office_b.id}" not in select.options
+    assert any(v.startswith("张三丰") for v in select.options.values())
+    assert not any(v.startswith("赵六合") for v in select.options.values())  # another office's subject
+    assert select.value == f"o:{world.office_a.id}"
