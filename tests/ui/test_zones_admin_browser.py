@@ -240,6 +240,7 @@ def test_create_account_then_log_in_and_settings_ceiling(server: str, driver, wo
         driver.save_screenshot(str(SHOTS / "staff-created.png"))
         _button(driver, "我已记录，关闭").click()
         _wait_for_text(driver, "共 6 个账号", server_log)
+        WebDriverWait(driver, TIMEOUT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".q-dialog"))
         driver.save_screenshot(str(SHOTS / "staff.png"))
         db.info["actor"] = Actor.system("tests")
         created = db.execute(select(Staff).where(Staff.username == "sunxr")).scalar_one()
@@ -261,6 +262,7 @@ def test_create_account_then_log_in_and_settings_ceiling(server: str, driver, wo
         value.send_keys("5")
         _button(driver, "保存").click()
         _wait_for_text(driver, "已保存", server_log)
+        WebDriverWait(driver, TIMEOUT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".q-dialog"))
         from zhijiao.settings.models import Setting
 
         db.expire_all()

@@ -66,8 +66,8 @@ SPECS = {s.key: s for s in [
     # electronic positioning rules
     SettingSpec("rules.dwell_s", 120, "越界/禁区告警的持续时间阈值（秒）", 0, 3600, unit="秒", group=_GEO,
                 hint="越界或进入禁区持续超过该时长才告警，过滤定位漂移"),
-    SettingSpec("rules.night_start", "22:00", "夜不归宿起始时间", unit="时:分", group=_GEO, hint="北京时间"),
-    SettingSpec("rules.night_end", "06:00", "夜不归宿结束时间", unit="时:分", group=_GEO, hint="北京时间"),
+    SettingSpec("rules.night_start", "22:00", "夜不归宿起始时间", group=_GEO, hint="北京时间，格式 时:分"),
+    SettingSpec("rules.night_end", "06:00", "夜不归宿结束时间", group=_GEO, hint="北京时间，格式 时:分"),
     SettingSpec("rules.night_radius_m", 500, "夜不归宿判定：离家距离（米）", 100, 5000, unit="米", group=_GEO),
     SettingSpec("rules.lost_contact_s", 1800, "失联判定时长（秒）", 300, 86400, unit="秒", group=_GEO,
                 hint="超过该时长无定位数据即为失联（社区矫正法第三十条）"),
@@ -80,8 +80,8 @@ SPECS = {s.key: s for s in [
                 group=_ROLL),
     SettingSpec("rules.rollcall_every_days_lenient", 30, "宽管对象计划点名间隔（天，0 为不点名）", 0, 180, unit="天",
                 group=_ROLL),
-    SettingSpec("rules.rollcall_window_start", "09:00", "计划点名时段开始", unit="时:分", group=_ROLL),
-    SettingSpec("rules.rollcall_window_end", "18:00", "计划点名时段结束", unit="时:分", group=_ROLL),
+    SettingSpec("rules.rollcall_window_start", "09:00", "计划点名时段开始", group=_ROLL, hint="北京时间，格式 时:分"),
+    SettingSpec("rules.rollcall_window_end", "18:00", "计划点名时段结束", group=_ROLL, hint="北京时间，格式 时:分"),
     SettingSpec("rules.rollcall_answer_minutes", 10, "点名应答时限（分钟）", 1, 120, unit="分钟", group=_ROLL),
     # self-service kiosk (自助终端)
     SettingSpec("rules.kiosk_challenges", "turn_left,turn_right,nod", "自助签到活体动作（逗号分隔：turn_left、turn_right、nod）",

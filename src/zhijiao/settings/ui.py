@@ -80,7 +80,7 @@ class SettingsBoard:
 
     def _row(self, item: dict[str, Any]) -> None:
         key = item["key"]
-        with ui.row().classes("w-full items-center no-wrap gap-4 px-4 py-2 border-b").mark(f"setting-{key}"):
+        with ui.row().classes("w-full items-center no-wrap gap-4 px-4 py-2").style("border-bottom: 1px solid #e3e8ef").mark(f"setting-{key}"):
             with ui.column().classes("gap-0 grow"):
                 ui.label(item["label"]).classes("text-sm font-medium")
                 if item["hint"]:
