@@ -23,6 +23,7 @@ from zhijiao.monitoring.schemas import (
     OrderCreate,
     OrderRead,
     ZoneCreate,
+    ZoneUpdate,
 )
 
 router = APIRouter(tags=["monitoring"])
@@ -85,6 +86,12 @@ def revoke_order(db_session: ScopedDb, order_id: IdPath,
 @router.post("/zones", status_code=201, summary="新建电子围栏（GeoJSON）")
 def create_zone(db_session: ScopedDb, zone_in: ZoneCreate) -> dict[str, Any]:
     return monitoring_service.zone_feature(monitoring_service.create_zone(db_session=db_session, zone_in=zone_in))
+
+
+@router.patch("/zones/{zone_id}", summary="修改、停用或启用电子围栏")
+def update_zone(db_session: ScopedDb, zone_id: IdPath, zone_in: ZoneUpdate) -> dict[str, Any]:
+    return monitoring_service.zone_feature(
+        monitoring_service.update_zone(db_session=db_session, zone_id=zone_id, zone_in=zone_in))
 
 
 @router.get("/zones", summary="电子围栏（GeoJSON FeatureCollection）")

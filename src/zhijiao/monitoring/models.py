@@ -84,7 +84,8 @@ class PositioningOrder(IdMixin, SubjectOwned, Base):
 
 
 class Zone(IdMixin, TimestampMixin, SubjectOwned, Base):
-    """A permitted area or an exclusion zone, for one subject or (subject_id NULL) for everyone."""
+    """A permitted area or an exclusion zone: for one subject; without a subject, for the subjects of
+    one office (office_id) or for everyone."""
 
     __tablename__ = "zones"
     __scope_shared__ = True  # rows without a subject are visible to every officer
@@ -92,6 +93,7 @@ class Zone(IdMixin, TimestampMixin, SubjectOwned, Base):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # permitted | exclusion
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)  # without a subject
     geojson: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)  # WGS-84 Feature
     schedule: Mapped[list | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(String(64))  # e.g. 禁止令, 区界

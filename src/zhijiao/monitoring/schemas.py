@@ -103,7 +103,8 @@ class ExpiringOrder(BaseModel):
 class ZoneCreate(BaseModel):
     name: str = Field(min_length=2, max_length=64)
     kind: Literal["permitted", "exclusion"]
-    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="省略表示适用于全体")
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="省略表示适用于全体（或 office_id 所指司法所的全部对象）")
+    office_id: int | None = Field(default=None, ge=1, le=2**53, description="不指定对象时：仅适用于该司法所的对象")
     geometry: dict[str, Any] = Field(description="GeoJSON Polygon/MultiPolygon，或 Point 加 radius_m 的圆")
     radius_m: float | None = Field(default=None, gt=0, le=100_000)
     datum: Literal["wgs84", "gcj02"] = "wgs84"
@@ -112,6 +113,21 @@ class ZoneCreate(BaseModel):
         description='生效时段，如 [{"weekdays":[0,1,2,3,4],"start":"08:00","end":"18:00"}]（北京时间）',
     )
     source: str | None = Field(default=None, max_length=64, description="来源，如 禁止令")
+
+
+class ZoneUpdate(BaseModel):
+    """A change to a zone (PATCH): only the fields sent change; ``active: false`` disables it."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=64)
+    kind: Literal["permitted", "exclusion"] | None = None
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="null 表示适用于全体或某司法所")
+    office_id: int | None = Field(default=None, ge=1, le=2**53, description="不指定对象时：仅适用于该司法所的对象")
+    geometry: dict[str, Any] | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    datum: Literal["wgs84", "gcj02"] = "wgs84"
+    schedule: list[dict[str, Any]] | None = Field(default=None, max_length=20, description="[] 或 null 表示全天生效")
+    source: str | None = Field(default=None, max_length=64)
+    active: bool | None = None
 
 
 class FixRead(BaseModel):

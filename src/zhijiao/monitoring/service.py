@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock, events, topics
-from zhijiao.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from zhijiao.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.monitoring import geofence, positioning
 from zhijiao.monitoring.models import Device, DeviceBinding, FixRecord, PositioningOrder, Zone
 from zhijiao.monitoring.schemas import (
@@ -22,10 +22,12 @@ from zhijiao.monitoring.schemas import (
     ExpiringOrder,
     OrderCreate,
     ZoneCreate,
+    ZoneUpdate,
 )
+from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, ActorKind, get_actor
-from zhijiao.security.permissions import Perm, has_perm, require
+from zhijiao.security.permissions import Perm, has_perm, require, sees_every_office
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
 from zhijiao.subjects.schemas import SubjectStatus
@@ -211,44 +213,117 @@ def zone_feature(zone: Zone) -> dict[str, Any]:
     feature["id"] = zone.id
     feature["properties"] = {**(feature.get("properties") or {}), "id": zone.id, "name": zone.name,
                              "kind": zone.kind, "subject_id": zone.subject_id, "schedule": zone.schedule or [],
-                             "source": zone.source}
+                             "source": zone.source, "active": zone.active, "office_id": zone.office_id}
     return feature
 
 
-def to_index_zone(zone: Zone) -> geofence.Zone:
-    return geofence.zone_from_geojson(zone_feature(zone))
+def to_index_zone(zone: Zone, subject_id: int | None = None) -> geofence.Zone:
+    """The zone as the rules index it; ``subject_id``: one copy of an office's zone for one of its
+    subjects (the index keys zones by subject), with an id of its own such as ``"12@345"``."""
+    if subject_id is None:
+        return geofence.zone_from_geojson(zone_feature(zone))
+    return geofence.zone_from_geojson(zone_feature(zone), {"id": f"{zone.id}@{subject_id}", "subject_id": subject_id})
 
 
-def create_zone(*, db_session: Session, zone_in: ZoneCreate) -> Zone:
-    _actor(db_session, Perm.subjects_write)
-    if zone_in.subject_id is not None:
-        subjects_service.get(db_session=db_session, subject_id=zone_in.subject_id)
-    props: dict[str, Any] = {"id": 0, "kind": zone_in.kind, "datum": zone_in.datum, "schedule": zone_in.schedule}
-    if zone_in.radius_m is not None:
-        props["radius_m"] = zone_in.radius_m
+def _stored_shape(geometry: dict[str, Any], *, kind: str, radius_m: float | None, datum: str,
+                  schedule: list[dict[str, Any]] | None) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """The GeoJSON Feature kept (WGS-84 whatever the input datum) and the schedule, both validated."""
+    props: dict[str, Any] = {"id": 0, "kind": kind, "datum": datum, "schedule": schedule}
+    if radius_m is not None:
+        props["radius_m"] = radius_m
     try:
-        parsed = geofence.zone_from_geojson({"type": "Feature", "geometry": zone_in.geometry, "properties": props})
+        parsed = geofence.zone_from_geojson({"type": "Feature", "geometry": geometry, "properties": props})
     except DomainError:
         raise
     except Exception as exc:  # noqa: BLE001 - any malformed GeoJSON is the client's error
         raise InvalidInput("围栏几何数据格式不正确（应为 GeoJSON）", code="invalid_zone",
                            fields={"geometry": str(exc)[:200]}) from None
-    feature = geofence.zone_to_geojson(parsed)  # stored in WGS-84 whatever the input datum
-    zone = Zone(name=zone_in.name, kind=zone_in.kind, subject_id=zone_in.subject_id,
-                geojson={"type": "Feature", "geometry": feature["geometry"],
-                         "properties": {k: v for k, v in feature["properties"].items() if k == "radius_m"}},
-                schedule=zone_in.schedule, source=zone_in.source)
+    feature = geofence.zone_to_geojson(parsed)
+    stored = {"type": "Feature", "geometry": feature["geometry"],
+              "properties": {k: v for k, v in feature["properties"].items() if k == "radius_m"}}
+    return stored, feature["properties"]["schedule"] or None
+
+
+def _check_reach(db_session: Session, actor: Actor, subject_id: int | None, office_id: int | None) -> None:
+    """Who a zone may apply to: a subject in the caller's scope; an office, by the district or that
+    office's own staff; everyone, by the district's staff only."""
+    if subject_id is not None:
+        subjects_service.get(db_session=db_session, subject_id=subject_id)
+    elif office_id is not None:
+        org_service.get_office(db_session=db_session, office_id=office_id)
+        if not sees_every_office(actor) and office_id != actor.office_id:
+            raise Forbidden(code="zone_office_only", message="只能为本所的社区矫正对象设置电子围栏")
+    elif not sees_every_office(actor):
+        raise Forbidden(code="zone_district_only", message="适用于全体对象的电子围栏只能由区局工作人员设置")
+
+
+def create_zone(*, db_session: Session, zone_in: ZoneCreate) -> Zone:
+    """A zone for one subject, the subjects of one office, or (the district's staff) everyone."""
+    actor = _actor(db_session, Perm.subjects_write)
+    geojson, schedule = _stored_shape(zone_in.geometry, kind=zone_in.kind, radius_m=zone_in.radius_m,
+                                      datum=zone_in.datum, schedule=zone_in.schedule)
+    office_id = None if zone_in.subject_id is not None else zone_in.office_id
+    _check_reach(db_session, actor, zone_in.subject_id, office_id)
+    zone = Zone(name=zone_in.name, kind=zone_in.kind, subject_id=zone_in.subject_id, office_id=office_id,
+                geojson=geojson, schedule=schedule, source=zone_in.source)
     db_session.add(zone)
     db_session.commit()
     events.publish(topics.DIRECTORY, {"zone_id": zone.id})
     return zone
 
 
-def list_zones(*, db_session: Session, subject_id: int | None = None, kind: str | None = None) -> list[Zone]:
+def get_zone(*, db_session: Session, zone_id: int) -> Zone:
+    """A zone in the caller's scope (a subject's zone goes with the subject's file; shared ones to all)."""
     require(get_actor(db_session), Perm.subjects_read)
-    stmt = select(Zone).where(Zone.active.is_(True))
+    zone = db_session.execute(select(Zone).where(Zone.id == zone_id)).scalar_one_or_none()
+    if zone is None:
+        raise NotFound("电子围栏不存在", code="zone_not_found")
+    return zone
+
+
+def update_zone(*, db_session: Session, zone_id: int, zone_in: ZoneUpdate) -> Zone:
+    """Change a zone's name, kind, subject, shape, schedule or state (停用 / 启用).
+
+    A zone for every subject (no subject) changes the whole district's rules: only staff with the
+    district's reach may change it; an office's officer changes the zones of its own subjects.
+    """
+    actor = _actor(db_session, Perm.subjects_write)
+    zone = get_zone(db_session=db_session, zone_id=zone_id)
+    changes = zone_in.model_dump(exclude_unset=True)
+    _check_reach(db_session, actor, zone.subject_id, zone.office_id)  # may change this zone at all
+    if "subject_id" in changes or "office_id" in changes:
+        subject_id = changes.get("subject_id", zone.subject_id)
+        office_id = None if subject_id is not None else changes.get("office_id", zone.office_id)
+        _check_reach(db_session, actor, subject_id, office_id)
+        zone.subject_id, zone.office_id = subject_id, office_id
+    kind = changes.get("kind", zone.kind)
+    if {"geometry", "radius_m", "schedule", "kind", "datum"} & changes.keys():
+        current = zone_feature(zone)
+        geometry = changes.get("geometry") or current["geometry"]
+        radius = changes.get("radius_m", current["properties"].get("radius_m")) if geometry["type"] == "Point" \
+            else None
+        datum = changes.get("datum", "wgs84") if "geometry" in changes else "wgs84"
+        schedule = changes["schedule"] if "schedule" in changes else zone.schedule
+        zone.geojson, zone.schedule = _stored_shape(geometry, kind=kind, radius_m=radius, datum=datum,
+                                                    schedule=schedule)
+    for name in ("name", "kind", "source", "active"):
+        if name in changes:
+            if name in ("name", "kind", "active") and changes[name] is None:
+                raise InvalidInput("该项不能为空", code="invalid_zone", fields={name: "不能为空"})
+            setattr(zone, name, changes[name])
+    db_session.commit()
+    events.publish(topics.DIRECTORY, {"zone_id": zone.id})
+    return zone
+
+
+def list_zones(*, db_session: Session, subject_id: int | None = None, kind: str | None = None,
+               include_inactive: bool = False) -> list[Zone]:
+    require(get_actor(db_session), Perm.subjects_read)
+    stmt = select(Zone) if include_inactive else select(Zone).where(Zone.active.is_(True))
     if subject_id is not None:
-        stmt = stmt.where((Zone.subject_id == subject_id) | Zone.subject_id.is_(None))
+        subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
+        stmt = stmt.where((Zone.subject_id == subject_id) | (Zone.subject_id.is_(None) & (
+            Zone.office_id.is_(None) | (Zone.office_id == subject.office_id))))
     if kind:
         stmt = stmt.where(Zone.kind == kind)
     return list(db_session.execute(stmt.order_by(Zone.id)).scalars())

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 from collections.abc import Iterable
 
+=======
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from pydantic import ValidationError
+>>>>>>> s19-zones
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -11,7 +19,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
-from zhijiao.security import passwords
+from zhijiao.security import audit, passwords
 from zhijiao.security.actor import get_actor
 from zhijiao.security.permissions import (
     ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only, require,
@@ -114,6 +122,65 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     db_session.add(staff)
     db_session.commit()
     return staff
+
+
+_SYMBOLS = "#@%+=-"
+
+
+def generate_password(length: int = 12) -> str:
+    """A random initial password that meets the policy (all four classes, no look-alike letters)."""
+    upper, lower = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz"
+    digits, pool = "23456789", "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789" + _SYMBOLS
+    chars = [secrets.choice(upper), secrets.choice(lower), secrets.choice(digits), secrets.choice(_SYMBOLS)]
+    chars += [secrets.choice(pool) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+@dataclass
+class NewCredentials:
+    """What the administrator hands over once: never stored in clear, never shown again."""
+
+    staff: Staff
+    password: str
+    totp_secret: str | None = None
+
+    @property
+    def otpauth_uri(self) -> str | None:
+        if not self.totp_secret:
+            return None
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.staff.username, issuer_name="智矫")
+
+
+def create_account(*, db_session: Session, username: str, display_name: str, role: Role,
+                   office_code: str | None = None) -> NewCredentials:
+    """An account with a generated initial password and one-time-code secret (shown once)."""
+    password, secret = generate_password(), pyotp.random_base32()
+    try:
+        staff_in = StaffCreate(username=username.strip(), display_name=display_name.strip(), role=role,
+                               office_code=office_code or None, password=password, totp_secret=secret)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "username"
+        message = {"username": "用户名须为 3–64 位字母、数字或 _ . -", "display_name": "姓名至少 2 个字"}.get(
+            field, "输入有误")
+        raise InvalidInput(message, code="invalid_staff", fields={field: message}) from None
+    return NewCredentials(create_staff(db_session=db_session, staff_in=staff_in), password, secret)
+
+
+def reset_password(*, db_session: Session, staff_id: int) -> NewCredentials:
+    """A new generated password (sysadmin), which also lifts a lockout; shown once."""
+    actor = require(get_actor(db_session), Perm.staff_manage)
+    staff = _staff(db_session, staff_id)
+    if staff.id == actor.staff_id:
+        raise Conflict("不能在此重置自己的密码，请使用“修改密码”", code="self_reset")
+    password = generate_password()
+    staff.password_history = [*(staff.password_history or []), staff.password_hash][-passwords.HISTORY:]
+    staff.password_hash = passwords.hash_password(password)
+    staff.password_changed_at = clock.now()
+    staff.failed_logins, staff.locked_until = 0, None
+    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset")
+    db_session.commit()
+    return NewCredentials(staff, password)
 
 
 def is_admin(role: str) -> bool:

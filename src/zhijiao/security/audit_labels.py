@@ -34,6 +34,8 @@ ACTIONS: dict[str, str] = {
     "view_identity": "查看身份信息", "view_track": "查看轨迹", "view_biometric": "查看人脸信息",
     "create": "新增", "update": "修改", "delete": "删除", "export": "导出", "download": "下载",
     "totp_enrolled": "绑定动态口令", "password_changed": "修改密码", "run": "运行", "escalate": "升级",
+    "password_reset": "重置密码", "login_created": "开通手机登录", "login_revoked": "停用手机登录",
+    "sessions_ended": "结束会话", "rerender": "重新生成",
 }
 
 FIELDS: dict[str, str] = {

@@ -41,6 +41,8 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.subject_detail",
     "zhijiao.ui.pages.audit",
     "zhijiao.ui.pages.staff",
+    "zhijiao.settings.ui",
+    "zhijiao.monitoring.ui",
     "zhijiao.checkins.ui",
     "zhijiao.supervision.ui",
     # The command center (指挥中心): full-screen dark pages of their own; the shell's menu links to them.
