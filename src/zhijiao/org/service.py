@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-from collections.abc import Iterable
-
-=======
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyotp
 from pydantic import ValidationError
->>>>>>> s19-zones
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
