@@ -53,7 +53,7 @@ class DeviceCreated(DeviceRead):
 
 class DeviceListItem(DeviceRead):
     note: str | None = None
-    online: bool = Field(description="最近 10 分钟内有数据")
+    online: bool = Field(default=False, description="最近 10 分钟内有数据")
     subject_id: int | None = Field(default=None, description="当前绑定的对象（不在管辖范围内时为空）")
     subject_name: str | None = None
     bound_elsewhere: bool = Field(default=False, description="正由其他司法所的对象使用")

@@ -364,9 +364,10 @@ def orders_read(db_session: Session, orders: list[PositioningOrder]) -> list[Ord
 def revoke_order(*, db_session: Session, order_id: int, reason: str) -> PositioningOrder:
     actor = require(get_actor(db_session), Perm.subjects_read)
     positioning.check_approver(actor.kind == ActorKind.staff and has_perm(actor, Perm.positioning_approve))
-    order = db_session.execute(select(PositioningOrder).where(PositioningOrder.id == order_id)).scalar_one_or_none()
-    if order is None:
-        raise NotFound("审批不存在", code="order_not_found")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise InvalidInput("解除电子定位须填写原因", code="revoke_reason_required", fields={"reason": "必填"})
+    order = _order(db_session, order_id)
     if order.status != APPROVED:
         raise Conflict("只能解除已批准的电子定位", code="order_not_approved")
     if order.revoked_at is not None:
