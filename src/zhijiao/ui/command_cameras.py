@@ -93,7 +93,7 @@ def _set_active(db: Session, camera_id: int, active: bool) -> None:
 
 
 def register() -> None:
-    menu.add_menu_item("视频设备", "/cameras", "videocam", _sees_cameras, order=46)
+    menu.add_menu_item("视频设备", "/cameras", "videocam", _sees_cameras, order=95)
 
     @protected_page("/cameras")
     def cameras_page(ctx: PageContext) -> None:
