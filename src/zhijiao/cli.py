@@ -26,6 +26,14 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from zhijiao import doctor
+
+    checks = doctor.run_checks()
+    print(doctor.report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def _cmd_users_create(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -303,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_db = sub.add_parser("db", help="数据库")
     db_sub = p_db.add_subparsers(dest="db_cmd", required=True)
     db_sub.add_parser("upgrade", help="迁移到最新版本").set_defaults(func=_cmd_db_upgrade)
+
+    sub.add_parser("doctor", help="检查运行环境：字体、文书PDF、数据库、密钥 (check this machine)").set_defaults(
+        func=_cmd_doctor)
 
     p_demo = sub.add_parser("demo", help="生成演示数据并启动")
     p_demo.add_argument("--seed", type=int, default=370305)

@@ -12,17 +12,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
-from zhijiao import __version__
+from zhijiao import __version__, doctor
 from zhijiao.api import errors
 from zhijiao.checkins.api import router as checkins_router
 from zhijiao.checkins.phone_api import router as phone_router
 from zhijiao.checkins.phone_api import staff_router as phone_staff_router
 from zhijiao.command.api import router as command_router
 from zhijiao.config import get_settings
+from zhijiao.core import assets
 from zhijiao.db import session as db
 from zhijiao.documents.api import router as documents_router
 from zhijiao.ingestion.http import router as ingestion_router
@@ -120,16 +120,50 @@ async def _too_large(send: Send, rid: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class ImmutableStaticFiles(StaticFiles):
+    """Static files under a versioned URL: browsers keep them a year without asking again."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+_MONO = (".swagger-ui code", ".swagger-ui pre", ".swagger-ui .microlight", ".swagger-ui .opblock-summary-path",
+         ".swagger-ui .opblock-summary-path *", ".swagger-ui .opblock-summary-operation-id", ".swagger-ui .prop-format",
+         ".swagger-ui .parameter__type", ".swagger-ui .parameter__in", ".swagger-ui .model", ".swagger-ui .model *",
+         ".swagger-ui .response-col_status")
+_DOCS_FONT_CSS = (
+    f'<style>.swagger-ui, .swagger-ui * {{ font-family: {assets.FONT_STACK} !important; }}\n'
+    f'{", ".join(_MONO)} {{ font-family: monospace, "{assets.WEB_FONT_FAMILY}" !important; }}</style>'
+)
+
+
 def _mount_api_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the assets of ``swagger-ui-bundle`` (no request leaves the intranet)."""
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    """Swagger UI 5 (reads OpenAPI 3.1) at /docs, shipped in the package: no request leaves the intranet."""
+    app.mount("/docs-assets", StaticFiles(directory=assets.SWAGGER_UI_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json", title="智矫 API 文档", swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css", swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+        # Swagger UI names only generic families: add the shipped web font for the Chinese.
+        html = bytes(page.body).decode().replace("</head>", f"{assets.web_font_link()}\n{_DOCS_FONT_CSS}</head>", 1)
+        return HTMLResponse(html)
+
+
+def _mount_fonts(app: FastAPI) -> None:
+    """The web font (Noto Sans SC slices and fonts.css) under a URL that names its version."""
+    @app.get(f"{assets.WEB_FONT_PREFIX}/fonts.css", include_in_schema=False)
+    def current_fonts_css() -> Response:
+        """The stable address for static pages (/m/): a redirect to the current version."""
+        return RedirectResponse(assets.web_font_css_url(), status_code=307, headers={"cache-control": "no-cache"})
+
+    app.mount(assets.web_font_css_url().rsplit("/", 1)[0],
+              ImmutableStaticFiles(directory=assets.WEB_FONT_DIR, check_dir=False), name="fonts")
 
 
 def api_router() -> APIRouter:
@@ -168,6 +202,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
     settings.effective_secret()  # refuse to start with a missing or default secret
     audit.install()
     db.get_engine()
+    doctor.warn_if_fonts_missing()
 
     @contextlib.asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
@@ -212,6 +247,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     _mount_api_docs(app)
+    _mount_fonts(app)
     app.add_middleware(RequestContextMiddleware, max_body=settings.max_request_bytes, hsts=settings.hsts)
     errors.install(app)
     app.include_router(api_router())

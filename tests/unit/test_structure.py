@@ -27,7 +27,7 @@ LAYERS = {
     "org": 2, "subjects": 2, "tasks": 2, "documents": 2, "jobs": 2, "api": 2,
     "security.auth": 2, "security.service": 2,
     "supervision": 3, "monitoring": 3, "checkins": 3, "command": 3, "ingestion": 3,
-    "ui": 4, "main": 4, "cli": 4, "demo": 4, "server": 4, "__main__": 4,
+    "ui": 4, "main": 4, "cli": 4, "demo": 4, "server": 4, "__main__": 4, "doctor": 4,
     "db.models": 4, "db.migrations": 4,  # the registry of every table, for metadata and Alembic
     "security.keys": 4,  # key rotation re-encrypts every table's columns: it needs the registry
 }

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.documents import service as documents_service
-from zhijiao.documents.schemas import DocumentRead
+from zhijiao.documents.schemas import DocumentRead, DocumentRerendered
 from zhijiao.subjects import service as subjects_service
 
 router = APIRouter(tags=["documents"])
@@ -28,3 +28,13 @@ def download_document(db_session: ScopedDb, document_id: IdPath) -> Response:
         "Content-Disposition": f"inline; filename=\"{documents_service.filename(document)}\"; filename*=UTF-8''{name}",
         "X-Content-SHA256": document.sha256,
     })
+
+
+@router.post("/documents/{document_id}/rerender", response_model=DocumentRerendered,
+             summary="按原文号重新生成文书（将被审计）")
+def rerender_document(db_session: ScopedDb, document_id: IdPath) -> DocumentRerendered:
+    document, old_sha256 = documents_service.rerender(db_session=db_session, document_id=document_id)
+    db_session.commit()
+    return DocumentRerendered.model_validate(
+        {**DocumentRead.model_validate(document).model_dump(), "old_sha256": old_sha256,
+         "changed": old_sha256 != document.sha256})

@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Un
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from zhijiao.db.base import Base, IdMixin, UTCDateTime
+from zhijiao.security.crypto import Encrypted
 from zhijiao.security.scoping import SubjectOwned
 
 
@@ -17,6 +18,11 @@ class Document(IdMixin, SubjectOwned, Base):
     The bytes live in the database (deferred, so lists never load them): a document commits or
     rolls back with the event that produced it, and several servers behind a load balancer see
     the same files without shared storage.
+
+    The document keeps the data it was made from (``render_context``, JSON, encrypted at rest like
+    the other personal data) with the version of the templates and fonts (``template_version``), so
+    a document made wrongly can be rendered again under the same number. Documents made before
+    issue 19 have neither.
     """
 
     __tablename__ = "documents"
@@ -41,6 +47,9 @@ class Document(IdMixin, SubjectOwned, Base):
     source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    render_context: Mapped[str | None] = deferred(mapped_column(Encrypted))
+    template_version: Mapped[str | None] = mapped_column(String(16))
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DocumentCounter(Base):

@@ -34,6 +34,7 @@ required keys; the templates document their optional ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import threading
@@ -50,6 +51,7 @@ from markupsafe import Markup
 from PIL import ImageFile
 
 from zhijiao.core import clock
+from zhijiao.core.assets import FONT_DIR, PDF_FONT_FILES, PDF_FONT_NAME  # noqa: F401 (re-exported)
 from zhijiao.subjects import idcard
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -341,8 +343,20 @@ def render_html(kind: str, context: Mapping[str, Any], *, mask_id: bool = False)
     return _environment().get_template(document_kind.template).render(ctx)
 
 
+@functools.cache
+def template_version() -> str:
+    """A short digest of what shapes a PDF besides its context: the templates, their CSS and the
+    shipped fonts. Stored with each document; a change means a re-rendering may look different."""
+    digest = hashlib.sha256()
+    files = sorted(TEMPLATE_DIR.glob("*.*")) + [FONT_DIR / name for name in PDF_FONT_FILES]
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()[:12]
+
+
 def render_pdf(kind: str, context: Mapping[str, Any], *, mask_id: bool = False) -> bytes:
-    """Render one document to PDF bytes (A4, embedded Noto CJK subsets, page numbers)."""
+    """Render one document to PDF bytes (A4, embedded subsets of the shipped Noto Serif SC, page numbers)."""
     return html_to_pdf(render_html(kind, context, mask_id=mask_id))
 
 
@@ -448,7 +462,7 @@ def _local_url_fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalOnlyURLFetcher(URLFetcher):
-        """Serves ``data:`` URLs and files under the template directory; refuses the rest.
+        """Serves ``data:`` URLs and files under the template and font directories; refuses the rest.
 
         Documents must never reach the network (the server sits in a closed network and a
         context value must not be able to make it fetch anything).
@@ -460,7 +474,7 @@ def _local_url_fetcher_class() -> type:
                 return super().fetch(url, headers)
             if scheme == "file":
                 path = Path(url2pathname(urlsplit(url).path)).resolve()
-                if path.is_relative_to(TEMPLATE_DIR) and path.is_file():
+                if (path.is_relative_to(TEMPLATE_DIR) or path.is_relative_to(FONT_DIR)) and path.is_file():
                     return URLFetcherResponse(path.as_uri(), path.read_bytes())
             raise ValueError(f"refused non-local URL in document: {url[:200]}")
 

@@ -23,3 +23,10 @@ class DocumentRead(BaseModel):
     source_id: int
     created_at: datetime
     created_by: str
+    template_version: str | None = None  # None: made before documents kept their data (cannot re-render)
+    rendered_at: datetime | None = None
+
+
+class DocumentRerendered(DocumentRead):
+    old_sha256: str
+    changed: bool  # the new PDF differs from the old one

@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock
-from zhijiao.core.errors import InvalidInput, NotFound
+from zhijiao.core.errors import Conflict, InvalidInput, NotFound
 from zhijiao.documents import render
 from zhijiao.documents.models import Document, DocumentCounter
 from zhijiao.org.models import Bureau
@@ -131,15 +131,88 @@ def generate(
         pdf = render.render_pdf(kind, {**context, "number": number})
     except ValueError as exc:  # the renderer's own checks (a context it cannot print)
         raise InvalidInput(f"无法生成《{document_kind.title_chinese}》：{exc}", code="document_incomplete") from None
+    now = clock.now()
     document = Document(
         subject_id=subject.id, bureau_id=bureau_id, kind=kind, title=document_kind.title_chinese, number=number,
         year=doc_date.year, seq=seq, doc_date=doc_date, sha256=render.sha256_hex(pdf), size=len(pdf),
         pages=_page_count(pdf), content=pdf, source_type=source_type, source_id=source_id,
-        created_at=clock.now(), created_by=actor.username if actor else "system",
+        created_at=now, created_by=actor.username if actor else "system",
+        render_context=encode_context({**context, "number": number}), template_version=render.template_version(),
+        rendered_at=now,
     )
     db_session.add(document)
     db_session.flush()
     return document
+
+
+def _encode_value(value: Any) -> Any:
+    # datetime before date: a datetime is a date. Tagged so that a re-rendering gets the same types.
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _encode_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode_value(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$datetime"}:
+            return datetime.fromisoformat(value["$datetime"])
+        if set(value) == {"$date"}:
+            return date.fromisoformat(value["$date"])
+        return {k: _decode_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_value(v) for v in value]
+    return value
+
+
+def encode_context(context: Mapping[str, Any]) -> str:
+    """The render context as JSON (dates kept as dates), for the encrypted ``render_context``."""
+    return json.dumps(_encode_value(context), ensure_ascii=False, sort_keys=True)
+
+
+def decode_context(text: str) -> dict[str, Any]:
+    return _decode_value(json.loads(text))
+
+
+def rerender(*, db_session: Session, document_id: int) -> tuple[Document, str]:
+    """Render a document again from the data it was made from, under the same number.
+
+    For a document made wrongly (e.g. printed without fonts): the stored context, today's
+    templates and fonts. Scoped like the download (another office's document is not found);
+    needs ``subjects.write``. Audited with the old and the new checksum. Returns the document
+    and the old checksum; the caller commits.
+    """
+    actor = get_actor(db_session)
+    document = get(db_session=db_session, document_id=document_id)
+    require(actor, Perm.subjects_write)
+    if document.render_context is None:
+        raise Conflict(f"文书 {document.number} 生成于保存生成数据之前，无法按原文号重新生成；"
+                       "如需更正，请通过原业务流程重新出具", code="document_context_missing")
+    context = decode_context(document.render_context)
+    try:
+        pdf = render.render_pdf(document.kind, context)
+    except ValueError as exc:
+        raise InvalidInput(f"无法重新生成《{document.title}》：{exc}", code="document_incomplete") from None
+    old_sha256, old_version = document.sha256, document.template_version
+    document.content = pdf
+    document.sha256 = render.sha256_hex(pdf)
+    document.size = len(pdf)
+    document.pages = _page_count(pdf)
+    document.template_version = render.template_version()
+    document.rendered_at = clock.now()
+    audit.record(db_session, object_type="documents", object_id=document.id, action="rerender", detail={
+        "kind": document.kind, "number": document.number, "old_sha256": old_sha256,
+        "new_sha256": document.sha256, "old_template_version": old_version,
+        "new_template_version": document.template_version})
+    db_session.flush()
+    return document, old_sha256
 
 
 def list_for_subject(*, db_session: Session, subject_id: int) -> list[Document]:

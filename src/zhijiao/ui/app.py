@@ -30,7 +30,7 @@ from nicegui import ui
 from nicegui.storage import Storage
 
 from zhijiao.config import get_settings
-from zhijiao.ui import layout, menu
+from zhijiao.ui import error_pages, layout, menu
 
 #: Page modules in menu order; each has ``register()``. Later domains append theirs.
 UI_MODULES: tuple[str, ...] = (
@@ -80,3 +80,4 @@ def mount(fastapi_app: FastAPI) -> None:
         # The cookie only identifies the browser; the login's lifetime is enforced on the server.
         session_middleware_kwargs={"same_site": "strict", "max_age": 72 * 3600},
     )
+    error_pages.install()  # Chinese 404/500 pages; /api/... keeps JSON errors

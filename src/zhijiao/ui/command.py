@@ -319,7 +319,7 @@ class AlarmQueue:
 def _chart_base() -> dict[str, Any]:
     return {
         "backgroundColor": "transparent",
-        "textStyle": {"color": "#cfe3ff", "fontFamily": "Noto Sans CJK SC, sans-serif"},
+        "textStyle": {"color": "#cfe3ff", "fontFamily": "Noto Sans CJK SC, Noto Sans SC, sans-serif"},
         "grid": {"left": 8, "right": 16, "top": 10, "bottom": 6, "containLabel": True},
         "tooltip": {"trigger": "axis", "backgroundColor": "rgba(4,16,38,0.95)", "borderColor": "#38e1ff",
                     "textStyle": {"color": "#d8e9ff"}},

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from zhijiao.core import assets
 from zhijiao.core.errors import DomainError
 from zhijiao.ui import menu, session
 
 PRODUCT_NAME = "智矫·社区矫正智慧管理平台"
 
-FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
-              '"WenQuanYi Micro Hei", sans-serif')
+# Local CJK fonts first, then the shipped web font (Noto Sans SC, linked on every page).
+FONT_STACK = assets.FONT_STACK
 
 THEME_CSS = f"""
 body, .q-field, .q-btn, .q-table, .q-item, .q-badge {{ font-family: {FONT_STACK}; }}
@@ -60,6 +61,7 @@ def apply_colors() -> None:
 
 def install_theme() -> None:
     """Shared head additions for every page (called once from ``register()``)."""
+    ui.add_head_html(assets.web_font_link(), shared=True)
     ui.add_css(THEME_CSS, shared=True)
 
 

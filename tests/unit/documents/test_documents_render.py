@@ -1,8 +1,8 @@
 """Official documents (文书): templates render, PDFs carry the right text, nothing leaks.
 
-Needs the Debian packages fonts-noto-cjk (glyphs), libharfbuzz-subset0 (fast font
-subsetting; without it WeasyPrint falls back to fontTools at 12-20 s a document) and
-poppler-utils (pdftoppm, for the raster check).
+Needs no system CJK font: the documents use the font shipped in zhijiao/static/fonts. Needs the
+Debian packages libharfbuzz-subset0 (fast font subsetting; without it WeasyPrint falls back to
+fontTools at 12-20 s a document) and poppler-utils (pdftoppm, pdffonts).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from zhijiao.documents import (
     sha256_hex,
 )
 from zhijiao.documents.render import (
+    PDF_FONT_NAME,
     TEMPLATE_DIR,
     CatalogueEntry,
     _page_column,
@@ -140,12 +141,33 @@ def test_each_kind_renders_with_name_number_and_basis(kind: str, pdfs: dict[str,
 
 
 @pytest.mark.parametrize("kind", list(DOCUMENT_KINDS))
-def test_pdf_embeds_noto_cjk_and_sets_title(kind: str, pdfs: dict[str, bytes]) -> None:
+def test_pdf_embeds_shipped_font_and_sets_title(kind: str, pdfs: dict[str, bytes]) -> None:
     reader = pypdf.PdfReader(io.BytesIO(pdfs[kind]))
     fonts = {str(font.get_object()["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
-    assert any("Noto-Serif-CJK-SC" in f for f in fonts), f"install fonts-noto-cjk; fonts used: {fonts}"
+    assert fonts and all(PDF_FONT_NAME in f for f in fonts), f"only the shipped font; fonts used: {fonts}"
     assert reader.metadata.title == f"{DOCUMENT_KINDS[kind].title_chinese} {format_number(DOCUMENT_KINDS[kind].number_prefix, 2026, 12)}"
     assert reader.metadata.author == "淄博市临淄区司法局"
+
+
+def test_pdffonts_lists_the_shipped_cjk_font_embedded(pdfs: dict[str, bytes], tmp_path: Path) -> None:
+    """On a machine without any CJK font the PDF still carries its glyphs: an embedded subset
+    of the shipped font, and pdftotext reads the subject's name back."""
+    pdffonts, pdftotext = shutil.which("pdffonts"), shutil.which("pdftotext")
+    assert pdffonts and pdftotext, "pdffonts/pdftotext missing: apt-get install poppler-utils"
+    pdf_path = tmp_path / "leave.pdf"
+    pdf_path.write_bytes(pdfs["leave_approval_form"])
+    listing = subprocess.run([pdffonts, str(pdf_path)], check=True, capture_output=True, text=True,
+                             timeout=30).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    assert rows, listing
+    for row in rows:
+        # name type... encoding emb sub uni object ID
+        assert PDF_FONT_NAME in row[0] and "+" in row[0], listing
+        assert row[-5:-2] == ["yes", "yes", "yes"], listing  # embedded, subset, with a ToUnicode map
+    text = subprocess.run([pdftotext, str(pdf_path), "-"], check=True, capture_output=True, text=True,
+                          timeout=30).stdout
+    assert "张建国" in text.replace(" ", "")
+    assert "外出审批表" in squash(text)  # no glyphs mixed up between slices (外 printed as 局)
 
 
 def test_short_documents_fit_one_page(pdfs: dict[str, bytes]) -> None:

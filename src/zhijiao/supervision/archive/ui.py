@@ -30,7 +30,7 @@ from zhijiao.supervision.sanctions import ui as sanctions_ui
 from zhijiao.supervision.transfer import ui as transfer_ui
 from zhijiao.ui import sections
 from zhijiao.ui.layout import error_notice, frame, section
-from zhijiao.ui.session import PageContext, protected_page
+from zhijiao.ui.session import PageContext, act, protected_page
 
 
 def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
@@ -85,12 +85,28 @@ def subject_sections(ctx: PageContext, s: SubjectRead, ended: bool) -> None:
         notices_ui.notifications_card(ctx, s.id)
         with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
             section("档案时间线（事件与文书）")
-            _file_timeline(ctx.db, s.id)
+            _file_timeline(ctx.db, s.id, can_rerender=ctx.can(Perm.subjects_write))
 
 
-def _file_timeline(db: Session, subject_id: int) -> None:
+def _rerender(document_id: int) -> None:
+    """重新生成: the document rendered again from its stored data, under the same number (audited)."""
+
+    def run(db: Session) -> tuple[str, bool]:
+        document, old_sha256 = documents_service.rerender(db_session=db, document_id=document_id)
+        db.commit()
+        return document.number, document.sha256 != old_sha256
+
+    result = act(run)
+    if result is not None:
+        number, changed = result
+        ui.notify(f"已按原文号 {number} 重新生成" + ("，文书已更新" if changed else "，内容与原文书一致"),
+                  type="positive", position="top")
+
+
+def _file_timeline(db: Session, subject_id: int, *, can_rerender: bool = False) -> None:
     try:
         entries = service.timeline(db, common.subject(db, subject_id))
+        documents = {d.id: d for d in documents_service.list_for_subject(db_session=db, subject_id=subject_id)}
     except DomainError as exc:
         error_notice(exc)
         return
@@ -103,8 +119,16 @@ def _file_timeline(db: Session, subject_id: int) -> None:
                 if e.summary:
                     ui.label(e.summary).classes("text-sm")
                 for doc_id in e.document_ids:
-                    ui.link("查看文书（PDF）", f"/documents/{doc_id}/pdf", new_tab=True).classes("text-sm").mark(
-                        f"document-{doc_id}")
+                    with ui.row().classes("items-center gap-2"):
+                        d = documents.get(doc_id)
+                        name = f"{d.title}（{d.number}）" if d else "查看文书"
+                        ui.link(f"{name} PDF", f"/documents/{doc_id}/pdf", new_tab=True).classes("text-sm").mark(
+                            f"document-{doc_id}")
+                        if can_rerender:
+                            ui.button("重新生成", icon="refresh",
+                                      on_click=lambda _e, d=doc_id: _rerender(d)).props(
+                                "flat dense size=sm color=primary no-caps").mark(f"rerender-{doc_id}").tooltip(
+                                "按保存的生成数据和当前模板、字体重新生成（文号不变，将被审计）")
 
 
 def register() -> None:

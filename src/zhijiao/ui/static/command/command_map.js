@@ -287,7 +287,7 @@ export default {
           ctx.stroke();
         }
         if (labels && it.label) {
-          ctx.font = "12px 'Noto Sans CJK SC', sans-serif";
+          ctx.font = "12px 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif";
           ctx.fillStyle = "rgba(216,233,255,0.92)";
           ctx.fillText(it.label, p.x + 8, p.y + 4);
         }
