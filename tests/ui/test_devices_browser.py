@@ -250,7 +250,7 @@ def test_sysadmin_adds_a_camera_seen_on_the_wall(server: str, driver, world: Wor
     log = tmp_path / "server.log"
     errors: list[str] = []
     try:
-        _login(driver, server, world.sysadmin, log, "账号")
+        _login(driver, server, world.sysadmin, log, "个账号")
         _open(driver, f"{server}/cameras")
         _wait_for_text(driver, "尚未配置视频设备", log)
         _click(driver, "登记视频设备")

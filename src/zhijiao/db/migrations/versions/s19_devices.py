@@ -1,7 +1,7 @@
 """devices, positioning proposals, camera address
 
 Revision ID: s19_devices
-Revises: 0007
+Revises: s19_fonts
 Create Date: 2026-12-07 14:02:57.674967
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import zhijiao.db.base
 
 
 revision = 's19_devices'
-down_revision = '0007'
+down_revision = 's19_fonts'
 branch_labels = None
 depends_on = None
 
