@@ -32,6 +32,15 @@ pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "devices"
 
 
+def _stale() -> tuple[type[Exception], ...]:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    return (StaleElementReferenceException, NoSuchElementException)
+
+
+STALE = _stale() if browser.missing() is None else ()
+
+
 @pytest.fixture
 def driver(tmp_path: Path):
     browser.require_chromium()
@@ -86,7 +95,7 @@ def _field(driver, label: str, inner: str = "//*[self::input or self::textarea]"
         return [e for e in d.find_elements(_by("XPATH"), xpath) if e.is_displayed()]
 
     try:
-        return WebDriverWait(driver, TIMEOUT).until(visible)[0]
+        return WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(visible)[0]
     except TimeoutException:
         pytest.fail(f"no field labelled {label!r}:\n{driver.find_element(_by('TAG_NAME'), 'body').text[:1500]}")
 
@@ -106,7 +115,7 @@ def _choose(driver, label: str, option: str) -> None:
 
     _field(driver, label, inner="").click()
     xpath = f"//div[contains(@class,'q-menu')]//div[contains(@class,'q-item')][contains(., '{option}')]"
-    WebDriverWait(driver, TIMEOUT).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
                                                     if e.is_displayed()])[0].click()
 
 
@@ -114,7 +123,7 @@ def _click(driver, text: str, scope: str = "") -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     xpath = f"{scope}//button[contains(., '{text}')]"
-    WebDriverWait(driver, TIMEOUT).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
                                                     if e.is_displayed() and e.is_enabled()])[0].click()
 
 
@@ -177,7 +186,7 @@ def _has_cjk_font(pdf: bytes) -> bool:
 
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     fonts = {str(f.get_object().get("/BaseFont")) for f in reader.pages[0]["/Resources"].get("/Font", {}).values()}
-    return any(k in name for name in fonts for k in ("CJK", "Han", "Hei", "Song", "Kai", "Fang", "WenQuanYi"))
+    return any(k in name for name in fonts for k in ("CJK", "-SC", "Han", "Hei", "Song", "Kai", "Fang", "WenQuanYi"))
 
 
 @BOTH_BACKENDS

@@ -24,7 +24,7 @@ from zhijiao.security.actor import Actor
 from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.supervision import forms
 from zhijiao.ui import menu, session
-from zhijiao.ui.layout import error_notice, frame, section
+from zhijiao.ui.layout import error_notice, frame
 from zhijiao.ui.session import PageContext, protected_page
 
 COLUMNS = [
@@ -115,19 +115,19 @@ def register() -> None:
             online = sum(c.active and c.status == CameraStatus.online for c in cameras)
             ui.label(f"共 {sum(c.active for c in cameras)} 路在用 · 在线 {online} 路。"
                      "国标 GB/T 28181 接入后自动同步，现可手工登记。").classes("text-sm text-grey-7")
-            ui.table(rows=[_row(c) for c in cameras], columns=COLUMNS, row_key="id").props(
+            columns = COLUMNS + ([{"name": "actions", "label": "操作", "field": "id", "align": "left"}]
+                                 if manage else [])
+            table = ui.table(rows=[_row(c) for c in cameras], columns=columns, row_key="id").props(
                 'dense flat bordered no-data-label="尚未配置视频设备" :pagination="{rowsPerPage: 50}"').classes(
                 "zj-table w-full").mark("cameras-table")
             if manage:
-                section("管理")
                 by_id = {c.id: c for c in cameras}
-                with ui.column().classes("w-full gap-1"):
-                    for c in cameras:
-                        with ui.row().classes("items-center gap-2").mark(f"camera-row-{c.id}"):
-                            ui.label(f"{c.name}（{_row(c)['status']}）").classes("text-sm min-w-[240px]")
-                            ui.button("修改", on_click=lambda i=c.id: camera_dialog(offices, by_id[i])).props(
-                                "dense flat color=primary").mark(f"camera-edit-{c.id}")
-                            ui.button("停用" if c.active else "启用",
-                                      on_click=lambda i=c.id, a=c.active: _set_active(i, not a)).props(
-                                f"dense flat color={'negative' if c.active else 'positive'}").mark(
-                                f"camera-toggle-{c.id}")
+                table.add_slot("body-cell-actions", r"""
+                    <q-td :props="props">
+                      <q-btn flat dense color="primary" label="修改" @click="$parent.$emit('edit', props.row.id)" />
+                      <q-btn flat dense :color="props.row.active ? 'negative' : 'positive'"
+                             :label="props.row.active ? '停用' : '启用'"
+                             @click="$parent.$emit('toggle', props.row.id)" />
+                    </q-td>""")
+                table.on("edit", lambda e: camera_dialog(offices, by_id[e.args]))
+                table.on("toggle", lambda e: _set_active(e.args, not by_id[e.args].active))

@@ -139,17 +139,17 @@ class VideoWall:
         with ui.element("div").classes("cc-panel").mark(f"camera-{c.id}"):
             with ui.element("div").classes("cc-video").props(
                     f"data-src={json.dumps(c.stream_url)} data-mime={MIME.get(c.stream_protocol, '')}"):
-                ui.html(f"<div class='cc-nosignal'><div style='font-size:34px'>📹</div>"
+                ui.html(f"<div class='cc-nosignal'><i class='q-icon notranslate material-icons' aria-hidden='true' "
+                        f"style='font-size:34px'>videocam_off</i><br>"
                         f"{'信号源：' + c.stream_protocol.upper()}<br>浏览器不能直接播放此流，请点“打开播放”</div>",
                         sanitize=False)
                 ui.html(f"<span class='cc-rec'>{_esc(c.name)}</span>"
                         f"<span class='cc-status cc-chip cc-status-{c.status}'>● {status}</span>", sanitize=False)
             with ui.row().classes("items-center justify-between px-3 py-2 no-wrap"):
-                ui.label(f"{kind}{' · ' + c.office_name if c.office_name else ''}"
-                         f"{' · ' + c.address if c.address else ''}").classes("text-sm").style(
-                    "color: var(--cc-dim)")
-                with ui.row().classes("gap-1 no-wrap"):
-                    ui.link("打开播放", c.stream_url, new_tab=True).classes("text-cyan-300 text-sm")
+                where = f"{kind}{' · ' + c.office_name if c.office_name else ''}{' · ' + c.address if c.address else ''}"
+                ui.label(where).classes("text-sm ellipsis min-w-0 flex-1").style("color: var(--cc-dim)").tooltip(where)
+                with ui.row().classes("gap-1 no-wrap items-center flex-none"):
+                    ui.link("打开播放", c.stream_url, new_tab=True).classes("text-cyan-300 text-sm whitespace-nowrap")
                     ui.button(icon="content_copy", on_click=lambda _e, url=c.stream_url: self.copy(url)).props(
                         "flat dense round size=sm color=grey-5")
 
