@@ -73,6 +73,9 @@ def test_office_proposes_and_leader_approves_with_decision_document(client, db, 
     # a task for the leader; not in force yet
     task = db.execute(select(Task).where(Task.key == f"positioning_decision:{order['id']}")).scalar_one()
     assert task.status == "open" and task.kind == "positioning_decision"
+    tasks = client.get("/api/v1/tasks", headers=hl).json()["items"]
+    assert [(t["kind"], t["kind_label"]) for t in tasks if t["source_id"] == order["id"]] == [
+        ("positioning_decision", "电子定位审批")]  # the leader's to-do list
     entries = directory.load(_system_session(db))
     assert not any(e.order_in_force for e in entries.values())
 
@@ -205,3 +208,43 @@ def test_camera_codes_are_validated_and_only_admins_configure(client, world):
     r = client.patch(f"/api/v1/cameras/{camera['id']}", json={"location_kind": "office", "office_id": world["a"].id,
                                                               "gb_device_id": "", "active": False}, headers=hs)
     assert r.status_code == 200 and r.json()["gb_device_id"] is None and r.json()["active"] is False
+
+
+NEW_PATHS = ("/api/v1/devices", "/api/v1/subjects/{subject_id}/devices/{device_id}",
+             "/api/v1/subjects/{subject_id}/devices/{device_id}/unbind",
+             "/api/v1/subjects/{subject_id}/positioning-proposals", "/api/v1/positioning-orders/pending",
+             "/api/v1/positioning-orders/in-force", "/api/v1/positioning-orders/{order_id}/decision",
+             "/api/v1/positioning-orders/{order_id}/revoke", "/api/v1/cameras", "/api/v1/cameras/{camera_id}")
+
+
+@pytest.mark.parametrize("role", ["office_officer", "leader", "sysadmin"])
+def test_new_operations_never_answer_a_server_error(app, client, db, role):
+    """Schemathesis on this module's operations only (the whole API's fuzz is test_openapi_fuzz)."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+
+    office = f.office(db, code="370305001")
+    f.subject(db, office, status="under_correction")
+    auth = f.login(client, f.staff(db, role, office if role == "office_officer" else None).username)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path not in NEW_PATHS:
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=6, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def run(case):
+                response = case.call(headers={**(case.headers or {}), **auth})
+                case.validate_response(response, checks=(not_a_server_error,))
+
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001 - collect every operation's failure
+                if type(exc).__name__ != "Unsatisfiable":
+                    failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:600]}")
+    assert not failures, "\n\n".join(failures)

@@ -65,7 +65,7 @@ class CameraBase(BaseModel):
     address: str | None = Field(default=None, max_length=200, description="安装地点")
     note: str | None = Field(default=None, max_length=200)
 
-    _gb = field_validator("gb_device_id", mode="before")(classmethod(lambda cls, v: gb_device_id(v)))
+    _gb = field_validator("gb_device_id")(classmethod(lambda cls, v: gb_device_id(v)))
 
     @field_validator("stream_url")
     @classmethod
@@ -90,7 +90,7 @@ class CameraUpdate(BaseModel):
     active: bool | None = None
     note: str | None = Field(default=None, max_length=200)
 
-    _gb = field_validator("gb_device_id", mode="before")(
+    _gb = field_validator("gb_device_id")(
         classmethod(lambda cls, v: v if v == "" else gb_device_id(v)))
 
     @field_validator("stream_url")
