@@ -31,6 +31,7 @@ from zhijiao.monitoring.schemas import (
     ProposalCreate,
     ZoneCreate,
 )
+from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, ActorKind, get_actor
 from zhijiao.security.permissions import Perm, has_perm, require
@@ -51,6 +52,15 @@ def device_secret_hash(secret: str) -> str:
 
 def _actor(db: Session, perm: Perm) -> Actor:
     return require(get_actor(db), perm)
+
+
+def _name(db: Session, actor: Actor) -> str:
+    """The person's name as screens and documents show it (the account name when there is none)."""
+    if actor.staff_id is not None:
+        staff = org_service.find_staff(db_session=db, staff_id=actor.staff_id)
+        if staff is not None and staff.display_name:
+            return staff.display_name[:64]
+    return actor.username
 
 
 # --- devices ------------------------------------------------------------------------------
@@ -169,7 +179,7 @@ def unbind_device(*, db_session: Session, subject_id: int, device_id: int, reaso
     ).scalar_one_or_none()
     if binding is None:
         raise NotFound("该对象没有绑定此设备", code="binding_not_found")
-    binding.end_at, binding.unbound_by, binding.unbind_reason = clock.now(), actor.username, reason[:200]
+    binding.end_at, binding.unbound_by, binding.unbind_reason = clock.now(), _name(db_session, actor), reason[:200]
     db_session.commit()
     events.publish(topics.DIRECTORY, {"device_id": device_id})
     return binding
@@ -268,7 +278,7 @@ def propose_order(*, db_session: Session, subject_id: int, proposal_in: Proposal
     order = PositioningOrder(
         subject_id=subject.id, trigger=proposal_in.trigger.value, kind=kind, extends_id=proposal_in.extends_id,
         start_date=proposal_in.start_date, end_date=proposal_in.end_date, status=PROPOSED,
-        proposed_by_id=actor.staff_id, proposed_by_name=actor.username, proposed_at=clock.now(),
+        proposed_by_id=actor.staff_id, proposed_by_name=_name(db_session, actor), proposed_at=clock.now(),
         reason=proposal_in.reason,
     )
     db_session.add(order)
@@ -293,7 +303,8 @@ def decide_order(*, db_session: Session, order_id: int, decision_in: OrderDecisi
     if order.status != PROPOSED:
         raise Conflict("该提请已审批", code="order_decided")
     note = (decision_in.note or "").strip() or None
-    order.approved_by_id, order.approved_by_name, order.approved_at = actor.staff_id, actor.username, clock.now()
+    order.approved_by_id, order.approved_by_name = actor.staff_id, _name(db_session, actor)
+    order.approved_at = clock.now()
     order.decision_note = note
     if decision_in.decision == "refuse":
         if note is None or len(note) < 2:
