@@ -91,8 +91,10 @@ def _field(driver, label: str, inner: str = "//*[self::input or self::textarea]"
 
     xpath = f"//label[.//div[contains(@class,'q-field__label')][contains(., '{label}')]]{inner}"
 
-    def visible(d):
-        return [e for e in d.find_elements(_by("XPATH"), xpath) if e.is_displayed()]
+    def visible(d):  # a field of the open dialog first
+        in_dialog = [e for e in d.find_elements(_by("XPATH"), "//div[contains(@class,'q-dialog')]" + xpath)
+                     if e.is_displayed()]
+        return in_dialog or [e for e in d.find_elements(_by("XPATH"), xpath) if e.is_displayed()]
 
     try:
         return WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(visible)[0]
@@ -141,7 +143,7 @@ def test_register_bind_and_unbind_a_device(server: str, driver, world: World, tm
     try:
         _login(driver, server, world.officer_a, log, "在册概况")
         _open(driver, f"{server}/devices")
-        _wait_for_text(driver, "尚未登记定位设备", log)
+        _wait_for_text(driver, "没有符合条件的定位设备", log)
         _click(driver, "登记设备")
         _choose(driver, "接入协议", "MQTT")
         _type(driver, "设备编号", "mqtt-ui-0001")
@@ -164,6 +166,8 @@ def test_register_bind_and_unbind_a_device(server: str, driver, world: World, tm
         _open(driver, f"{server}/devices")
         _wait_for_text(driver, "张三丰", log)
         _shot(driver, "devices.png")
+        driver.find_element(_by("XPATH"), "//button[contains(., '未绑定')]").click()  # the filter
+        _wait_for_text(driver, "没有符合条件的定位设备", log)
 
         _open(driver, f"{server}/subjects/{world.subject_id}")
         _click(driver, "解除绑定")
@@ -172,7 +176,8 @@ def test_register_bind_and_unbind_a_device(server: str, driver, world: World, tm
         _type(driver, "解除原因", "设备故障，更换新腕带")
         _click(driver, "解除绑定", "//div[contains(@class,'q-dialog')]//div[contains(@class,'justify-end')]")
         _wait_for_text(driver, "解除原因：设备故障，更换新腕带", log)
-        assert "未绑定定位设备" not in driver.find_element(_by("TAG_NAME"), "body").text  # history is kept
+        body = driver.find_element(_by("TAG_NAME"), "body").text
+        assert "当前未绑定定位设备" in body and "绑定记录" in body and "（王所员）" in body  # history, by name
         _shot(driver, "subject-devices.png", bottom=True)
         errors += _severe(driver)
     except BaseException:

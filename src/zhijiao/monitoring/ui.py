@@ -5,6 +5,7 @@ their refusals come back as Chinese notices."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from nicegui import ui
@@ -72,8 +73,12 @@ DEVICE_COLUMNS = [
 ]
 
 
-def _devices(db: Session, page: int, size: int) -> Page[DeviceListItem]:
-    return monitoring_service.list_devices(db_session=db, page=page, size=size)
+def _devices(q: dict) -> Callable[[Session, int, int], Page[DeviceListItem]]:
+    """A page of the registry under the filters in ``q`` (read when the page is fetched)."""
+    def fetch(db: Session, page: int, size: int) -> Page[DeviceListItem]:
+        return monitoring_service.list_devices(db_session=db, q=q.get("q") or None, bound=q.get("bound"),
+                                               page=page, size=size)
+    return fetch
 
 
 def register_device_dialog() -> None:
@@ -228,8 +233,8 @@ def subject_section(ctx: PageContext, subject, ended: bool) -> None:
                     ui.button("绑定设备", icon="link", on_click=lambda: _open_bind(subject.id)).props(
                         "dense outline color=primary").mark("open-bind")
             current = [b for b in bindings if b.end_at is None]
-            if not bindings:
-                ui.label("未绑定定位设备").classes("text-grey-7 text-sm").mark("no-binding")
+            if not current:
+                ui.label("当前未绑定定位设备").classes("text-grey-7 text-sm").mark("no-binding")
             for b in current:
                 d = b.device
                 with ui.row().classes("items-center gap-2"):
@@ -357,8 +362,10 @@ def register() -> None:
     @protected_page("/devices")
     def devices_page(ctx: PageContext) -> None:
         with frame("定位设备") as f:
+            filters: dict = {}
+            fetch = _devices(filters)
             try:
-                first = fetch_page(_devices, ctx.db, 1, 20)
+                first = fetch_page(fetch, ctx.db, 1, 20)
             except DomainError as exc:
                 error_notice(exc)
                 return
@@ -368,8 +375,19 @@ def register() -> None:
                         "unelevated color=primary").mark("device-register")
             ui.label("在线：10 分钟内有数据。绑定与解除请在社区矫正对象页面办理；新登记设备的令牌仅显示一次。") \
                 .classes("text-sm text-grey-7")
-            table = PagedTable(columns=DEVICE_COLUMNS, first=first, to_row=_device_row, fetch=_devices,
-                               no_data="尚未登记定位设备",
+
+            def refilter(**changes) -> None:
+                filters.update(changes)
+                table.load(1, table.table.pagination.get("rowsPerPage") or 20)
+
+            with ui.row().classes("items-center gap-3"):
+                ui.input("按设备编号查找", on_change=lambda e: refilter(q=(e.value or "").strip())).props(
+                    "outlined dense clearable debounce=400").classes("w-64").mark("devices-search")
+                ui.toggle({0: "全部", 1: "已绑定", 2: "未绑定"}, value=0,
+                          on_change=lambda e: refilter(bound={0: None, 1: True, 2: False}[e.value])).props(
+                    "dense").mark("devices-bound")
+            table = PagedTable(columns=DEVICE_COLUMNS, first=first, to_row=_device_row, fetch=fetch,
+                               no_data="没有符合条件的定位设备",
                                on_open=lambda row: row.get("subject_id") and ui.navigate.to(
                                    f"/subjects/{row['subject_id']}"))
             table.table.mark("devices-table")
