@@ -117,16 +117,31 @@ def _choose(driver, label: str, option: str) -> None:
 
     _field(driver, label, inner="").click()
     xpath = f"//div[contains(@class,'q-menu')]//div[contains(@class,'q-item')][contains(., '{option}')]"
-    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
-                                                    if e.is_displayed()])[0].click()
+
+    def clicked(d) -> bool:
+        found = [e for e in d.find_elements(_by("XPATH"), xpath) if e.is_displayed()]
+        if not found:
+            return False
+        found[0].click()
+        return True
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(clicked)
 
 
 def _click(driver, text: str, scope: str = "") -> None:
+    """Click the visible button containing ``text``, again if the page re-rendered it meanwhile."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     xpath = f"{scope}//button[contains(., '{text}')]"
-    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(lambda d: [e for e in d.find_elements(_by("XPATH"), xpath)
-                                                    if e.is_displayed() and e.is_enabled()])[0].click()
+
+    def clicked(d) -> bool:
+        found = [e for e in d.find_elements(_by("XPATH"), xpath) if e.is_displayed() and e.is_enabled()]
+        if not found:
+            return False
+        found[0].click()
+        return True
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=STALE).until(clicked)
 
 
 def _shot(driver, name: str, *, bottom: bool = False) -> None:
