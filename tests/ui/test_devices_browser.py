@@ -242,6 +242,7 @@ def test_propose_then_approve_as_leader(server: str, driver, world: World, more:
         _shot(driver, "positioning.png")
         _open(driver, f"{server}/subjects/{sid}")
         _wait_for_text(driver, "决定书 临司矫定〔", log)
+        _wait_for_text(driver, "使用电子定位装置决定书", log)  # on the file's timeline too
         link = driver.find_element(_by("XPATH"), "//a[contains(., '决定书 临司矫定')]")
         number = link.text.removeprefix("决定书 ").strip()
         href = link.get_attribute("href")
