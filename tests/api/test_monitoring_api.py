@@ -43,7 +43,9 @@ def test_device_register_and_bind(client, world):
     assert r.status_code == 409 and r.json()["code"] == "device_in_use"
     assert client.post(f"/api/v1/subjects/{sid}/devices", json={"device_id": device["id"]}, headers=ho).status_code == 404
     r = client.delete(f"/api/v1/subjects/{sid}/devices/{device['id']}", headers=h)
-    assert r.status_code == 200 and r.json()["end_at"]
+    assert r.status_code == 422 and r.json()["code"] == "unbind_reason_required"  # a reason is required
+    r = client.delete(f"/api/v1/subjects/{sid}/devices/{device['id']}", params={"reason": "设备故障更换"}, headers=h)
+    assert r.status_code == 200 and r.json()["end_at"] and r.json()["unbind_reason"] == "设备故障更换"
     r = client.post(f"/api/v1/subjects/{world['foreign'].id}/devices", json={"ident": "13800138000"}, headers=ho)
     assert r.status_code == 201
     assert len(client.get(f"/api/v1/subjects/{sid}/devices", headers=h).json()) == 1  # history kept

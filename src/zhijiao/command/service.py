@@ -417,7 +417,7 @@ def create_camera(*, db_session: Session, camera_in: CameraCreate) -> Camera:
                     stream_url=camera_in.stream_url,
                     stream_protocol=(camera_in.stream_protocol or protocol_of(camera_in.stream_url)).value,
                     status=camera_in.status.value, status_at=clock.now(), source="manual",
-                    gb_device_id=camera_in.gb_device_id, note=camera_in.note)
+                    gb_device_id=camera_in.gb_device_id, address=camera_in.address, note=camera_in.note)
     db_session.add(camera)
     try:
         db_session.commit()
@@ -439,9 +439,23 @@ def update_camera(*, db_session: Session, camera_id: int, camera_in: CameraUpdat
         camera.stream_protocol = protocol_of(camera.stream_url).value
     if data.get("status"):
         camera.status, camera.status_at = data["status"].value, clock.now()
-    for key in ("name", "active", "note"):
+    for key in ("name", "active", "note", "address"):
         if key in data and data[key] is not None:
             setattr(camera, key, data[key])
-    db_session.commit()
+    if data.get("location_kind"):
+        camera.location_kind = data["location_kind"].value
+    if "office_id" in data and data["office_id"] is not None:
+        if data["office_id"]:
+            org_service.get_office(db_session=db_session, office_id=data["office_id"])
+        camera.office_id = data["office_id"] or None
+    if camera.location_kind == LocationKind.office and camera.office_id is None:
+        raise InvalidInput("司法所视频须指定所属司法所", code="office_required", fields={"office_id": "必填"})
+    if "gb_device_id" in data and data["gb_device_id"] is not None:
+        camera.gb_device_id = data["gb_device_id"] or None
+    try:
+        db_session.commit()
+    except IntegrityError:
+        db_session.rollback()
+        raise Conflict("该国标编码已登记", code="camera_exists", fields={"gb_device_id": "已存在"}) from None
     events.publish(topics.CAMERAS, {"camera_id": camera.id})
     return camera

@@ -40,7 +40,8 @@ def rule_context(*, db_session: Session) -> RuleContext:
     """Zones and subjects' contexts as the database has them now."""
     today = clock.today_local()
     orders: dict[int, list[positioning.OrderPeriod]] = collections.defaultdict(list)
-    for o in db_session.execute(select(PositioningOrder).where(PositioningOrder.end_date >= today)).scalars():
+    for o in db_session.execute(select(PositioningOrder).where(
+            PositioningOrder.end_date >= today, PositioningOrder.status == positioning.APPROVED)).scalars():
         revoked = clock.to_local(o.revoked_at).date() if o.revoked_at else None
         orders[o.subject_id].append(positioning.OrderPeriod(o.start_date, o.end_date, revoked))
     bound = {b.subject_id: b.start_at for b in db_session.execute(

@@ -42,15 +42,17 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.audit",
     "zhijiao.ui.pages.staff",
     "zhijiao.settings.ui",
-    "zhijiao.monitoring.ui",
+    "zhijiao.monitoring.zones_ui",
     "zhijiao.checkins.ui",
     "zhijiao.supervision.ui",
+    "zhijiao.monitoring.ui",
     # The command center (指挥中心): full-screen dark pages of their own; the shell's menu links to them.
     "zhijiao.ui.command",
     "zhijiao.ui.command_desk",
     "zhijiao.ui.command_replay",
     "zhijiao.ui.command_video",
     "zhijiao.ui.command_duty",
+    "zhijiao.ui.command_cameras",
 )
 
 

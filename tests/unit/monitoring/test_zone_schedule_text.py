@@ -1,6 +1,6 @@
 """How a zone's schedule reads on /zones."""
 
-from zhijiao.monitoring.ui import schedule_text
+from zhijiao.monitoring.zones_ui import schedule_text
 
 
 def test_schedule_text() -> None:

@@ -146,7 +146,8 @@ def _at(on: date) -> datetime:
 def timeline(db_session: Session, s: Subject) -> list[TimelineEntry]:
     """Every event of the file, newest first, with the documents each one produced."""
     docs: dict[tuple[str, int], list[int]] = {}
-    for d in documents_service.list_for_subject(db_session=db_session, subject_id=s.id):
+    documents = documents_service.list_for_subject(db_session=db_session, subject_id=s.id)
+    for d in documents:
         docs.setdefault((d.source_type, d.source_id), []).append(d.id)
     out: list[TimelineEntry] = []
     rank: dict[int, int] = {}  # lifecycle order of steps recorded at the same moment
@@ -200,5 +201,11 @@ def timeline(db_session: Session, s: Subject) -> list[TimelineEntry]:
     for p in sanctions_service.list_proposals(db_session=db_session, subject_id=s.id):
         label = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(p.kind)]
         add(p.decided_at or p.created_at, None, "proposal", label, p.reason[:60], "proposals", p.id)
+    # Documents of other domains' events (e.g. 使用电子定位装置决定书): listed on their own.
+    shown = {(e.object_type, e.object_id) for e in out}
+    for d in documents:
+        if (d.source_type, d.source_id) not in shown:
+            shown.add((d.source_type, d.source_id))
+            add(d.created_at, None, "document", d.title, d.number, d.source_type, d.source_id)
     # newest first; at the same moment the later lifecycle step first (在矫 above 已报到)
     return sorted(out, key=lambda e: (clock.ensure_utc(e.at), rank[id(e)], e.object_id), reverse=True)
