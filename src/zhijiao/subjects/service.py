@@ -16,7 +16,7 @@ from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import Perm, office_bound, own_office_only, require, sees_every_office
+from zhijiao.security.permissions import Perm, own_office_only, require, sees_every_office
 from zhijiao.subjects import counts, idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
 from zhijiao.subjects.schemas import (
@@ -166,12 +166,8 @@ def _check_office(db: Session, actor: Actor, office_id: int | None) -> int:
 def _check_staff(db: Session, staff_id: int | None, office_id: int) -> None:
     if staff_id is None:
         return
-    staff = org_service.find_staff(db_session=db, staff_id=staff_id)
-    if staff is None or not staff.active:
-        raise InvalidInput("责任工作人员不存在或已停用", code="staff_not_found", fields={"responsible_staff_id": "无效"})
-    if office_bound(staff.role) and staff.office_id != office_id:
-        raise InvalidInput("责任工作人员不属于该司法所", code="staff_other_office",
-                           fields={"responsible_staff_id": "不属于该司法所"})
+    org_service.require_field_staff(db_session=db, staff_id=staff_id, office_id=office_id,
+                                    field="responsible_staff_id")
 
 
 def _apply_identity(subject: Subject, id_number: str) -> None:
