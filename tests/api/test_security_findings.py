@@ -58,3 +58,61 @@ def test_responsible_staff_must_be_a_field_officer_of_the_office(client, db):
     sid = r.json()["id"]
     r = client.patch(f"/api/v1/subjects/{sid}", json={"responsible_staff_id": admin.id}, headers=h)
     assert r.status_code == 422 and r.json()["code"] == "staff_not_field_officer", r.text
+
+
+# --- is_minor: derived from the dates; only the leader overrides it, on the record -------------------
+
+def _minor_payload(office, officer, **kw):
+    from datetime import timedelta
+
+    birth = clock.today_local() - timedelta(days=16 * 365)
+    return f.subject_payload(office_id=office.id, responsible_staff_id=officer.id, id_number=f.id_number(birth=birth),
+                             **kw)
+
+
+def test_is_minor_is_derived_and_no_writer_can_clear_it(client, db):
+    office = f.office(db)
+    officer = f.staff(db, "office_officer", office)
+    h = f.login(client, officer.username)
+    r = client.post("/api/v1/subjects", json=_minor_payload(office, officer, is_minor=False), headers=h)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    assert r.json()["is_minor"] is True  # the flag sent is not taken
+    r = client.patch(f"/api/v1/subjects/{sid}", json={"is_minor": False}, headers=h)
+    assert r.status_code == 200 and r.json()["is_minor"] is True
+    # an adult stays an adult whatever the writer sends
+    adult = client.post("/api/v1/subjects", json=f.subject_payload(office_id=office.id, is_minor=True), headers=h)
+    assert adult.status_code == 201 and adult.json()["is_minor"] is False
+    # a colleague of the same office still does not see the minor's file
+    colleague = f.login(client, f.staff(db, "office_officer", office).username)
+    assert client.get(f"/api/v1/subjects/{sid}", headers=colleague).status_code == 404
+
+
+def test_minor_override_only_by_the_leader_with_a_reason_and_audited(client, db):
+    from sqlalchemy import text
+
+    office = f.office(db)
+    officer = f.staff(db, "office_officer", office)
+    h = f.login(client, officer.username)
+    sid = client.post("/api/v1/subjects", json=_minor_payload(office, officer), headers=h).json()["id"]
+    url = f"/api/v1/subjects/{sid}/minor-override"
+    body = {"is_minor": False, "reason": "户籍核实出生日期有误，已满十八周岁"}
+    for role in ("office_officer", "bureau_officer", "operator", "sysadmin"):
+        who = f.staff(db, role, office if role == "office_officer" else None)
+        r = client.post(url, json=body, headers=f.login(client, who.username))
+        assert r.status_code == 403, (role, r.text)
+    leader = f.login(client, f.staff(db, "leader").username)
+    assert client.post(url, json={"is_minor": False, "reason": ""}, headers=leader).status_code == 422
+    r = client.post(url, json=body, headers=leader)
+    assert r.status_code == 200, r.text
+    assert r.json()["is_minor"] is False and r.json()["minor_override"] is False and r.json()["by"]
+    db.rollback()
+    rows = db.execute(text("SELECT action, changes FROM audit_events WHERE object_type = 'subjects' "
+                           "AND object_id = :i"), {"i": str(sid)}).all()
+    import json
+
+    details = [json.loads(c) if isinstance(c, str) else c for a, c in rows if a == "minor_override"]
+    assert details and "户籍核实" in details[0]["reason"], rows
+    # back to the dates
+    r = client.post(url, json={"is_minor": None, "reason": "撤销更正，按日期确定"}, headers=leader)
+    assert r.status_code == 200 and r.json()["is_minor"] is True and r.json()["minor_override"] is None

@@ -1,4 +1,8 @@
-"""encrypt at rest: leave_requests.contact_phone, staff.phone, documents.content (SM4-GCM)
+"""encrypt at rest: leave_requests.contact_phone, staff.phone, documents.content (SM4-GCM);
+subjects.is_minor derived from the dates, with the leader's override recorded
+
+A file whose stored ``is_minor`` differs from what its birth and decision dates give keeps it, as
+an override on record ("迁移前的手工标记"): the migration opens or closes no file by itself.
 
 Existing rows are encrypted here with the current key of the key file (``ZHIJIAO_KEY_FILE``),
 in batches. PostgreSQL changes the two phone columns to ``bytea`` first; SQLite keeps the
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
+import zhijiao.db.base
 
 
 revision = 's20_secdata'
@@ -59,15 +64,38 @@ def _convert(table: str, column: str, text: bool, encrypt: bool) -> None:
             conn.execute(sa.update(t).where(t.c.id == row_id).values({column: new}))
 
 
+def _age_on(birth, on) -> int:
+    return max(on.year - birth.year - ((on.month, on.day) <= (birth.month, birth.day)), 0)
+
+
 def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
     for table, column, text in COLUMNS:
         if pg and text:
             op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE bytea USING convert_to({column}, 'UTF8')")
         _convert(table, column, text, encrypt=True)
+    with op.batch_alter_table('subjects') as batch:
+        batch.add_column(sa.Column('minor_override', sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column('minor_override_reason', sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column('minor_override_by', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('minor_override_at', zhijiao.db.base.UTCDateTime(timezone=True), nullable=True))
+    conn = op.get_bind()
+    t = sa.table("subjects", sa.column("id", sa.BigInteger), sa.column("birth_date", sa.Date),
+                 sa.column("judgment_effective_date", sa.Date), sa.column("is_minor", sa.Boolean),
+                 sa.column("minor_override", sa.Boolean), sa.column("minor_override_reason", sa.String),
+                 sa.column("minor_override_by", sa.String))
+    for row in conn.execute(sa.select(t.c.id, t.c.birth_date, t.c.judgment_effective_date, t.c.is_minor)).all():
+        derived = _age_on(row.birth_date, row.judgment_effective_date) < 18
+        if bool(row.is_minor) != derived:
+            conn.execute(sa.update(t).where(t.c.id == row.id).values(
+                minor_override=bool(row.is_minor), minor_override_reason="迁移前的手工标记（按原状保留）",
+                minor_override_by="system:migration"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('subjects') as batch:
+        for name in ('minor_override_at', 'minor_override_by', 'minor_override_reason', 'minor_override'):
+            batch.drop_column(name)
     pg = op.get_bind().dialect.name == "postgresql"
     for table, column, text in COLUMNS:
         if pg and text:
