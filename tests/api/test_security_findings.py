@@ -116,3 +116,53 @@ def test_minor_override_only_by_the_leader_with_a_reason_and_audited(client, db)
     # back to the dates
     r = client.post(url, json={"is_minor": None, "reason": "撤销更正，按日期确定"}, headers=leader)
     assert r.status_code == 200 and r.json()["is_minor"] is True and r.json()["minor_override"] is None
+
+
+# --- the kiosk does not tell a known ID number from an unknown one ----------------------------------
+
+def test_kiosk_answers_alike_for_known_and_unknown_id_numbers(client, db):
+    import statistics
+    import time
+
+    import pytest
+
+    ck = pytest.importorskip("test_checkins_api")  # its face images (scikit-image)
+    office = f.office(db)
+    officer = f.staff(db, "office_officer", office)
+    enrolled = f.subject(db, office, status="under_correction")
+    no_face = f.subject(db, office, status="under_correction")
+    h = f.login(client, officer.username)
+    r = client.post(f"/api/v1/subjects/{enrolled.id}/face", files={"image": ("a.jpg", ck.jpeg(ck.HEAD), "image/jpeg")},
+                    headers=h)
+    assert r.status_code == 201, r.text
+    ck._only_turn_right(client, db)
+    kiosk = f.login(client, f.staff(db, "kiosk").username)
+    impostor = [ck.other_person()] * 3
+
+    def attempt(number: str) -> tuple[dict, float]:
+        nonce = ck._challenge(client, kiosk)
+        started = time.perf_counter()
+        r = client.post("/api/v1/checkins", headers=kiosk, files=ck._files(impostor),
+                        data={"source": "kiosk", "id_number": number, "nonce": nonce})
+        took = time.perf_counter() - started
+        assert r.status_code == 201, r.text
+        body = r.json()
+        body.pop("id")
+        return body, took
+
+    unknown_number = f.id_number()
+    answers, times = {}, {}
+    for label, number in (("known", enrolled.id_number), ("no_face", no_face.id_number),
+                          ("unknown", unknown_number)):
+        runs = [attempt(number) for _ in range(3)]
+        answers[label] = runs[0][0]
+        times[label] = statistics.median(t for _, t in runs)
+    assert answers["known"] == answers["unknown"] == answers["no_face"], answers
+    assert answers["unknown"]["code"] == "face_mismatch" and answers["unknown"]["score"] is None
+    # similar time: the unknown number does the same work (face analysis, comparison, liveness)
+    print("kiosk timings (s):", {k: round(v, 3) for k, v in times.items()})
+    assert times["unknown"] > 0.5 * times["known"], times
+    # the office still sees the real reason on the record
+    rows = client.get(f"/api/v1/subjects/{enrolled.id}/checkins", headers=h)
+    if rows.status_code == 200 and rows.json():
+        assert rows.json()[0]["code"] == "face_mismatch"
