@@ -170,9 +170,8 @@ def empty_database(backend, tmp_path, request):
 
     from sqlalchemy import create_engine
 
-    request.getfixturevalue("postgres_url")  # skips when PostgreSQL is not reachable
-    from conftest import PG_ADMIN_URL
-
+    # skips when PostgreSQL is not reachable; the same server, its maintenance database
+    PG_ADMIN_URL = request.getfixturevalue("postgres_url").rsplit("/", 1)[0] + "/postgres"
     name = f"zhijiao_mig_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
