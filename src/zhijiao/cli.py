@@ -388,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Audit rows of sessions with no actor of their own name the command (issue 20 item 8); the
+    # listener itself is installed by zhijiao.db.session at import, in every process.
+    from zhijiao.security import audit
+
+    sub = next((getattr(args, k) for k in ("db_cmd", "users_cmd", "keys_cmd", "jobs_cmd", "audit_cmd")
+                if getattr(args, k, None)), None)
+    audit.set_process_actor(f"cli:{args.cmd}" + (f"-{sub}" if sub else ""))
     try:
         return int(args.func(args) or 0)
     except MissingExtra as exc:  # a configured feature whose optional extra is not installed

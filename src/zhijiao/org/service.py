@@ -227,3 +227,21 @@ def reset_totp(*, db_session: Session, staff_id: int) -> Staff:
     staff.totp_last_step = None
     db_session.commit()
     return staff
+
+
+# Staff who work cases in the field (issue 20 item 9): an officer of the office, or of the bureau.
+# Never an administrator, the command centre's operator, a kiosk or the leader.
+FIELD_ROLES = frozenset({"office_officer", "bureau_officer"})
+
+
+def require_field_staff(*, db_session: Session, staff_id: int, office_id: int, field: str) -> Staff:
+    """The active field officer ``staff_id`` who may take a case of ``office_id``, or a 4xx in Chinese."""
+    staff = db_session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        raise InvalidInput("工作人员不存在或已停用", code="staff_not_found", fields={field: "无效"})
+    if staff.role not in FIELD_ROLES:
+        raise InvalidInput("只能指定司法所或区局的矫正工作人员（不能是管理员等其他角色）",
+                           code="staff_not_field_officer", fields={field: "不是矫正工作人员"})
+    if staff.role == "office_officer" and staff.office_id != office_id:
+        raise InvalidInput("该工作人员不属于对象所在司法所", code="staff_other_office", fields={field: "不属于该司法所"})
+    return staff

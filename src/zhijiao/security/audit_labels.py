@@ -36,6 +36,7 @@ ACTIONS: dict[str, str] = {
     "totp_enrolled": "绑定动态口令", "password_changed": "修改密码", "run": "运行", "escalate": "升级",
     "password_reset": "重置密码", "login_created": "开通手机登录", "login_revoked": "停用手机登录",
     "sessions_ended": "结束会话", "rerender": "重新生成",
+    "reencrypt": "密钥轮换重新加密", "minor_override": "更正未成年身份", "denied": "拒绝越权操作",
 }
 
 FIELDS: dict[str, str] = {
@@ -45,6 +46,8 @@ FIELDS: dict[str, str] = {
     "id_number_index": "身份证号索引", "id_number_masked": "身份证号（脱敏）", "phone": "联系电话",
     "phone_masked": "联系电话（脱敏）", "residence_address": "居住地", "household_address": "户籍地",
     "correction_type": "矫正类别", "supervision_level": "管理等级", "status": "状态", "is_minor": "未成年人",
+    "minor_override": "未成年身份更正", "minor_override_reason": "更正理由", "minor_override_by": "更正人",
+    "minor_override_at": "更正时间",
     "crime": "罪名", "sentence": "刑罚", "deciding_organ": "决定机关", "judgment_effective_date": "判决生效日期",
     "correction_start_date": "矫正起始日期", "correction_end_date": "矫正结束日期", "prohibitions": "禁止令",
     "responsible_staff_id": "责任工作人员", "reported_at": "报到时间", "ended_at": "结束时间",

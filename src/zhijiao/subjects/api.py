@@ -10,6 +10,8 @@ from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import (
     CorrectionType,
+    MinorOverrideIn,
+    MinorOverrideRead,
     SubjectCounts,
     SubjectCreate,
     SubjectListItem,
@@ -64,6 +66,14 @@ def get_subject(db_session: ScopedDb, subject_id: IdPath) -> SubjectRead:
 def update_subject(db_session: ScopedDb, subject_id: IdPath, subject_in: SubjectUpdate) -> SubjectRead:
     subjects_service.update(db_session=db_session, subject_id=subject_id, subject_in=subject_in)
     return subjects_service.read_full(db_session=db_session, subject_id=subject_id)
+
+
+@router.post("/{subject_id}/minor-override", response_model=MinorOverrideRead,
+             summary="更正未成年身份（仅局领导，须说明理由，将被审计）")
+def override_minor(db_session: ScopedDb, subject_id: IdPath, override_in: MinorOverrideIn) -> MinorOverrideRead:
+    s = subjects_service.override_minor(db_session=db_session, subject_id=subject_id, override_in=override_in)
+    return MinorOverrideRead(id=s.id, is_minor=s.is_minor, minor_override=s.minor_override,
+                             reason=s.minor_override_reason, by=s.minor_override_by, at=s.minor_override_at)
 
 
 @router.post("/{subject_id}/transitions", response_model=SubjectRead, summary="矫正状态流转")

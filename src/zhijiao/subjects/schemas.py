@@ -67,7 +67,7 @@ class SubjectBase(BaseModel):
     correction_end_date: date | None = None
     prohibitions: str | None = Field(default=None, max_length=2000, description="禁止令内容")
     supervision_level: SupervisionLevel = SupervisionLevel.ordinary
-    is_minor: bool = False
+    is_minor: bool = Field(default=False, description="不被采用：由出生日期和判决生效日期自动确定；更正须由局领导办理")
     responsible_staff_id: int | None = None
     team: list[TeamMember] = Field(default_factory=list, max_length=20)
 
@@ -109,7 +109,7 @@ class SubjectUpdate(BaseModel):
     correction_end_date: date | None = None
     prohibitions: str | None = Field(default=None, max_length=2000)
     supervision_level: SupervisionLevel | None = None
-    is_minor: bool | None = None
+    is_minor: bool | None = Field(default=None, description="不被采用：由出生日期和判决生效日期自动确定")
     responsible_staff_id: int | None = None
     office_id: int | None = None
     team: list[TeamMember] | None = Field(default=None, max_length=20)
@@ -119,6 +119,24 @@ class SubjectUpdate(BaseModel):
     def _dates(self) -> SubjectUpdate:
         _check_dates(self.correction_start_date, self.correction_end_date, self.judgment_effective_date)
         return self
+
+
+class MinorOverrideIn(BaseModel):
+    """The bureau leader's decision on a file's minor status, against what the dates give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_minor: bool | None = Field(description="按未成年人办理与否；null 撤销更正，恢复按日期自动确定")
+    reason: str = Field(min_length=4, max_length=200, description="更正理由（如：出生日期经户籍核实有误）")
+
+
+class MinorOverrideRead(BaseModel):
+    id: int
+    is_minor: bool
+    minor_override: bool | None
+    reason: str | None
+    by: str | None
+    at: datetime | None
 
 
 class TransitionIn(BaseModel):

@@ -82,4 +82,9 @@ def mount(fastapi_app: FastAPI) -> None:
         # The cookie only identifies the browser; the login's lifetime is enforced on the server.
         session_middleware_kwargs={"same_site": "strict", "max_age": 72 * 3600},
     )
+    # NiceGUI's socket.io answers any Origin ('*', with credentials): accept only this site's own
+    # origin, or the origins configured in ZHIJIAO_ALLOWED_ORIGINS (issue 20 item 9).
+    from nicegui import core
+
+    core.sio.eio.cors_allowed_origins = list(settings.allowed_origins) or None  # None: same origin only
     error_pages.install()  # Chinese 404/500 pages; /api/... keeps JSON errors
