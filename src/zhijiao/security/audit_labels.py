@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "password_reset": "重置密码", "login_created": "开通手机登录", "login_revoked": "停用手机登录",
     "sessions_ended": "结束会话", "rerender": "重新生成",
     "reencrypt": "密钥轮换重新加密", "minor_override": "更正未成年身份", "denied": "拒绝越权操作",
+    "activation_issued": "发放激活码", "activated": "激活账号",
 }
 
 FIELDS: dict[str, str] = {
