@@ -80,7 +80,7 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
         _field(driver, "激活码").find_element(By.TAG_NAME, "input").send_keys(code)
         _button(driver, "下一步").click()
         _wait_for_text(driver, "周新人（用户名 zhouxr）", server_log)
-        secret = driver.find_element(By.CSS_SELECTOR, ".font-mono.text-lg").text.replace(" ", "")
+        secret = driver.find_element(By.CSS_SELECTOR, ".font-mono.whitespace-nowrap").text.replace(" ", "")
         assert len(secret) == 32 and "otpauth://totp/" in driver.find_element(By.TAG_NAME, "body").text
         _field(driver, "新密码").find_element(By.TAG_NAME, "input").send_keys("Zhou@Xr-2026q")
         _field(driver, "再次输入新密码").find_element(By.TAG_NAME, "input").send_keys("Zhou@Xr-2026q")
