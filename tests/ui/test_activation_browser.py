@@ -33,6 +33,16 @@ def _row_button(driver, username: str, text: str):
         (b for b in d.find_elements(By.XPATH, xpath) if b.is_displayed()), None))
 
 
+def _click(driver, find) -> None:
+    """Click what ``find(driver)`` returns, again while a notification or a closing dialog covers it."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(ElementClickInterceptedException,
+                                                       StaleElementReferenceException)).until(
+        lambda d: find(d).click() or True)
+
+
 def _next_step() -> None:
     """A one-time code is used once: wait for the next 30-second step."""
     time.sleep(30 - time.time() % 30 + 1)
@@ -57,18 +67,18 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
         _open(driver, f"{server}/admin/staff")
         _wait_for_text(driver, "共 6 个账号", server_log)
         assert "授予角色" not in driver.find_element(By.TAG_NAME, "body").text  # the security admin's duty
-        _button(driver, "新建账号").click()
+        _click(driver, lambda d: _button(d, "新建账号"))
         _field(driver, "姓名").find_element(By.TAG_NAME, "input").send_keys("周新人")
         _field(driver, "用户名（登录名，字母、数字或 _ . -）").find_element(By.TAG_NAME, "input").send_keys("zhouxr")
         _choose(driver, "所属单位", "闻韶司法所")
-        _button(driver, "创建").click()
+        _click(driver, lambda d: _button(d, "创建"))
         _wait_for_text(driver, "激活码只显示这一次", server_log)
         values = WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".q-dialog .zj-kv .v")] or None)
         assert values[0] == "zhouxr" and len(values[1]) == 19
         code = values[1]
         driver.save_screenshot(str(SHOTS / "staff-activation-code.png"))
-        _button(driver, "我已记录，关闭").click()
+        _click(driver, lambda d: _button(d, "我已记录，关闭"))
         _wait_for_text(driver, "待激活", server_log)
         driver.save_screenshot(str(SHOTS / "staff-sysadmin.png"))
         errors = _severe(driver)
@@ -78,7 +88,7 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
         _open(driver, f"{server}/activate")
         _wait_for_text(driver, "账号激活", server_log)
         _field(driver, "激活码").find_element(By.TAG_NAME, "input").send_keys(code)
-        _button(driver, "下一步").click()
+        _click(driver, lambda d: _button(d, "下一步"))
         _wait_for_text(driver, "周新人（用户名 zhouxr）", server_log)
         secret = driver.find_element(By.CSS_SELECTOR, ".font-mono.whitespace-nowrap").text.replace(" ", "")
         assert len(secret) == 32 and "otpauth://totp/" in driver.find_element(By.TAG_NAME, "body").text
@@ -86,7 +96,7 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
         _field(driver, "再次输入新密码").find_element(By.TAG_NAME, "input").send_keys("Zhou@Xr-2026q")
         _field(driver, "动态口令（6 位数字）").find_element(By.TAG_NAME, "input").send_keys(pyotp.TOTP(secret).now())
         driver.save_screenshot(str(SHOTS / "activate-form.png"))
-        _button(driver, "激 活").click()
+        _click(driver, lambda d: _button(d, "激 活"))
         _wait_for_text(driver, "账号已激活", server_log)
         driver.save_screenshot(str(SHOTS / "activate-done.png"))
         errors += _severe(driver)
@@ -98,14 +108,14 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
         _open(driver, f"{server}/admin/staff")
         _wait_for_text(driver, "待批准的角色变更", server_log)
         assert "新建账号" not in driver.find_element(By.TAG_NAME, "body").text  # the system admin's duty
-        _row_button(driver, "zhouxr", "授予角色").click()
+        _click(driver, lambda d: _row_button(d, "zhouxr", "授予角色"))
         _choose(driver, "新角色", "司法所工作人员")
         _choose(driver, "所属单位", "闻韶司法所")
-        _button(driver, "确定").click()
+        _click(driver, lambda d: _button(d, "确定"))
         _wait_for_text(driver, "已授予 周新人", server_log)
-        _row_button(driver, world.bureau, "授予角色").click()
+        _click(driver, lambda d: _row_button(d, world.bureau, "授予角色"))
         _choose(driver, "新角色", "安全管理员")
-        _button(driver, "确定").click()
+        _click(driver, lambda d: _button(d, "确定"))
         _wait_for_text(driver, "待另一名管理员批准后生效", server_log)
         _wait_for_text(driver, "须由另一名管理员批准", server_log)
         driver.save_screenshot(str(SHOTS / "staff-secadmin-pending.png"))
@@ -126,8 +136,8 @@ def test_create_activate_grant_login(server: str, driver, world: World, db, tmp_
                "账号管理")
         _open(driver, f"{server}/admin/staff")
         _wait_for_text(driver, "待批准的角色变更", server_log)
-        _button(driver, "批准").click()
-        _button(driver, "确定").click()
+        _click(driver, lambda d: _button(d, "批准"))
+        _click(driver, lambda d: _button(d, "确定"))
         _wait_for_text(driver, "已批准", server_log)
         _wait_for_text(driver, "没有待批准的角色变更", server_log)
         driver.save_screenshot(str(SHOTS / "staff-approved.png"))
