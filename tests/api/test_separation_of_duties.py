@@ -257,7 +257,13 @@ def test_activation_then_grant_then_work(client, db, admins, monkeypatch):
     assert r.status_code == 200 and set(r.json()) == {"staff", "activation_code", "expires_at"}
     assert client.get("/api/v1/subjects", headers=h).status_code == 401
     assert client.post("/api/v1/auth/token", data={"username": "zhaoxr", "password": "Gu@rd-Xq7!mZ"}).status_code == 401
+    assert r.json()["staff"]["role"] is None  # withheld: the sysadmin holds the code, not the role
     _activate(client, monkeypatch, r.json()["activation_code"], password="N3w-Gu@rd!pq")
+    (restore,) = client.get("/api/v1/role-changes", headers=hsec).json()
+    assert (restore["staff_id"], restore["from_role"], restore["to_role"]) == (new_id, None, "office_officer")
+    assert client.post(f"/api/v1/role-changes/{restore['id']}/approve", headers=hsys).json()["code"] == \
+        "second_admin_required"  # the sysadmin asked (by resetting): another administrator restores
+    assert client.post(f"/api/v1/role-changes/{restore['id']}/approve", headers=hsec).status_code == 200
     f._TOKENS.pop((id(client), "zhaoxr"), None)
     assert client.get("/api/v1/me", headers=f.login(client, "zhaoxr", password="N3w-Gu@rd!pq")).json()["role"] == \
         "office_officer"

@@ -224,7 +224,9 @@ def create_account(*, db_session: Session, username: str, display_name: str,
 
 def reset_password(*, db_session: Session, staff_id: int) -> Activation:
     """Clear the password and the one-time code, end the sessions and issue a new activation
-    (sysadmin): the administrator never knows a password it could use. Also lifts a lockout."""
+    (sysadmin): the administrator never knows a password it could use. Also lifts a lockout.
+    The account's role is withheld: a pending change restores it once another administrator
+    (in practice the security administrator) approves."""
     staff = _staff(db_session, staff_id)
     actor = _require(db_session, Perm.staff_manage, "reset", staff)
     if staff.id == actor.staff_id:
@@ -234,7 +236,18 @@ def reset_password(*, db_session: Session, staff_id: int) -> Activation:
         staff.password_history = [*(staff.password_history or []), staff.password_hash][-passwords.HISTORY:]
     code = _new_activation(staff)
     _end_sessions(db_session, staff.id)
-    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset")
+    # The system administrator holds the code: the role is withheld until another administrator
+    # restores it, so no administrator alone can take over an account that has a role.
+    previous = staff.role
+    if previous:
+        for old in db_session.execute(select(RoleChange).where(
+                RoleChange.staff_id == staff.id, RoleChange.status == "pending")).scalars():
+            old.status = "void"
+        staff.role = None
+        db_session.add(RoleChange(staff_id=staff.id, from_role=None, to_role=previous, office_id=staff.office_id,
+                                  status="pending", requested_by=actor.username, requested_by_id=actor.staff_id))
+    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset",
+                 detail={"role_withheld": previous} if previous else None)
     db_session.commit()
     return Activation(staff, code)
 

@@ -207,7 +207,7 @@ class StaffBoard:
                 self.reload()
 
         self.confirm(f"确定重置 {r['name']}（{r['username']}）的密码？原密码与动态口令立即失效、已登录的会话结束，"
-                     "本人凭新的激活码重新设置。", go)
+                     "本人凭新的激活码重新设置；账号角色暂停，待另一名管理员批准后恢复。", go)
 
     def open_create(self) -> None:
         with ui.dialog() as dialog, ui.card().classes("min-w-[440px]"):
