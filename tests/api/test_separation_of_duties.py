@@ -183,14 +183,16 @@ def test_second_administrator_approves_or_refuses(client, db, admins):
     again = client.post(f"/api/v1/staff/{target.id}/role", headers=hs, json={"role": "secadmin"})
     assert again.status_code == 409 and again.json()["code"] == "role_change_pending"
     pending = client.get("/api/v1/role-changes", headers=hsys).json()
-    assert [(c["staff_id"], c["from_role"], c["to_role"]) for c in pending] == [(target.id, "office_officer", "sysadmin")]
+    assert [(c["staff_id"], c["from_role"], c["to_role"]) for c in pending] == [
+        (target.id, "office_officer", "sysadmin")]
     # the target itself cannot approve; the auditor takes no part
     ht, ha = f.login(client, target.username), f.login(client, admins["auditor"].username)
     assert client.post(f"/api/v1/role-changes/{pending[0]['id']}/approve", headers=ht).status_code == 403
     assert client.post(f"/api/v1/role-changes/{pending[0]['id']}/approve", headers=ha).json()["code"] == \
         "permission_denied"
     r = client.post(f"/api/v1/role-changes/{pending[0]['id']}/refuse", headers=hsys)
-    assert r.status_code == 200 and r.json()["status"] == "refused" and r.json()["decided_by"] == admins["sysadmin"].username
+    assert r.status_code == 200 and r.json()["status"] == "refused"
+    assert r.json()["decided_by"] == admins["sysadmin"].username
     db.expire_all()
     assert db.get(type(target), target.id).role == "office_officer"
     assert client.get("/api/v1/role-changes", headers=hsys).json() == []

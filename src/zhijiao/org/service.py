@@ -379,7 +379,7 @@ def grant_role(*, db_session: Session, staff_id: int, role: Role | None, office_
 
 def list_role_changes(*, db_session: Session, status: str | None = "pending") -> list[RoleChange]:
     actor = get_actor(db_session)
-    if not (has_perm(actor, Perm.staff_manage) or has_perm(actor, Perm.roles_grant) or has_perm(actor, Perm.audit_read)):
+    if not any(has_perm(actor, p) for p in (Perm.staff_manage, Perm.roles_grant, Perm.audit_read)):
         raise Forbidden(code="permission_denied", message="您的角色无权执行该操作")
     stmt = select(RoleChange).options(selectinload(RoleChange.staff)).order_by(RoleChange.id.desc())
     if status:

@@ -92,7 +92,8 @@ def register() -> None:
                     who = ui.label().classes("text-base font-semibold").mark("activate-who")
                     ui.label("1. 在手机身份验证器中添加以下密钥（基于时间，6 位，30 秒），只在此显示：").classes(
                         "text-sm text-grey-8")
-                    secret_label = ui.label().classes("font-mono text-base text-center w-full whitespace-nowrap").mark("activate-secret")
+                    secret_label = ui.label().classes(
+                        "font-mono text-base text-center w-full whitespace-nowrap").mark("activate-secret")
                     uri_label = ui.label().classes("text-xs text-grey-6 break-all").mark("activate-uri")
                     ui.label("2. 设置您的登录密码，并填写验证器显示的动态口令：").classes("text-sm text-grey-8")
                     password = ui.input("新密码", password=True, password_toggle_button=True).props(
