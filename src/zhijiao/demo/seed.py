@@ -189,11 +189,12 @@ def seed(random_seed: int = 370305, subjects: int = 300, history_days: int = his
 def _ready(db) -> Ready | None:
     """The tester's subject: the first adult under correction with a phone login and no bracelet."""
     with_bracelet = select(DeviceBinding.subject_id).where(DeviceBinding.end_at.is_(None))
-    row = db.execute(
-        select(Subject).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
-        .where(Subject.status == SubjectStatus.under_correction, Subject.is_minor.is_(False),
-               Subject.responsible_staff_id.is_not(None), Subject.id.not_in(with_bracelet))
-        .order_by(Subject.id).limit(1).execution_options(skip_scope=True)).scalar_one_or_none()
+    query = (select(Subject).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
+             .where(Subject.status == SubjectStatus.under_correction, Subject.is_minor.is_(False),
+                    Subject.responsible_staff_id.is_not(None))
+             .order_by(Subject.id).limit(1).execution_options(skip_scope=True))
+    row = (db.execute(query.where(Subject.id.not_in(with_bracelet))).scalar_one_or_none()
+           or db.execute(query).scalar_one_or_none())
     if row is None:
         return None
     kiosk = db.execute(select(Staff.username).where(Staff.role == Role.kiosk.value).order_by(Staff.id)).scalar()
