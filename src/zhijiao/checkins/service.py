@@ -77,7 +77,8 @@ def _active_enrolment(db: Session, subject_id: int) -> FaceEnrolment | None:
     ).scalar_one_or_none()
 
 
-def enrol(*, db_session: Session, subject_id: int, image: bytes) -> FaceEnrolment:
+def enrol(*, db_session: Session, subject_id: int, image: bytes, source: str = "api") -> FaceEnrolment:
+    """A new reference face; the previous one stays, inactive (history). ``source``: api, camera, upload."""
     actor = require(get_actor(db_session), Perm.subjects_write)
     subject = subjects_service.get(db_session=db_session, subject_id=subject_id)
     analysis = face.get_engine().analyze(image)
@@ -89,7 +90,7 @@ def enrol(*, db_session: Session, subject_id: int, image: bytes) -> FaceEnrolmen
     enrolment = FaceEnrolment(
         subject_id=subject.id, embedding=embedding.astype(np.float32).tobytes(), photo=image,
         photo_sha256=_sha(image), active=True, enrolled_at=clock.now(), enrolled_by=actor.username,
-        quality={"face_px": q.face_px, "sharpness": q.sharpness, "luminance": q.luminance},
+        quality={"face_px": q.face_px, "sharpness": q.sharpness, "luminance": q.luminance, "source": source},
     )
     db_session.add(enrolment)
     db_session.commit()

@@ -16,6 +16,7 @@ from typing import Any
 from nicegui import ui
 
 from zhijiao.checkins import kiosk
+from zhijiao.checkins.enrolment import ui as enrolment_ui
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.security.permissions import Perm
@@ -44,6 +45,7 @@ body { background: #0f3d7a; }
 
 
 def register() -> None:
+    enrolment_ui.register()
     menu.add_menu_item("自助签到", "/kiosk", "how_to_reg", menu.KIOSK, order=5)
 
     @protected_page("/kiosk", title="自助签到 - 智矫")
