@@ -10,13 +10,19 @@ from starlette.concurrency import run_in_threadpool
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.checkins import kiosk
 from zhijiao.checkins import service as checkins_service
+from zhijiao.checkins.enrolment import service as enrolment_service
 from zhijiao.checkins.schemas import (
     ChallengeRead,
     CheckInRead,
     CheckInResult,
     CheckInSource,
     EnrolmentRead,
+    GateIssueRead,
+    GateRead,
+    IdentityRead,
     KioskWelcomeRead,
+    PhoneLoginRevoked,
+    PhonePasswordIssued,
     RollCallCreate,
     RollCallRead,
     RollCallStatus,
@@ -56,6 +62,41 @@ def face_photo(db_session: ScopedDb, subject_id: IdPath) -> Response:
     data = checkins_service.reference_photo(db_session=db_session, subject_id=subject_id)
     media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     return Response(data, media_type=media, headers={"cache-control": "no-store"})
+
+
+@router.post("/subjects/{subject_id}/face/quality", response_model=GateRead, summary="人脸采集：检查画面质量（不保存）")
+async def face_quality(db_session: ScopedDb, subject_id: IdPath, image: Annotated[UploadFile, File()]) -> GateRead:
+    data = await _read(image)
+    gate = await run_in_threadpool(enrolment_service.assess_photo, db_session=db_session, subject_id=subject_id,
+                                   image=data)
+    return GateRead(passed=gate.passed, message=gate.message, face_count=gate.face_count, face_px=gate.face_px,
+                    sharpness=gate.sharpness, luminance=gate.luminance,
+                    issues=[GateIssueRead(code=i.code, message=i.message) for i in gate.issues])
+
+
+@router.get("/subjects/{subject_id}/identity", response_model=IdentityRead, summary="签到身份：人脸采集记录与手机登录状态")
+def identity(db_session: ScopedDb, subject_id: IdPath) -> IdentityRead:
+    return IdentityRead.model_validate(enrolment_service.enrolment_state(db_session=db_session, subject_id=subject_id))
+
+
+@router.post("/subjects/{subject_id}/phone-login", response_model=PhonePasswordIssued, status_code=201,
+             summary="开通对象手机登录（生成初始密码，只返回一次）")
+def create_phone_login(db_session: ScopedDb, subject_id: IdPath) -> PhonePasswordIssued:
+    return PhonePasswordIssued(password=enrolment_service.issue_phone_password(
+        db_session=db_session, subject_id=subject_id, reset=False))
+
+
+@router.post("/subjects/{subject_id}/phone-login/reset", response_model=PhonePasswordIssued,
+             summary="重置对象手机登录密码（现有登录失效，新密码只返回一次）")
+def reset_phone_login(db_session: ScopedDb, subject_id: IdPath) -> PhonePasswordIssued:
+    return PhonePasswordIssued(password=enrolment_service.issue_phone_password(
+        db_session=db_session, subject_id=subject_id, reset=True))
+
+
+@router.delete("/subjects/{subject_id}/phone-login", response_model=PhoneLoginRevoked, summary="停用对象手机登录")
+def revoke_phone_login(db_session: ScopedDb, subject_id: IdPath) -> PhoneLoginRevoked:
+    return PhoneLoginRevoked(sessions_ended=enrolment_service.revoke_phone_login(db_session=db_session,
+                                                                                 subject_id=subject_id))
 
 
 @router.post("/checkins", response_model=CheckInResult, status_code=201, summary="签到（人脸比对 + 活体检测）")

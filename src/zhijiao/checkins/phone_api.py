@@ -56,7 +56,7 @@ async def phone_checkin(
     challenge: Annotated[str | None, Form(max_length=16)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    mirrored: Annotated[bool, Form()] = True,
+    mirrored: Annotated[bool, Form()] = False,  # the phone page sends camera frames, un-mirrored
 ) -> CheckInResult:
     frames = await read_frames(images)
     actor: Actor = db_session.info["actor"]
@@ -78,7 +78,7 @@ async def answer(
     challenge: Annotated[str | None, Form(max_length=16)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    mirrored: Annotated[bool, Form()] = True,  # the phone page sends its selfie preview, mirrored
+    mirrored: Annotated[bool, Form()] = False,  # the phone page sends camera frames, un-mirrored
 ) -> RollCallRead:
     return await answer_with_frames(db_session=db_session, rollcall_id=rollcall_id, images=images,
                                     challenge=challenge, lat=lat, lon=lon, mirrored=mirrored)

@@ -44,6 +44,63 @@ class EnrolmentRead(BaseModel):
     enrolled_by: str
 
 
+class GateIssueRead(BaseModel):
+    code: str
+    message: str
+
+
+class GateRead(BaseModel):
+    """The quality gate's answer for one frame (nothing is stored)."""
+
+    passed: bool
+    message: str
+    issues: list[GateIssueRead]
+    face_count: int
+    face_px: float | None = None
+    sharpness: float | None = None
+    luminance: float | None = None
+
+
+class EnrolmentItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    active: bool
+    enrolled_at: datetime
+    enrolled_by: str
+    source: str | None
+    face_px: float | None
+    sharpness: float | None
+
+
+class PhoneLoginRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enabled: bool
+    set_at: datetime | None
+    set_by: str | None
+    locked_until: datetime | None
+    open_sessions: int
+
+
+class IdentityRead(BaseModel):
+    """签到身份: the face enrolments (newest first, at most one active) and the phone login."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    subject_id: int
+    enrolments: list[EnrolmentItemRead]
+    phone: PhoneLoginRead
+
+
+class PhonePasswordIssued(BaseModel):
+    password: str = Field(description="只返回这一次；系统只保存其摘要")
+
+
+class PhoneLoginRevoked(BaseModel):
+    sessions_ended: int
+
+
 class CheckInResult(BaseModel):
     id: int
     matched: bool

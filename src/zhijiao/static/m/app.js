@@ -80,7 +80,8 @@ async function capture(path) {
   const form = new FormData();
   frames.forEach((b, i) => form.append("images", b, "frame" + i + ".jpg"));
   form.append("challenge", challenge);
-  form.append("mirrored", "true");
+  // Only the preview is mirrored (CSS); the canvas draws the camera's own, un-mirrored frames.
+  form.append("mirrored", "false");
   const c = await coords;
   if (c) { form.append("lat", c.latitude); form.append("lon", c.longitude); }
   try {
