@@ -73,13 +73,13 @@ def plan(world: World) -> None:
     while day <= world.today:
         _alarms_of_day(world, day, bracelets)
         _rollcalls_of_day(world, day, [p[0] for p in people if p[0] in phones])
-        if day.weekday() == 0 or day == world.today:
-            world.on(day, 6, 0, _scan)
         day += timedelta(days=1)
 
 
 def finish(world: World) -> None:
-    """At the real present: the deadline scan, so today's tasks are today's."""
+    """At the real present: the daily deadline scan (overdue reports and returns from leave, duty
+    tasks a quarter ahead). Once, not each simulated day: each run extends every subject's duties,
+    which would double the start-up time."""
     _scan(world)
 
 
