@@ -7,6 +7,7 @@ consistent birth dates and genders); nothing here describes a real person.
 from __future__ import annotations
 
 import random
+import unicodedata
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -432,6 +433,12 @@ def _team(rng, subject: Subject, officers: list[Staff]) -> list[CorrectionTeamMe
     return team
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-justify in a terminal's columns: a Chinese character takes two."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def banner(seeded: Seeded, host: str, port: int) -> str:
     """What a person needs to start: the address, every role's login, and the tester's ready path."""
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -449,7 +456,7 @@ def banner(seeded: Seeded, host: str, port: int) -> str:
     ]
     shown = [s for s in seeded.staff if not s[0][-1].isdigit() or s[0].endswith("1")]
     for username, label, office in shown[:20]:
-        lines.append(f"    {username:<14} {label:<10} {office}")
+        lines.append(f"    {username:<14} {_pad(label, 18)} {office}")
     lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2；值班员另有 operator2）")
     lines.append("  三员账号须输入动态口令：ZHIJIAO_DEMO_MODE=true .venv/bin/zhijiao users otp --username auditor")
     if seeded.phone_login:
