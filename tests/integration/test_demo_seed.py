@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 from zhijiao.checkins.models import CheckIn, RollCall
 from zhijiao.command import service as command_service
 from zhijiao.command.models import Camera
+from zhijiao.core import clock
 from zhijiao.db.base import Base
 from zhijiao.documents import render
 from zhijiao.documents.models import Document
 from zhijiao.monitoring.models import Alarm, AlarmAction
 from zhijiao.security.actor import Actor
+from zhijiao.subjects.models import SubjectTransition
 from zhijiao.supervision.assessments.models import PreSentenceAssessment
 from zhijiao.supervision.daily.models import DailyRecord, MonthlyAssessment
 from zhijiao.supervision.leave.models import LeaveRequest
@@ -79,6 +81,17 @@ def test_seed_with_history_has_every_state_and_is_idempotent(engine, db):
     assert any(k.endswith("_decision") for k in docs)  # a reward or punishment's decision
     assert db.execute(select(func.count(Camera.id))).scalar_one() >= 20
     assert db.execute(select(func.count(CheckIn.id))).scalar_one() > 150
+
+    # the officers did their duties: few are overdue
+    duties = db.execute(select(Task.status, Task.due_on).where(Task.kind == "duty")).all()
+    past = [status for status, due in duties if due < clock.today_local()]
+    assert past and past.count("open") / len(past) < 0.2
+    # each file's course reads in order (待接收→已报到 before 已报到→在矫)
+    course: dict[int, list] = {}
+    for t in db.execute(select(SubjectTransition).order_by(SubjectTransition.id)
+                        .execution_options(skip_scope=True)).scalars():
+        course.setdefault(t.subject_id, []).append(clock.ensure_utc(t.at))
+    assert all(times == sorted(times) for times in course.values())
 
     # the 30-day chart of alarms is not flat
     series = [c.count for c in command_service.alarm_breakdown(db_session=db, days=30).by_day]

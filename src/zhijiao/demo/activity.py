@@ -73,6 +73,8 @@ def plan(world: World) -> None:
     while day <= world.today:
         _alarms_of_day(world, day, bracelets)
         _rollcalls_of_day(world, day, [p[0] for p in people if p[0] in phones])
+        if day.weekday() < 5:  # each working day's end: the officers close the duties done
+            world.on(day, 17, 30, _close_duties)
         day += timedelta(days=1)
 
 
@@ -196,6 +198,28 @@ def _assess(subject_id: int, officer: str, month: str):
             w.run("monthly_assessment", lambda: daily_service.assess_month(
                 db_session=db, subject_id=subject_id, assessment_in=MonthlyAssessmentCreate(month=month)))
     return step
+
+
+def _close_duties(world: World) -> None:
+    """Each officer marks the duties of the level (reports, talks) done once they are due; one in 25
+    stays open, overdue, for the task list to show."""
+    from zhijiao.tasks import service as tasks_service
+    from zhijiao.tasks.models import Task
+
+    today = clock.today_local()
+    with session_scope(Actor.system("demo-history")) as db:
+        rows = db.execute(select(Task.id, Subject.responsible_staff_id).join(Subject, Subject.id == Task.subject_id)
+                          .where(Task.kind == "duty", Task.status == "open", Task.due_on < today)).all()
+    by_id = {a.staff_id: name for name, a in world.actors.items()}
+    mine: dict[str, list[int]] = {}
+    for task_id, staff_id in rows:
+        if task_id % 25 and staff_id in by_id:
+            mine.setdefault(by_id[staff_id], []).append(task_id)
+    for officer, ids in mine.items():
+        with world.as_(officer) as db:
+            for task_id in ids:
+                world.run("duty_done", lambda: tasks_service.complete(db_session=db, task_id=task_id,
+                                                                      note="已按要求完成"))
 
 
 # --- 视频点名 -------------------------------------------------------------------------------------

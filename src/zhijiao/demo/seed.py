@@ -376,10 +376,10 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
         supervision_level=rng.choices(["strict", "ordinary", "lenient"], weights=[15, 65, 20])[0],
         prohibitions=rng.choice([None, None, None, "禁止进入夜总会、酒吧、迪厅等娱乐场所", "禁止接触被害人及其近亲属",
                                  "禁止从事食品生产、销售等经营活动"]),
-        responsible_staff_id=rng.choice(officers[office.id]).id, status="pending_reception",
+        responsible_staff_id=(officer := rng.choice(officers[office.id])).id, status="pending_reception",
         home_lat=round(home[0], 6), home_lon=round(home[1], 6),
     )
-    history = _history(rng, subject, judgment, start, end, window or today)
+    history = _history(rng, subject, judgment, start, end, window or today, officer.display_name)
     if subject.status in (SubjectStatus.pending_reception, SubjectStatus.reported):
         subject.correction_end_date = end  # the officer types the term at registration
     subject.transitions = history
@@ -387,14 +387,17 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
     return subject
 
 
-def _history(rng, subject: Subject, judgment: date, start: date, end: date, today: date) -> list[SubjectTransition]:
+def _history(rng, subject: Subject, judgment: date, start: date, end: date, today: date,
+             officer_name: str | None = None) -> list[SubjectTransition]:
     steps: list[SubjectTransition] = []
 
     def step(to: str, day: date, reason: str | None = None) -> None:
         basis = rules.check_transition(subject.status, to, correction_type=subject.correction_type, reason=reason)
-        steps.append(SubjectTransition(from_status=subject.status, to_status=to, at=_at(day, rng),
-                                       actor_name=subject.responsible_staff_id and "司法所工作人员" or "系统",
-                                       reason=reason, basis=basis))
+        at = _at(day, rng)
+        if steps and at <= steps[-1].at:  # the same day: after the previous step, as it happened
+            at = steps[-1].at + timedelta(minutes=rng.randint(20, 90))
+        steps.append(SubjectTransition(from_status=subject.status, to_status=to, at=at,
+                                       actor_name=officer_name or "系统", reason=reason, basis=basis))
         subject.status = to
 
     if start > today:
