@@ -201,25 +201,27 @@ def _assess(subject_id: int, officer: str, month: str):
 
 
 def _close_duties(world: World) -> None:
-    """Each officer marks the duties of the level (reports, talks) done once they are due; one in 25
-    stays open, overdue, for the task list to show."""
+    """Each officer marks the duties of the level (reports, talks) done once they are due, in one
+    unit of work (tasks' own close, audited as the officer); one in 25 stays open, overdue, for the
+    task list to show."""
     from zhijiao.tasks import service as tasks_service
     from zhijiao.tasks.models import Task
 
     today = clock.today_local()
     with session_scope(Actor.system("demo-history")) as db:
-        rows = db.execute(select(Task.id, Subject.responsible_staff_id).join(Subject, Subject.id == Task.subject_id)
+        rows = db.execute(select(Task.id, Task.key, Subject.responsible_staff_id)
+                          .join(Subject, Subject.id == Task.subject_id)
                           .where(Task.kind == "duty", Task.status == "open", Task.due_on < today)).all()
     by_id = {a.staff_id: name for name, a in world.actors.items()}
-    mine: dict[str, list[int]] = {}
-    for task_id, staff_id in rows:
+    mine: dict[str, list[str]] = {}
+    for task_id, key, staff_id in rows:
         if task_id % 25 and staff_id in by_id:
-            mine.setdefault(by_id[staff_id], []).append(task_id)
-    for officer, ids in mine.items():
+            mine.setdefault(by_id[staff_id], []).append(key)
+    for officer, keys in mine.items():
         with world.as_(officer) as db:
-            for task_id in ids:
-                world.run("duty_done", lambda: tasks_service.complete(db_session=db, task_id=task_id,
-                                                                      note="已按要求完成"))
+            for key in keys:
+                tasks_service.close(db_session=db, key=key, note="已按要求完成")
+        world.done["duty_done"] += len(keys)
 
 
 # --- 视频点名 -------------------------------------------------------------------------------------
@@ -292,13 +294,26 @@ def _alarm(subject_id: int, kind: str, fate: str):
     def raise_it(w: World) -> None:
         now = clock.now()
         with session_scope(Actor.system("pipeline")) as db:
+            if db.get(Subject, subject_id).status != SubjectStatus.under_correction:
+                return  # released or transferred in the history: no longer monitored
             alarm = w.run("alarm", lambda: alarm_service.raise_alarm(
                 db_session=db, subject_id=subject_id, type=kind, at=now, details={"source": "定位监管"}))
         if alarm is None or fate == "open":
             return
         operator = w.rng.choice(OPERATORS)
-        w.at(now + timedelta(minutes=w.rng.randint(1, 12)), _handle(alarm.id, operator, fate))
+        delay = w.rng.randint(3, 14)
+        if kind != "low_battery":  # back to normal before the operator's verdict
+            w.at(now + timedelta(minutes=w.rng.randint(1, delay - 1)), _compliant(subject_id, kind))
+        w.at(now + timedelta(minutes=delay), _handle(alarm.id, operator, fate))
     return raise_it
+
+
+def _compliant(subject_id: int, kind: str):
+    """The pipeline sees the subject compliant again (back in the area, the device on)."""
+    def step(w: World) -> None:
+        with session_scope(Actor.system("pipeline")) as db:
+            alarm_service.end_episode(db_session=db, subject_id=subject_id, type=kind, at=clock.now())
+    return step
 
 
 def _handle(alarm_id: int, operator: str, fate: str):
