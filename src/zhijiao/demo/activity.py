@@ -62,8 +62,8 @@ def plan(world: World) -> None:
     with session_scope(Actor.system("demo-history")) as db:
         subjects = db.execute(select(Subject).where(Subject.status == SubjectStatus.under_correction,
                                                     Subject.is_minor.is_(False)).order_by(Subject.id)).scalars().all()
-        people = [(s.id, s.office_id, s.responsible_staff.username if s.responsible_staff else None, s.supervision_level,
-                   s.correction_start_date) for s in subjects]
+        people = [(s.id, s.office_id, s.responsible_staff.username if s.responsible_staff else None,
+                   s.supervision_level, s.correction_start_date) for s in subjects]
         adults = {p[0] for p in people}  # a minor's alarms are the responsible officer's (Art. 54)
         bracelets = [b.subject_id for b in db.execute(select(DeviceBinding).where(DeviceBinding.end_at.is_(None))
                                                       ).scalars() if b.subject_id in adults]
@@ -237,8 +237,11 @@ def _rollcalls_of_day(world: World, day: date, callable_ids: list[int]) -> None:
 
     def call(w: World) -> None:
         with w.as_(operator) as db:
+            present = [i for i in chosen if db.get(Subject, i).status == SubjectStatus.under_correction]
+            if not present:
+                return
             calls = w.run("rollcall", lambda: checkins_service.call(
-                db_session=db, subject_ids=chosen, sample=None, minutes=30))
+                db_session=db, subject_ids=present, sample=None, minutes=30))
         for rc in calls or []:
             if rng.random() < 0.8:
                 w.at(rc.called_at + timedelta(minutes=rng.randint(2, 25)), _answer(rc.id))

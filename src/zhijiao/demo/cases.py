@@ -176,7 +176,8 @@ def _review(world: World, s: SimpleNamespace, i: int) -> None:
 
     def step(w: World) -> None:
         with w.as_(officer) as db:
-            plan = w.run("plan", lambda: plans_service.create_plan(db_session=db, subject_id=s.id, plan_in=_plan_text(s)))
+            plan = w.run("plan", lambda: plans_service.create_plan(db_session=db, subject_id=s.id,
+                                                                   plan_in=_plan_text(s)))
             if plan is not None and i % 2 == 0:
                 w.run("plan_review", lambda: plans_service.review_plan(
                     db_session=db, plan_id=plan.id, review_in=PlanReviewCreate(findings="表现稳定，按时报告，方案继续执行")))

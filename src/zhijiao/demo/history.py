@@ -54,6 +54,7 @@ class World:
     actors: dict[str, Actor]  # username -> actor
     office_officers: dict[int, list[str]]  # office id -> usernames
     names: dict[str, str]  # username -> display name
+    end_at: datetime  # the real present: the history stops there
     skipped: Counter = field(default_factory=Counter)
     done: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
@@ -67,10 +68,6 @@ class World:
 
     def on(self, day: date, hour: int, minute: int, step: Step) -> None:
         self.at(local(day, hour, minute), step)
-
-    @property
-    def end_at(self) -> datetime:
-        return _end_at
 
     @contextlib.contextmanager
     def as_(self, username: str) -> Iterator[Session]:
@@ -94,9 +91,6 @@ class World:
         return out
 
 
-_end_at: datetime = datetime.now(UTC)
-
-
 def _actors(db: Session) -> tuple[dict[str, Actor], dict[int, list[str]], dict[str, str]]:
     actors: dict[str, Actor] = {}
     by_office: dict[int, list[str]] = {}
@@ -115,15 +109,13 @@ def build(days: int, *, random_seed: int = 370305, progress: Callable[[str], Non
     """Replay ``days`` days up to now. Returns the world with its counts of steps done and refused."""
     from zhijiao.demo import activity, cases
 
-    global _end_at
     days = max(0, min(MAX_DAYS, days))
     real_now = clock.now()
-    _end_at = real_now
     today = clock.to_local(real_now).date()
     with session_scope(Actor.system("demo-history")) as db:
         actors, by_office, names = _actors(db)
     world = World(rng=random.Random(random_seed + 1), today=today, start=today - timedelta(days=days),
-                  actors=actors, office_officers=by_office, names=names)
+                  actors=actors, office_officers=by_office, names=names, end_at=real_now)
     t0 = _time.monotonic()
     with clock.frozen(local(world.start, 8, 0)) as frozen:
         activity.plan(world)
