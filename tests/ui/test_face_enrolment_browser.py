@@ -10,7 +10,7 @@ Screenshots: ``artifacts/ui/faces/*.png``.
 
 from __future__ import annotations
 
-import io
+import os
 from pathlib import Path
 
 import pytest
@@ -49,10 +49,14 @@ def driver(tmp_path: Path):
         yield d
 
 
-def _by_testid(driver, name: str):
+def _by_testid(driver, name: str, timeout: float = 20):
+    """The element with ``data-testid=name``, waiting for it to appear."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    return driver.find_element(By.CSS_SELECTOR, f"[data-testid='{name}']")
+    return WebDriverWait(driver, timeout).until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, f"[data-testid='{name}']")))
 
 
 def _click(driver, name: str) -> None:
@@ -75,6 +79,18 @@ def _wait_enabled(driver, name: str, timeout: float = TIMEOUT) -> None:
     WebDriverWait(driver, timeout).until(lambda d: _by_testid(d, name).get_attribute("disabled") is None)
 
 
+def _shot_card(driver, name: str) -> None:
+    """The 签到身份 card in view, once the dialogs have gone."""
+    import time
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(lambda d: not d.find_elements("css selector", ".q-dialog"))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", _by_testid(driver, "identity-card"))
+    time.sleep(0.3)
+    driver.save_screenshot(str(SHOTS / name))
+
+
 def _rows(stmt):
     from zhijiao.db import session as dbsession
 
@@ -89,6 +105,7 @@ def _enrol_from_camera(driver, log: Path) -> None:
 
     _click(driver, "face-camera-start")
     browser.wait_for_text(driver, "可以采集", log)
+    driver.save_screenshot(str(SHOTS / "enrol-gate.png"))
     for _ in range(5):
         _wait_enabled(driver, "face-capture")
         _click(driver, "face-capture")
@@ -135,7 +152,7 @@ def test_enrol_from_camera_then_check_in_on_the_phone(server: str, driver, world
         driver.save_screenshot(str(SHOTS / "phone-password.png"))
         _click(driver, "phone-password-close")
         browser.wait_for_text(driver, "已开通", log)
-        driver.save_screenshot(str(SHOTS / "identity-card.png"))
+        _shot_card(driver, "identity-card.png")
         errors = browser.severe(driver)
 
         # the subject checks in on the phone page with the same fake camera
@@ -187,7 +204,7 @@ def test_upload_history_and_phone_login_reset_revoke(server: str, driver, world,
     blank = tmp_path / "blank.jpg"
     blank.write_bytes(fakecam.jpeg(Image.new("RGB", (640, 480), (118, 122, 128))))
     big = tmp_path / "big.png"
-    noise = Image.frombytes("RGB", (1800, 1800), bytes(range(256)) * (1800 * 1800 * 3 // 256))
+    noise = Image.frombytes("RGB", (1400, 1400), os.urandom(1400 * 1400 * 3))
     noise.save(big, "PNG", compress_level=0)
     assert big.stat().st_size > 5 * 1024 * 1024
     try:
@@ -198,12 +215,12 @@ def test_upload_history_and_phone_login_reset_revoke(server: str, driver, world,
             field = driver.find_element(By.CSS_SELECTOR, "[data-testid='face-upload'] input[type=file]")
             field.send_keys(str(path))
 
-        upload(gif)
-        browser.wait_for_text(driver, "只能上传 JPEG 或 PNG", log)
+        upload(gif)  # refused by the browser (accept), as the server would
+        browser.wait_for_text(driver, "未采集：照片只能是 JPEG 或 PNG 格式", log)
         upload(blank)
-        browser.wait_for_text(driver, "未检测到人脸", log)
+        browser.wait_for_text(driver, "未采集：未检测到人脸", log)
         upload(big)
-        browser.wait_for_text(driver, "照片不能超过 5 MB", log)
+        browser.wait_for_text(driver, "未采集：照片只能是 JPEG 或 PNG 格式，且不能超过 5 MB", log)
         driver.save_screenshot(str(SHOTS / "upload-refused.png"))
         upload(_png(tmp_path))
         browser.wait_for_text(driver, "人脸采集成功（上传照片）", log)
@@ -251,7 +268,7 @@ def test_upload_history_and_phone_login_reset_revoke(server: str, driver, world,
         assert httpx.get(f"{server}/api/v1/m/rollcalls/pending", headers=phone).status_code == 401
         assert httpx.post(f"{server}/api/v1/m/login", json={"id_number": world["id_number"],
                                                             "password": second_password}).status_code == 401
-        driver.save_screenshot(str(SHOTS / "identity-revoked.png"))
+        _shot_card(driver, "identity-revoked.png")
         errors += browser.severe(driver)
     except BaseException:
         driver.save_screenshot(str(SHOTS / "failure-upload.png"))

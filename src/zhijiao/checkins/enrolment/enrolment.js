@@ -34,8 +34,10 @@
       const canvas = document.createElement("canvas");
       const send = () => {
         if (!this.stream || !video.videoWidth) return;
-        canvas.width = video.videoWidth;
-        canvas.height = video.videoHeight;
+        // At most 800 px wide: a frame must stay well under the socket's 1 MB message limit.
+        const scale = Math.min(1, 800 / video.videoWidth);
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
         canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
         const data = canvas.toDataURL("image/jpeg", 0.92);
         emitEvent("face_frame", { image: data.slice(data.indexOf(",") + 1) });

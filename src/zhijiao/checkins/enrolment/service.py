@@ -92,7 +92,8 @@ def assess_photo(*, db_session: Session, subject_id: int, image: bytes) -> GateR
 
 def enrol_photo(*, db_session: Session, subject_id: int, image: bytes, source: str) -> FaceEnrolment:
     """Enrol from the office page (``source`` camera or upload): JPEG or PNG, at most 5 MB."""
-    _writable_subject(db_session, subject_id)
+    if _writable_subject(db_session, subject_id).status in ENDED:
+        raise Conflict("矫正已结束，不能再采集人脸", code="subject_ended")
     photo_format(image)
     return checkins_service.enrol(db_session=db_session, subject_id=subject_id, image=image, source=source)
 

@@ -40,6 +40,7 @@ SOURCE = {"camera": "摄像头", "upload": "上传照片", "api": "接口"}
 CSS = """
 .zj-face-video { width: 480px; max-width: 100%; aspect-ratio: 4 / 3; background: #1d2733; border-radius: 8px;
                  transform: scaleX(-1); object-fit: cover; }
+.zj-face-upload .q-uploader__subtitle { display: none; }
 .zj-gate-ok { color: #1b7f3b; } .zj-gate-bad { color: #b3261e; }
 """
 
@@ -162,7 +163,8 @@ class IdentityCard:
 # --- the enrolment page --------------------------------------------------------------------------
 
 class FacePage:
-    def __init__(self, ctx: PageContext, subject_id: int, can_write: bool) -> None:
+    def __init__(self, ctx: PageContext, subject_id: int, ended: bool) -> None:
+        can_write = ctx.can(Perm.subjects_write) and not ended
         self.subject_id = subject_id
         self.can_write = can_write
         self.passed: bytes | None = None  # the last frame that passed the gate
@@ -177,7 +179,8 @@ class FacePage:
                 self._upload_card()
         else:
             with ui.card().classes("zj-card w-full p-4"):
-                ui.label("您的角色无权采集人脸，只能查看采集记录。").classes("text-grey-8")
+                ui.label("矫正已结束，不能再采集人脸。" if ended else "您的角色无权采集人脸，只能查看采集记录。").classes(
+                    "text-grey-8").mark("face-readonly")
         with _testid(ui.card().classes("zj-card w-full p-4 gap-3"), "face-history"):
             self.history()
 
@@ -211,7 +214,8 @@ class FacePage:
                 "text-sm text-grey-8")
             _testid(ui.upload(label="选择照片", auto_upload=True, max_file_size=service.MAX_PHOTO_BYTES,
                               on_upload=self.on_upload, on_rejected=self.on_rejected).props(
-                'accept=".jpg,.jpeg,.png,image/jpeg,image/png" flat bordered color=primary').classes("w-full"),
+                'accept=".jpg,.jpeg,.png,image/jpeg,image/png" flat bordered color=primary').classes(
+                "w-full zj-face-upload"),
                 "face-upload")
             self.upload_result = _testid(ui.label("").classes("text-base"), "face-upload-result")
 
@@ -302,7 +306,7 @@ class FacePage:
         self._done(self.upload_result, "upload")
 
     def on_rejected(self) -> None:
-        text = "照片不能超过 5 MB，且只能是 JPEG 或 PNG 格式"
+        text = "照片只能是 JPEG 或 PNG 格式，且不能超过 5 MB"
         self.upload_result.set_text(f"未采集：{text}")
         self.upload_result.classes(add="zj-gate-bad", remove="zj-gate-ok")
         ui.notify(text, type="warning", position="top")
@@ -371,4 +375,4 @@ def register() -> None:
                 active = state.active
                 kv([("当前人脸", f"已采集（{_when(active.enrolled_at)}，{active.enrolled_by}）" if active else "未采集"),
                     ("用途", "自助终端签到、手机签到和视频点名时与现场人脸比对")])
-            FacePage(ctx, subject_id, ctx.can(Perm.subjects_write) and not state.ended)
+            FacePage(ctx, subject_id, state.ended)
