@@ -64,6 +64,8 @@ def test_seed_with_history_has_every_state_and_is_idempotent(engine, db):
     assert {"commendation", "admonition", "warning"} <= _states(db, Sanction.kind)
     assert db.execute(select(func.count(Proposal.id))).scalar_one() >= 1
     assert {"open", "completed"} <= _states(db, PreSentenceAssessment.status)
+    assert any(a.deadline < clock.today_local() for a in db.execute(
+        select(PreSentenceAssessment).where(PreSentenceAssessment.status == "open")).scalars())  # overdue
     assert {"proposed", "confirmed"} <= _states(db, LevelReview.status)
     assert {"entry", "release"} <= _states(db, Announcement.kind)
     assert db.execute(select(func.count(Reception.id))).scalar_one() >= 5

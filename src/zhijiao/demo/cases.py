@@ -363,8 +363,9 @@ def _assessment(world: World, i: int) -> None:
     rng = world.rng
     office_id = sorted(world.office_officers)[i % len(world.office_officers)]
     officer = world.office_officers[office_id][0]
-    fate = ["completed", "completed", "pending", "unsuitable", "completed", "pending"][i % 6]
-    day = _day(world, rng.randint(0, 6) if fate == "pending" else rng.randint(15, 85))
+    fate = ["completed", "completed", "pending", "unsuitable", "overdue", "completed", "pending"][i % 7]
+    # 10 working days (5 when expedited) to answer: "overdue" was entrusted three weeks ago
+    day = _day(world, {"pending": rng.randint(0, 6), "overdue": rng.randint(18, 24)}.get(fate, rng.randint(15, 85)))
     gender = "male" if rng.random() < 0.85 else "female"
     birth = world.today - timedelta(days=rng.randint(22 * 365, 60 * 365))
     holder = {}
@@ -377,7 +378,7 @@ def _assessment(world: World, i: int) -> None:
                     id_number=seed.id_number_for(birth, gender, rng),
                     entrusted_on=clock.today_local(), proposed_correction_type="probation",
                     crime=CRIMES[i % len(CRIMES)], expedited=i % 4 == 3)))
-        if row is not None and fate != "pending":
+        if row is not None and fate not in ("pending", "overdue"):
             holder["id"] = row.id
             w.on(day + timedelta(days=rng.randint(4, 8)), 16, 0, complete)
 
