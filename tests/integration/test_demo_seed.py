@@ -4,6 +4,7 @@ states, documents and cameras exist, the 30-day charts move, and a second seed a
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from zhijiao.documents import render
 from zhijiao.documents.models import Document
 from zhijiao.monitoring.models import Alarm, AlarmAction
 from zhijiao.security.actor import Actor
+from zhijiao.security.models import AuditEvent
 from zhijiao.subjects.models import SubjectTransition
 from zhijiao.supervision.assessments.models import PreSentenceAssessment
 from zhijiao.supervision.daily.models import DailyRecord, MonthlyAssessment
@@ -94,6 +96,13 @@ def test_seed_with_history_has_every_state_and_is_idempotent(engine, db):
                         .execution_options(skip_scope=True)).scalars():
         course.setdefault(t.subject_id, []).append(clock.ensure_utc(t.at))
     assert all(times == sorted(times) for times in course.values())
+
+    # the history is audited, in time order, within its window
+    audit = db.execute(select(AuditEvent.seq, AuditEvent.at).where(AuditEvent.actor_name != "system:demo-seed")
+                       .order_by(AuditEvent.seq)).all()  # (the population is audited here by the fixtures)
+    times = [clock.ensure_utc(at) for _seq, at in audit]
+    assert len(times) > 1000 and times == sorted(times)
+    assert times[0].date() >= clock.today_local() - timedelta(days=31)
 
     # the 30-day chart of alarms is not flat
     series = [c.count for c in command_service.alarm_breakdown(db_session=db, days=30).by_day]

@@ -62,7 +62,9 @@ class World:
     _seq: Iterator[int] = field(default_factory=itertools.count)
 
     def at(self, when: datetime, step: Step) -> None:
-        """Schedule ``step`` at ``when`` (UTC); steps after the present are dropped."""
+        """Schedule ``step`` at ``when`` (UTC), never before the clock (time runs forward); steps
+        after the present are dropped."""
+        when = max(when, clock.now() + timedelta(minutes=1))
         if when <= self.end_at:
             heapq.heappush(self._queue, (when, next(self._seq), step))
 

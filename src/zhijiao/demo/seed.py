@@ -26,7 +26,7 @@ from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder, Z
 from zhijiao.monitoring.positioning import Trigger, add_months
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.towns import TOWN_CENTRES
-from zhijiao.security import passwords
+from zhijiao.security import audit, passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import get_keyring
 from zhijiao.security.models import SubjectCredential
@@ -179,6 +179,9 @@ def seed(random_seed: int = 370305, subjects: int = 300, history_days: int = his
     staff_rows = _population(random_seed, subjects, history_days)
     say(f"  基础数据完成，用时 {_time.monotonic() - t0:.0f} 秒")
     if history_days:
+        # The history's steps are audited as the app audits them, each at its (past) moment; the
+        # population before it is the bureau's data at the window's start, not an act of anyone.
+        audit.install()
         history.build(history_days, random_seed=random_seed, progress=say)
     with session_scope(Actor.system("demo-seed")) as db:
         ready = _ready(db)
