@@ -25,7 +25,7 @@ from zhijiao.core import clock
 from zhijiao.db.session import session_scope
 from zhijiao.demo.history import World, local
 from zhijiao.monitoring import alarms as alarm_service
-from zhijiao.monitoring.models import DeviceBinding
+from zhijiao.monitoring.models import Alarm, DeviceBinding
 from zhijiao.org.models import Office
 from zhijiao.security.actor import Actor
 from zhijiao.security.models import SubjectCredential
@@ -53,8 +53,22 @@ CAMERA_SITES = [("指挥中心 大屏 1 号机", LocationKind.center_room), ("�
 ALARM_KINDS = ["left_permitted_area", "night_absence", "lost_contact", "power_off", "low_battery",
                "entered_exclusion_zone", "tamper", "separated_from_phone", "sos"]
 ALARM_WEIGHTS = [14, 10, 10, 9, 12, 4, 3, 6, 2]
-VERDICT_NOTES = {"confirmed": ["电话联系本人，确认越界，已责令返回", "入户核查，本人未在住所，已训诫教育", "已通知司法所跟进处理"],
-                 "false_alarm": ["定位漂移，本人在家", "设备信号弱，电话核实本人在单位", "电量低导致上报异常，已提醒充电"]}
+# What the operator found, by the kind of alarm (device-side kinds, place kinds, the rest).
+DEVICE_KINDS = {"power_off", "low_battery", "tamper", "lost_contact", "separated_from_phone"}
+VERDICT_NOTES = {
+    ("confirmed", "device"): ["电话联系本人，承认未按要求佩戴和充电，已批评教育", "已通知司法所上门检查设备"],
+    ("false_alarm", "device"): ["设备信号弱，电话核实本人在单位", "电量低导致上报异常，已提醒充电"],
+    ("confirmed", "place"): ["电话联系本人，确认越界，已责令返回", "入户核查，本人未在住所，已训诫教育"],
+    ("false_alarm", "place"): ["定位漂移，本人在家", "视频核实本人在居住地"],
+    ("confirmed", "other"): ["已通知司法所跟进处理", "电话联系本人，已说明情况并教育"],
+    ("false_alarm", "other"): ["核实为误操作", "本人已补签，情况正常"],
+}
+
+
+def _notes(verdict: str, kind: str) -> list[str]:
+    group = "device" if kind in DEVICE_KINDS else "place" if kind in (
+        "left_permitted_area", "entered_exclusion_zone", "night_absence") else "other"
+    return VERDICT_NOTES[(verdict, group)]
 
 
 def plan(world: World) -> None:
@@ -270,8 +284,19 @@ def _answer(rollcall_id: int):
 
 
 def _expire(w: World) -> None:
+    """The roll call job closes the unanswered calls (an alarm each); the operator on duty then
+    handles those alarms, except today's and yesterday's, which some still wait on the desk."""
+    now = clock.now()
     with session_scope(Actor.system("rollcalls")) as db:
         w.run("rollcall_expired", lambda: checkins_service.expire_rollcalls(db_session=db))
+        raised = db.execute(select(Alarm.id).where(Alarm.type == "missed_rollcall", Alarm.status == "open",
+                                                   Alarm.opened_at >= now - timedelta(minutes=5))).scalars().all()
+    recent = (w.today - clock.today_local()).days <= 1
+    for alarm_id in raised:
+        if recent and w.rng.random() < 0.5:
+            continue
+        w.at(now + timedelta(minutes=w.rng.randint(5, 40)),
+             _handle(alarm_id, w.rng.choice(OPERATORS), "closed", "missed_rollcall"))
 
 
 # --- 告警 ----------------------------------------------------------------------------------------
@@ -307,7 +332,7 @@ def _alarm(subject_id: int, kind: str, fate: str):
         delay = w.rng.randint(3, 14)
         if kind != "low_battery":  # back to normal before the operator's verdict
             w.at(now + timedelta(minutes=w.rng.randint(1, delay - 1)), _compliant(subject_id, kind))
-        w.at(now + timedelta(minutes=delay), _handle(alarm.id, operator, fate))
+        w.at(now + timedelta(minutes=delay), _handle(alarm.id, operator, fate, kind))
     return raise_it
 
 
@@ -319,7 +344,7 @@ def _compliant(subject_id: int, kind: str):
     return step
 
 
-def _handle(alarm_id: int, operator: str, fate: str):
+def _handle(alarm_id: int, operator: str, fate: str, kind: str):
     def step(w: World) -> None:
         rng = w.rng
         verdict = "false_alarm" if rng.random() < 0.55 else "confirmed"
@@ -329,7 +354,7 @@ def _handle(alarm_id: int, operator: str, fate: str):
                 return
             w.run("alarm_verify", lambda: alarm_service.act(
                 db_session=db, alarm_id=alarm_id, action="verify", verdict=verdict,
-                note=rng.choice(VERDICT_NOTES[verdict])))
+                note=rng.choice(_notes(verdict, kind))))
             if fate == "closed":
                 w.run("alarm_close", lambda: alarm_service.act(db_session=db, alarm_id=alarm_id, action="close",
                                                                note="处置完毕"))
