@@ -171,6 +171,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("须为 0 至 365 的整数") from None
+    if not 0 <= value <= 365:
+        raise argparse.ArgumentTypeError("须为 0 至 365 的整数")
+    return value
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("ZHIJIAO_DEMO_MODE", "true")
     reset_settings()
@@ -179,7 +189,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from zhijiao.demo import seed
 
     migrate.upgrade()
-    created = seed.seed(random_seed=args.seed, subjects=args.subjects)
+    created = seed.seed(random_seed=args.seed, subjects=args.subjects, history_days=args.history_days,
+                        progress=lambda line: print(line, flush=True))
     settings = get_settings()
     print(seed.banner(created, host=args.host or settings.host, port=args.port or settings.port))
     if args.no_serve:
@@ -318,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="生成演示数据并启动")
     p_demo.add_argument("--seed", type=int, default=370305)
     p_demo.add_argument("--subjects", type=int, default=300)
+    p_demo.add_argument("--history-days", type=_history_days, default=90,
+                        help="生成多少天的历史业务数据（0–365，默认 90）")
     p_demo.add_argument("--no-serve", action="store_true")
     p_demo.add_argument("--no-simulator", action="store_true")
     p_demo.add_argument("--host", default=None)
