@@ -75,7 +75,8 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     elif staff_in.office_code:
         office_id = get_office_by_code(db_session=db_session, code=staff_in.office_code).id
     if check_policy:
-        passwords.check_policy(staff_in.password)
+        passwords.check_policy(staff_in.password, who=passwords.personal(
+            username=staff_in.username, name=staff_in.display_name, numbers=[getattr(staff_in, "phone", None)]))
     bureau = get_bureau(db_session=db_session)
     staff = Staff(
         username=staff_in.username, display_name=staff_in.display_name, role=staff_in.role.value,

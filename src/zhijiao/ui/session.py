@@ -27,7 +27,7 @@ from zhijiao.config import get_settings
 from zhijiao.core.errors import DomainError, Forbidden, Unauthorized
 from zhijiao.db import session as dbsession
 from zhijiao.org import service as org_service
-from zhijiao.security import auth
+from zhijiao.security import addresses, auth
 from zhijiao.security.actor import Actor
 from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.ui import labels
@@ -73,7 +73,9 @@ def current() -> PageContext:
 
 
 def _client_ip(request: Request | None) -> str | None:
-    return request.client.host if request is not None and request.client is not None else None
+    if request is None or request.client is None:
+        return None
+    return addresses.client_address(request.client.host, request.headers.get("x-forwarded-for"))
 
 
 def _request() -> Request | None:
