@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     totp_required: str | None = None  # default: "all", or "admins" in demo mode
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
+    # Append-only file of signed audit chain heads (default <data_dir>/audit-anchors.log).
+    audit_anchor_file: Path | None = None
     max_upload_bytes: int = 5 * 1024 * 1024  # one image or document
     max_request_bytes: int = 32 * 1024 * 1024  # a whole request (a burst of frames)
     # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks,

@@ -45,6 +45,14 @@ PER_IP_FAILURES = PER_IP_ACCOUNTS  # the name of earlier releases
 _IP_WINDOW_S = 15 * 60
 _TOUCH_EVERY = timedelta(seconds=30)
 
+# What a staff token may be used for. A browser session ("ui") is kept in NiceGUI's per-browser
+# storage on the server: it opens screens only and is refused as an API bearer token, so that the
+# storage files never hold a usable API credential. A screen that calls the API from the browser
+# (the kiosk) gets a short-lived delegated token of its own (:func:`delegate`).
+API_KINDS = ("api", "delegate")
+UI_KINDS = ("ui",)
+DELEGATE_MINUTES = 10
+
 _LOGIN_FAILED = "用户名、密码或动态口令错误"
 
 
@@ -261,7 +269,7 @@ def _session_row(db: Session, token: str | None) -> tuple[AuthSession, Staff]:
 
 def resolve(
     db: Session, token: str | None, *, request_id: str | None = None, client_ip: str | None = None,
-    allow_restricted: bool = False,
+    allow_restricted: bool = False, kinds: tuple[str, ...] = API_KINDS,
 ) -> Actor:
     """The actor behind a token, enforcing idle and absolute timeouts on the server.
 
@@ -269,6 +277,8 @@ def resolve(
     next request, because nothing about the staff member is cached in the token.
     """
     sess, staff = _session_row(db, token)
+    if sess.kind not in kinds:
+        raise Unauthorized()
     now = clock.now()
     idle = timedelta(minutes=settings_service.value("security.session_idle_minutes"))
     if sess.revoked_at is not None or not staff.active:
@@ -364,7 +374,29 @@ def logout(db: Session, token: str) -> None:
     sess = db.execute(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).scalar_one_or_none()
     if sess is not None and sess.revoked_at is None:
         sess.revoked_at = clock.now()
+        if sess.kind == "ui" and sess.staff_id is not None:  # the screens' delegated tokens end with them
+            db.execute(update(AuthSession).where(
+                AuthSession.staff_id == sess.staff_id, AuthSession.kind == "delegate",
+                AuthSession.revoked_at.is_(None)).values(revoked_at=sess.revoked_at)
+                .execution_options(synchronize_session=False))
         db.commit()
+
+
+def delegate(db: Session, ui_token: str | None, *, minutes: int = DELEGATE_MINUTES) -> str:
+    """A short-lived API token for a screen that calls the API from the browser (the kiosk).
+
+    Only a valid browser session may ask; the token lives at most ``minutes`` and never past the
+    browser session, and ends with its logout. It is handed to the page's script, never stored.
+    """
+    resolve(db, ui_token, kinds=UI_KINDS)
+    parent, staff = _session_row(db, ui_token)
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    db.add(AuthSession(token_hash=token_hash(token), staff_id=staff.id, kind="delegate", created_at=now,
+                       last_seen_at=now, expires_at=min(parent.expires_at, now + timedelta(minutes=minutes)),
+                       client_ip=parent.client_ip))
+    db.commit()
+    return token
 
 
 # --- subjects on the phone page ---------------------------------------------------------------

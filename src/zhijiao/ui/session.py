@@ -72,7 +72,7 @@ def current() -> PageContext:
     return ctx
 
 
-def _client_ip(request: Request | None) -> str | None:
+def client_ip(request: Request | None) -> str | None:
     if request is None or request.client is None:
         return None
     return addresses.client_address(request.client.host, request.headers.get("x-forwarded-for"))
@@ -86,7 +86,17 @@ def _request() -> Request | None:
 
 
 def token() -> str | None:
+    """The browser session's handle: it opens screens only (the API refuses it, see auth.UI_KINDS)."""
     return app.storage.user.get(TOKEN_KEY)
+
+
+def api_token() -> str:
+    """A short-lived API token for a page script that calls the API (auth.delegate); raises Unauthorized."""
+    db = dbsession.SessionLocal()
+    try:
+        return auth.delegate(db, token())
+    finally:
+        db.close()
 
 
 def safe_next(target: str | None) -> str:
@@ -103,7 +113,8 @@ def login_url(next_path: str | None = None) -> str:
 
 def resolve(db: Session, request: Request | None) -> Actor:
     """The logged-in actor, bound to ``db``; raises Unauthorized (timeouts are checked here)."""
-    actor = auth.resolve(db, token(), request_id=uuid.uuid4().hex, client_ip=_client_ip(request))
+    actor = auth.resolve(db, token(), request_id=uuid.uuid4().hex, client_ip=client_ip(request),
+                         kinds=auth.UI_KINDS)
     db.info["actor"] = actor
     return actor
 
