@@ -235,6 +235,7 @@ def login(
             if staff.failed_logins >= settings_service.value("security.lockout_failures"):
                 staff.locked_until = now + timedelta(minutes=settings_service.value("security.lockout_minutes"))
                 staff.failed_logins = 0
+            db.flush()  # lock the staff row before the audit head, in the order a successful login does
         audit.record(db, object_type="login", object_id=username[:64], action="login_failed",
                      detail={"locked": bool(locked)})
         db.commit()
