@@ -67,7 +67,11 @@ def _is_pattern(base: str) -> bool:
 def is_common(password: str) -> bool:
     """A listed common password, or one of them (or a keyboard/alphabet run) with digits or symbols added."""
     words = blocklist()
-    return any(b in words or _is_pattern(b) for b in _bases(password))
+    if any(b in words or _is_pattern(b) for b in _bases(password)):
+        return True
+    # a common digit string with a few letters added (12345678Aa, Aa123456)
+    rest = re.sub(r"[^0-9]", "", password)
+    return len(rest) >= len(password) - 3 and (rest in words or _is_pattern(rest))
 
 
 @dataclass

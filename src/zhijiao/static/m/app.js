@@ -19,7 +19,7 @@ async function api(path, options = {}) {
   return body;
 }
 
-function logout() { token = null; sessionStorage.removeItem("zj_token"); clearInterval(pollTimer); show("login-view"); }
+function logout() { token = null; sessionStorage.removeItem("zj_token"); clearInterval(pollTimer); $("login-form").reset(); show("login-view"); }
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
