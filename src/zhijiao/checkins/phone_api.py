@@ -50,8 +50,7 @@ def login(request: Request, db_session: DbSession, body: PhoneLogin) -> dict:
 
 
 @router.post("/logout", status_code=204, summary="对象手机端退出登录")
-def logout(request: Request, db_session: SubjectDb,
-           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+def logout(db_session: SubjectDb, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     auth.logout_subject(db_session, creds.credentials if creds else "")
 
 
