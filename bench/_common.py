@@ -1,9 +1,10 @@
-"""Helpers shared by the benchmarks: machine facts and percentiles."""
+"""Helpers shared by the benchmarks: machine facts, percentiles, free ports, a scratch PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import platform
+import socket
 import statistics
 import sys
 import uuid
@@ -17,6 +18,21 @@ def machine() -> dict:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
     }
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on now (the OS picks it), for a server a benchmark starts."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def own_ports(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The ports of this run: the JT/T 808 gateway on a free port, never the configured 6808 that a
+    running ``make demo`` holds. Updates ``env`` (``os.environ`` by default) and returns it."""
+    target = os.environ if env is None else env
+    target["ZHIJIAO_JT808_PORT"] = str(free_port())
+    return target  # type: ignore[return-value]
 
 
 def pct(values: list[float], p: float) -> float:

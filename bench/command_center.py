@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import latency_ms, log, machine  # noqa: E402
+from _common import latency_ms, log, machine, own_ports  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,6 +171,7 @@ def main() -> None:
     os.environ.setdefault("ZHIJIAO_DATA_DIR", str(tmp / "data"))
     os.environ["ZHIJIAO_DEMO_MODE"] = "true"
     os.environ.setdefault("ZHIJIAO_SECRET_KEY", "bench-command-center")
+    own_ports()
     from ingest import setup_database
 
     from zhijiao.config import reset_settings

@@ -69,7 +69,7 @@ def frame_640x480() -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--gallery", type=int, default=100_000)

@@ -68,7 +68,11 @@ SOS_AT, LEAVE_AT = 0.5, 0.1  # share of a terminal's reports before it presses S
 
 
 def _env(tmp: Path, url: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    from _common import free_port
+
+    # the gateway listens on a free port (port 0 below); the setting too, never a demo's 6808
+    return {**os.environ, "ZHIJIAO_JT808_PORT": str(free_port()),
+            "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
             "ZHIJIAO_DATA_DIR": str(tmp), "ZHIJIAO_DEMO_MODE": "true", "ZHIJIAO_DATABASE_URL": url,
             "ZHIJIAO_SECRET_KEY": "bench-" + uuid.uuid4().hex, "ZHIJIAO_MQTT_URL": "",
             "ZHIJIAO_JT808_ENABLED": "true"}
@@ -774,7 +778,7 @@ def copy_rate(url: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve"])
     parser.add_argument("--terminals", type=int, default=int(os.environ.get("BENCH_TERMINALS", "2000")))
     parser.add_argument("--fixes", type=int, default=int(os.environ.get("BENCH_FIXES", "60")),

@@ -36,7 +36,7 @@ PROVINCE = 700_000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--subjects", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

@@ -31,8 +31,11 @@ tmp = Path(tempfile.mkdtemp(prefix="zhijiao-bench-"))
 os.environ["ZHIJIAO_DATA_DIR"] = str(tmp)
 os.environ["ZHIJIAO_DEMO_MODE"] = "true"
 os.environ["ZHIJIAO_SECRET_KEY"] = "bench-" + uuid.uuid4().hex
+os.environ["ZHIJIAO_JT808_ENABLED"] = "false"  # the API alone; no gateway beside a running demo
 
-from _common import machine, on_postgres, summary_ms  # noqa: E402
+from _common import machine, on_postgres, own_ports, summary_ms  # noqa: E402
+
+own_ports()
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import latency_ms, log, machine, on_postgres  # noqa: E402
+from _common import latency_ms, log, machine, on_postgres, own_ports  # noqa: E402
 
 DEVICES = 200
 
@@ -195,6 +195,7 @@ def main() -> None:
     # The scan is started here, at a known moment; the app's own scheduler would start it too.
     os.environ["ZHIJIAO_SCHEDULER_ENABLED"] = "false"
     os.environ["ZHIJIAO_JT808_ENABLED"] = "false"
+    own_ports()
     from zhijiao.jobs import service as jobs
 
     backends = args.backends.split(",")

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     jt808_port: int = 6808
     jt808_host: str = "127.0.0.1"  # 0.0.0.0 to accept terminals from the network
     jt808_enabled: bool = True
+    # A fix dated more than this ahead of the server's clock is refused (a wrong device clock or a
+    # forged report must not become the subject's "current" position). Issue 20 item 9.
+    future_fix_tolerance_s: int = 300
+    # Origins (scheme://host[:port]) whose pages may open the UI's socket.io connection; empty:
+    # only the origin the request was made to (behind a proxy: list the public URL here).
+    allowed_origins: list[str] = []
+    # JT/T 808: failed auth attempts one connection may make before it is closed; each failure is
+    # answered after a growing pause (0.5 s, 1 s, 2 s … at most 8 s).
+    jt808_max_auth_failures: int = 5
     scheduler_enabled: bool = True  # deadline scans and timers (zhijiao.jobs); leased, so every process may run it
     mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883
     event_stream: str = "memory"  # or nats://127.0.0.1:4222

@@ -168,7 +168,7 @@ def _mount_fonts(app: FastAPI) -> None:
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", responses=errors.COMMON_RESPONSES)
     router.include_router(security_router)
     router.include_router(org_router)
     router.include_router(subjects_router)

@@ -43,7 +43,9 @@ def test_device_register_and_bind(client, world):
     assert r.status_code == 409 and r.json()["code"] == "device_in_use"
     assert client.post(f"/api/v1/subjects/{sid}/devices", json={"device_id": device["id"]}, headers=ho).status_code == 404
     r = client.delete(f"/api/v1/subjects/{sid}/devices/{device['id']}", headers=h)
-    assert r.status_code == 200 and r.json()["end_at"]
+    assert r.status_code == 422 and r.json()["code"] == "unbind_reason_required"  # a reason is required
+    r = client.delete(f"/api/v1/subjects/{sid}/devices/{device['id']}", params={"reason": "设备故障更换"}, headers=h)
+    assert r.status_code == 200 and r.json()["end_at"] and r.json()["unbind_reason"] == "设备故障更换"
     r = client.post(f"/api/v1/subjects/{world['foreign'].id}/devices", json={"ident": "13800138000"}, headers=ho)
     assert r.status_code == 201
     assert len(client.get(f"/api/v1/subjects/{sid}/devices", headers=h).json()) == 1  # history kept
@@ -82,7 +84,7 @@ SQUARE = {"type": "Polygon", "coordinates": [[[118.30, 36.80], [118.32, 36.80], 
                                               [118.30, 36.80]]]}
 
 
-def test_zones_geojson_in_and_out(client, world):
+def test_zones_geojson_in_and_out(client, db, world):
     h = f.login(client, world["officer"].username)
     r = client.post("/api/v1/zones", json={"name": "某小学", "kind": "exclusion", "subject_id": world["subject"].id,
                                            "geometry": SQUARE, "source": "禁止令"}, headers=h)
@@ -94,12 +96,40 @@ def test_zones_geojson_in_and_out(client, world):
     assert r.status_code == 201 and r.json()["properties"]["radius_m"] == 200
     hb = f.login(client, world["leader"].username)
     r = client.post("/api/v1/zones", json={"name": "临淄区", "kind": "permitted", "geometry": SQUARE}, headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "zone_district_only"  # the district's, not one office's
+    r = client.post("/api/v1/zones", json={"name": "临淄区", "kind": "permitted", "geometry": SQUARE},
+                    headers=f.login(client, f.staff(db, "bureau_officer").username))
     assert r.status_code == 201  # a shared zone
     fc = client.get("/api/v1/zones", headers=h).json()
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3
     other = client.get("/api/v1/zones", headers=f.login(client, world["other"].username)).json()
     assert [z["properties"]["name"] for z in other["features"]] == ["临淄区"]  # shared only
     assert len(client.get("/api/v1/zones", headers=hb).json()["features"]) == 3
+
+
+def test_zone_patch_edit_schedule_and_disable(client, world):
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", json={"name": "某小学", "kind": "exclusion", "subject_id": world["subject"].id,
+                                           "geometry": SQUARE}, headers=h)
+    zid = r.json()["id"]
+    r = client.patch(f"/api/v1/zones/{zid}", headers=h, json={
+        "name": "某小学（上学时段）", "schedule": [{"weekdays": [0, 1, 2, 3, 4], "start": "07:00", "end": "18:00"}],
+        "geometry": {"type": "Point", "coordinates": [118.31, 36.81]}, "radius_m": 300})
+    assert r.status_code == 200, r.text
+    props = r.json()["properties"]
+    assert props["name"] == "某小学（上学时段）" and props["radius_m"] == 300 and props["schedule"][0]["start"] == "07:00"
+    assert client.patch(f"/api/v1/zones/{zid}", headers=h, json={"schedule": [{"weekdays": [9], "start": "07:00",
+                                                                               "end": "08:00"}]}).status_code == 422
+    # another office's officer cannot see it; nobody but the district changes a zone for everyone
+    other = f.login(client, world["other"].username)
+    assert client.patch(f"/api/v1/zones/{zid}", headers=other, json={"active": False}).status_code == 404
+    assert client.patch(f"/api/v1/zones/{zid}", headers=h, json={"subject_id": None}).json()["code"] == \
+        "zone_district_only"
+    r = client.patch(f"/api/v1/zones/{zid}", headers=h, json={"active": False})
+    assert r.status_code == 200 and r.json()["properties"]["active"] is False
+    assert client.get("/api/v1/zones", headers=h).json()["features"] == []  # the engine loads active zones only
+    assert client.patch(f"/api/v1/zones/{zid}", headers=f.login(client, world["operator"].username),
+                        json={"active": True}).status_code == 403
 
 
 @pytest.mark.parametrize("geometry", [
@@ -169,3 +199,32 @@ def test_track_query_is_scoped_and_audited(client, db, world):
     ha = f.login(client, f.staff(db, "auditor").username)
     trail = client.get("/api/v1/audit-events", params={"action": "view_track"}, headers=ha).json()
     assert trail["total"] == 1
+
+
+def test_office_zone_applies_to_that_office_only(client, db, world):
+    from zhijiao.monitoring.context import rule_context
+
+    h = f.login(client, world["officer"].username)
+    r = client.post("/api/v1/zones", headers=h, json={"name": "闻韶街道范围", "kind": "permitted",
+                                                      "office_id": world["a"].id, "geometry": SQUARE})
+    assert r.status_code == 201, r.text
+    zid = r.json()["id"]
+    assert r.json()["properties"]["office_id"] == world["a"].id and r.json()["properties"]["subject_id"] is None
+    other = f.login(client, world["other"].username)
+    r = client.post("/api/v1/zones", headers=other, json={"name": "别所范围", "kind": "permitted",
+                                                          "office_id": world["a"].id, "geometry": SQUARE})
+    assert r.status_code == 403 and r.json()["code"] == "zone_office_only"
+    assert client.patch(f"/api/v1/zones/{zid}", headers=other, json={"active": False}).json()["code"] == \
+        "zone_office_only"
+    hb = f.login(client, f.staff(db, "bureau_officer").username)
+    for subject in (world["subject"], world["foreign"]):
+        device = client.post("/api/v1/devices", headers=hb, json={
+            "kind": "phone", "protocol": "http", "ident": f"ph-{subject.id}"}).json()
+        assert client.post(f"/api/v1/subjects/{subject.id}/devices", headers=hb,
+                           json={"device_id": device["id"]}).status_code == 201
+    own = client.get("/api/v1/zones", params={"subject_id": world["subject"].id}, headers=hb).json()["features"]
+    foreign = client.get("/api/v1/zones", params={"subject_id": world["foreign"].id}, headers=hb).json()["features"]
+    assert [z["id"] for z in own] == [zid] and foreign == []
+    db.info["actor"] = Actor.system("test")
+    index = rule_context(db_session=db).index
+    assert [(z.id, z.subject_id) for z in index.zones] == [(f"{zid}@{world['subject'].id}", world["subject"].id)]

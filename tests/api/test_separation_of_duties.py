@@ -14,6 +14,7 @@ MATRIX = {
     "export_audit_log": {"auditor"},
     "create_account": {"sysadmin"},
     "disable_account": {"sysadmin"},
+    "reset_password": {"sysadmin"},
     "grant_role": {"secadmin"},
     "reset_second_factor": {"secadmin"},
     # case staff list only active case staff (to pick a responsible officer), administrators all accounts
@@ -43,6 +44,8 @@ def _call(client, h, op, world):
             "username": f"new{id(h)}", "display_name": "新账号", "role": "operator", "password": "Strong#Pass1"})
     if op == "disable_account":
         return client.post(f"/api/v1/staff/{target.id}/disable", headers=h)
+    if op == "reset_password":
+        return client.post(f"/api/v1/staff/{target.id}/password/reset", headers=h)
     if op == "grant_role":
         return client.post(f"/api/v1/staff/{target.id}/role", headers=h, json={"role": "operator"})
     if op == "reset_second_factor":
@@ -79,6 +82,24 @@ def test_audit_export_is_csv_and_audited(client, world):
     h = f.login(client, world[3]["auditor"].username)
     r = client.get("/api/v1/audit-events/export", headers=h)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert "seq,at,actor" in r.content.decode("utf-8-sig").splitlines()[0]
+    header = r.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("序号,时间,操作人用户名,角色") and "变更内容" in header  # in Chinese (issue 19)
     exports = client.get("/api/v1/audit-events", params={"action": "export"}, headers=h).json()
     assert exports["total"] == 1
+
+
+def test_password_reset_gives_a_working_password_once(client, db, world):
+    _, _, target, people = world
+    h = f.login(client, people["sysadmin"].username)
+    r = client.post(f"/api/v1/staff/{target.id}/password/reset", headers=h)
+    assert r.status_code == 200, r.text
+    password = r.json()["password"]
+    assert password != f.PASSWORD and len(password) >= 12
+    r = client.post("/api/v1/auth/token", data={"username": target.username, "password": password,
+                                                "otp": f.otp(target.username)})
+    assert r.status_code == 200, r.text
+    assert client.post(f"/api/v1/staff/{people['sysadmin'].id}/password/reset", headers=h).json()["code"] == \
+        "self_reset"
+    trail = client.get("/api/v1/audit-events", params={"action": "password_reset"},
+                       headers=f.login(client, people["auditor"].username)).json()
+    assert [(e["object_id"], e["actor_name"]) for e in trail["items"]] == [(str(target.id), people["sysadmin"].username)]

@@ -52,3 +52,29 @@ def test_values_last_read_stay_while_the_database_is_away(client, db, monkeypatc
     assert settings_service.value("rules.dwell_s") == 300
     settings_service.invalidate(forget=True)  # another database: nothing to fall back on
     assert settings_service.value("rules.dwell_s") == 120
+
+
+def test_legal_ceilings_shown_and_enforced(client, db):
+    """实施办法第二十七条: a 司法所 approves leave of up to 7 days; one approval is at most 30 days."""
+    sys = f.login(client, f.staff(db, "sysadmin").username)
+    items = {s["key"]: s for s in client.get("/api/v1/settings", headers=sys).json()}
+    office = items["rules.leave_office_max_days"]
+    assert office["legal_max"] == 7 and office["maximum"] <= 7 and "第二十七条" in office["legal_basis"]
+    assert office["unit"] == "天" and office["group"] == "外出审批" and office["hint"]
+    assert items["rules.leave_max_days"]["legal_max"] == 30
+    for key, value in (("rules.leave_office_max_days", 8), ("rules.leave_max_days", 31)):
+        r = client.put(f"/api/v1/settings/{key}", json={"value": value}, headers=sys)
+        assert r.status_code == 422 and r.json()["code"] == "setting_above_legal_limit", r.text
+        assert "不得超过" in r.json()["message"]
+    assert client.put("/api/v1/settings/rules.leave_office_max_days", json={"value": 5}, headers=sys).status_code == 200
+
+
+def test_a_stored_value_above_the_ceiling_is_not_applied(client, db):
+    from zhijiao.settings import service as settings_service
+    from zhijiao.settings.models import Setting
+
+    f.bureau(db)  # binds the system actor
+    db.add(Setting(key="rules.leave_max_days", value=90, updated_by="old"))
+    db.commit()
+    settings_service.invalidate()
+    assert settings_service.value("rules.leave_max_days") == 30

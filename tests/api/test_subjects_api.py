@@ -117,7 +117,9 @@ def test_reporting_overdue_is_derived(client, db):
 def test_masking_in_lists(client, db):
     a, _, officer_a, _, _ = _setup(db)
     h = f.login(client, officer_a.username)
-    payload = f.subject_payload(name="欧阳小明", phone="13812345678", is_minor=True)
+    # a minor (16 on the decision date): derived from the dates, not from a flag (issue 20 item 9)
+    payload = f.subject_payload(name="欧阳小明", phone="13812345678",
+                                id_number=f.id_number(birth=clock.today_local() - timedelta(days=16 * 365)))
     sid = client.post("/api/v1/subjects", json=payload, headers=h).json()["id"]
     item = client.get("/api/v1/subjects", headers=h).json()["items"][0]
     number = payload["id_number"]

@@ -14,7 +14,7 @@ async def test_auditor_lands_on_the_audit_log(user: User, world: World) -> None:
     await user.should_see(marker="nav-/audit")
     await user.should_not_see(marker="nav-/subjects")
     rows = table_rows(user, "audit-table")
-    assert any(r["action"] == "登录" and r["actor"] == world.auditor for r in rows)
+    assert any(r["action"] == "登录" and r["username"] == world.auditor for r in rows)
 
 
 async def test_sysadmin_sees_the_staff_list_but_no_case_files(user: User, world: World) -> None:
@@ -38,7 +38,7 @@ async def test_opening_a_file_is_audited_and_the_log_filters(user: User, world: 
     await user.open("/audit?action=view_identity")
     rows = table_rows(user, "audit-table")
     assert [(r["actor"], r["object"], r["object_id"], r["action"]) for r in rows] == [
-        (world.officer_a, "社区矫正对象", str(world.subject_id), "查看身份信息")]
+        (f"王所员（{world.officer_a}）", "社区矫正对象", str(world.subject_id), "查看身份信息")]
 
 
 async def test_case_staff_cannot_open_the_admin_pages(user: User, world: World) -> None:

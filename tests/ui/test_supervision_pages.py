@@ -68,6 +68,7 @@ async def test_leave_approved_by_a_colleague_never_by_its_requester(user: User, 
     leave_id = _leave_id(db, s.id)
     await user.open("/leave")
     await user.should_see(marker=f"leave-{leave_id}")
+    await user.should_see("申请人：王所员")  # the person's name, not the account (issue 19)
     user.find(marker=f"leave-approve-{leave_id}").click()
     await user.should_see("不能审批本人提交的申请", retries=20)
 

@@ -31,7 +31,7 @@ LAYERS = {
     "db.models": 4, "db.migrations": 4,  # the registry of every table, for metadata and Alembic
     "security.keys": 4,  # key rotation re-encrypts every table's columns: it needs the registry
 }
-ROUTE_MODULES = {"api", "ui", "forms", "phone_api", "kiosk_api"}  # a domain's routes and screens: layer 4
+ROUTE_MODULES = {"api", "ui", "forms", "phone_api", "kiosk_api"}  # a domain's routes and screens (and *_ui): layer 4
 DOMAINS = {name for name, layer in LAYERS.items() if layer == 3}
 MAX_LINES = 700
 LONG_FILES_ALLOWED = {"ingestion/protocols/jt808/codec.py"}  # one table of the standard's messages
@@ -51,7 +51,7 @@ def _modules() -> dict[str, ast.Module]:
 
 def layer(module: str) -> int:
     parts = module.split(".")
-    if parts[0] != "api" and parts[-1] in ROUTE_MODULES and len(parts) > 1:
+    if parts[0] != "api" and (parts[-1] in ROUTE_MODULES or parts[-1].endswith("_ui")) and len(parts) > 1:
         return 4
     for n in range(len(parts), 0, -1):
         if (key := ".".join(parts[:n])) in LAYERS:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -134,3 +135,29 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(_body("internal_error", "服务器内部错误，请联系管理员"), status_code=500)
+
+
+class ErrorOut(BaseModel):
+    """The one error shape: a stable code, a Chinese message, and the fields at fault."""
+
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+    errors: list[dict[str, Any]] | None = None  # validation errors, one per field
+
+
+# The statuses any route may answer besides its own success (issue 20 item 9: the OpenAPI
+# schema declares every code the API really returns). Declared once on the /api/v1 router.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "请求无效"},
+    401: {"model": ErrorOut, "description": "未登录或登录已失效"},
+    403: {"model": ErrorOut, "description": "无权执行此操作"},
+    404: {"model": ErrorOut, "description": "不存在或不在管辖范围内"},
+    405: {"model": ErrorOut, "description": "不支持的请求方法"},
+    409: {"model": ErrorOut, "description": "与当前状态冲突（如已被他人修改）"},
+    413: {"model": ErrorOut, "description": "请求或上传过大"},
+    415: {"model": ErrorOut, "description": "不支持的内容类型"},
+    422: {"model": ErrorOut, "description": "输入有误（逐项说明）"},
+    429: {"model": ErrorOut, "description": "请求过于频繁，请稍后再试"},
+    503: {"model": ErrorOut, "description": "数据库繁忙，请稍后重试（见 Retry-After）"},
+}

@@ -172,19 +172,36 @@ def check_in(*, db_session: Session, req: CheckInRequest) -> CheckInResult:
     record.evidence = _keep_evidence(db_session, req.images + ([req.id_card_photo] if req.id_card_photo else []))
     db_session.add(record)
     db_session.commit()
+    if has_perm(actor, Perm.kiosk_checkin) and record.code in _KIOSK_UNIFORM:
+        return CheckInResult(id=record.id, matched=False, score=None, liveness=None, reason=KIOSK_NOT_VERIFIED,
+                             code=CheckInCode.face_mismatch, id_card_score=None)
     return CheckInResult(id=record.id, matched=record.matched, score=record.score, liveness=record.liveness,
                          reason=record.reason, code=record.code, id_card_score=record.id_card_score)
 
 
 def _evaluate(db, engine, subject, decoded, req: CheckInRequest, record: CheckIn) -> None:
-    if subject is None:
-        record.code, record.reason = CheckInCode.subject_not_found, "未找到在册的社区矫正对象，请核对身份证号码"
-        return
-    enrolment = _active_enrolment(db, subject.id)
-    if enrolment is None:
-        record.code, record.reason = CheckInCode.face_not_enrolled, "该对象尚未采集人脸，请联系司法所"
-        return
+    # An unknown number or a subject with no face on file goes through the same steps as a real
+    # comparison (the same queries, the face analysis, a comparison, the liveness check): a kiosk
+    # must not tell a known ID number from an unknown one by the answer or by its time (issue 20).
+    enrolment = _active_enrolment(db, subject.id if subject is not None else -1)
     analysis = engine.analyze_image(decoded[len(decoded) // 2])
+    if subject is None or enrolment is None:
+        if analysis.embedding is not None:
+            face.verify(analysis.embedding, _decoy_reference(len(analysis.embedding)))
+            if req.id_card_photo is not None:
+                engine.analyze(req.id_card_photo)
+            if req.challenge and len(req.images) > 1:
+                try:
+                    face.check_liveness(req.images, req.challenge, engine=engine, mirrored=req.mirrored)
+                except DomainError:
+                    pass
+        if analysis.embedding is None:  # the answer a known subject would get for this image
+            record.code, record.reason = str(analysis.quality.code), analysis.quality.message
+        elif subject is None:
+            record.code, record.reason = CheckInCode.subject_not_found, "未找到在册的社区矫正对象，请核对身份证号码"
+        else:
+            record.code, record.reason = CheckInCode.face_not_enrolled, "该对象尚未采集人脸，请联系司法所"
+        return
     if analysis.embedding is None:
         record.code, record.reason = str(analysis.quality.code), analysis.quality.message
         return
@@ -215,6 +232,24 @@ def _evaluate(db, engine, subject, decoded, req: CheckInRequest, record: CheckIn
         record.code, record.reason = CheckInCode.liveness_failed, live_reason
     else:
         record.code, record.reason = CheckInCode.ok, f"比对通过（{verdict.explanation_chinese}）；{live_reason}"
+
+
+_DECOYS: dict[int, np.ndarray] = {}
+
+
+def _decoy_reference(size: int) -> np.ndarray:
+    """A fixed unit vector nobody's face matches, for the comparison an unknown number also makes."""
+    if size not in _DECOYS:
+        v = np.random.default_rng(20).standard_normal(size).astype(np.float32)
+        _DECOYS[size] = v / np.linalg.norm(v)
+    return _DECOYS[size]
+
+
+# What a kiosk is told when the check-in did not verify: one answer whether the ID number is
+# unknown, has no face on file, or the face did not match (issue 20 item 9). The record keeps
+# the real reason for the office.
+KIOSK_NOT_VERIFIED = "身份核验未通过：请核对身份证号码后重试，或到司法所办理"
+_KIOSK_UNIFORM = {CheckInCode.subject_not_found, CheckInCode.face_not_enrolled, CheckInCode.face_mismatch}
 
 
 def list_checkins(*, db_session: Session, subject_id: int) -> list[CheckIn]:

@@ -20,6 +20,7 @@ class Camera(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     location_kind: Mapped[str] = mapped_column(String(16), nullable=False)  # center_room | office | vehicle | street
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))  # 安装地点
     stream_url: Mapped[str] = mapped_column(String(500), nullable=False)
     stream_protocol: Mapped[str] = mapped_column(String(8), nullable=False, default="hls")  # hls | flv | rtsp | other
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")  # online | offline | unknown

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class LocationKind(enum.StrEnum):
@@ -44,14 +45,27 @@ def protocol_of(url: str) -> StreamProtocol:
     return StreamProtocol.other
 
 
+def gb_device_id(value: str | None) -> str | None:
+    """A GB/T 28181 device code: 20 digits (centre, industry, type and serial), or none."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) != 20 or not value.isdigit():
+        raise PydanticCustomError("gb_device_id", "国标编码须为 20 位数字（GB/T 28181）")
+    return value
+
+
 class CameraBase(BaseModel):
     name: str = Field(min_length=1, max_length=64, description="名称，如“指挥中心 1 号机”")
     location_kind: LocationKind
     office_id: int | None = Field(default=None, ge=1, le=2**53, description="所属司法所；中心设备为空")
     stream_url: str = Field(min_length=8, max_length=500, description="HLS (.m3u8) 或 HTTP-FLV 地址")
     stream_protocol: StreamProtocol | None = Field(default=None, description="省略时按地址推断")
-    gb_device_id: str | None = Field(default=None, pattern=r"^[0-9]{20}$", description="GB/T 28181 设备编码")
+    gb_device_id: str | None = Field(default=None, max_length=20, description="GB/T 28181 设备编码（20 位数字）")
+    address: str | None = Field(default=None, max_length=200, description="安装地点")
     note: str | None = Field(default=None, max_length=200)
+
+    _gb = field_validator("gb_device_id")(classmethod(lambda cls, v: gb_device_id(v)))
 
     @field_validator("stream_url")
     @classmethod
@@ -67,10 +81,17 @@ class CameraCreate(CameraBase):
 
 class CameraUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=64)
+    location_kind: LocationKind | None = None
+    office_id: int | None = Field(default=None, ge=0, le=2**53, description="0 表示不属于任何司法所")
     stream_url: str | None = Field(default=None, min_length=8, max_length=500)
+    gb_device_id: str | None = Field(default=None, max_length=20, description="空字符串表示清除")
+    address: str | None = Field(default=None, max_length=200)
     status: CameraStatus | None = None
     active: bool | None = None
     note: str | None = Field(default=None, max_length=200)
+
+    _gb = field_validator("gb_device_id")(
+        classmethod(lambda cls, v: v if v == "" else gb_device_id(v)))
 
     @field_validator("stream_url")
     @classmethod
@@ -92,6 +113,7 @@ class CameraRead(BaseModel):
     status_at: datetime | None
     source: str
     gb_device_id: str | None
+    address: str | None = None
     note: str | None
     active: bool
 
@@ -114,6 +136,8 @@ class CommandStats(BaseModel):
     subjects_total: int = Field(description="在册人数（待接收、已报到、在矫）")
     subjects_by_status: dict[str, int]
     subjects_by_level: dict[str, int] = Field(description="在矫人员的管理等级")
+    subjects_hidden_active: int = Field(0, description="辖区内另有的未成年人档案（仅责任人可见），未计入在册人数")
+    subjects_hidden_sealed: int = Field(0, description="辖区内另有的解除矫正后封存的未成年人档案，未计入")
     devices_bound: int
     devices_online: int = Field(description="10 分钟内有定位的在用设备")
     alarms_open: int

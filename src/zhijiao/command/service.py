@@ -49,9 +49,10 @@ from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.permissions import Perm, Role, has_perm, require, sees_every_office
 from zhijiao.settings import service as settings_service
 from zhijiao.subjects import rules as subject_rules
+from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.models import Subject
-from zhijiao.subjects.schemas import SubjectStatus
+from zhijiao.subjects.schemas import SubjectCounts, SubjectStatus
 
 T = TypeVar("T")
 ACTIVE_STATUSES = ("pending_reception", "reported", "under_correction")
@@ -89,21 +90,21 @@ def visible_office_ids(db: Session) -> list[int] | None:
 # --- today's numbers -------------------------------------------------------------------------------
 
 
-@_counting_minors
 def stats(*, db_session: Session, now: datetime | None = None) -> CommandStats:
+    """Today's numbers. The subjects are counted by subjects/counts.py (only the files the caller can
+    open, the rest said in ``subjects_hidden_*``), like the home page and the list; devices and
+    alarms count minors, masked (``_counting_minors``)."""
     _reader(db_session)
     now = now or clock.now()
     today = clock.to_local(now).date()
+    subjects = subject_counts.counts(db_session=db_session, today=today)
+    return _today(db_session=db_session, now=now, today=today, subjects=subjects)
+
+
+@_counting_minors
+def _today(*, db_session: Session, now: datetime, today: date, subjects: SubjectCounts) -> CommandStats:
     start = day_start_utc(today)
-    by_status = dict.fromkeys(ACTIVE_STATUSES, 0)
-    by_status.update({s: n for s, n in db_session.execute(
-        select(Subject.status, func.count(Subject.id)).where(Subject.status.in_(ACTIVE_STATUSES))
-        .group_by(Subject.status))})
-    by_level = dict.fromkeys(("strict", "ordinary", "lenient"), 0)
-    by_level.update({lvl: n for lvl, n in db_session.execute(
-        select(Subject.supervision_level, func.count(Subject.id))
-        .where(Subject.status == SubjectStatus.under_correction)
-        .group_by(Subject.supervision_level))})
+    by_status = {s: subjects.by_status[s] for s in ACTIVE_STATUSES}
     active_binding = DeviceBinding.end_at.is_(None)
     bound = db_session.execute(select(func.count(DeviceBinding.id)).where(active_binding)).scalar_one()
     recent_fix = exists().where(FixRecord.subject_id == DeviceBinding.subject_id,
@@ -124,7 +125,9 @@ def stats(*, db_session: Session, now: datetime | None = None) -> CommandStats:
             done, due = provider.compute(db_session, today)
             plugged.append(PluggedStat(key=provider.key, label=provider.label, done=done, due=due))
     return CommandStats(
-        day=today, subjects_total=sum(by_status.values()), subjects_by_status=by_status, subjects_by_level=by_level,
+        day=today, subjects_total=subjects.registered, subjects_by_status=by_status,
+        subjects_by_level=subjects.by_level,
+        subjects_hidden_active=subjects.hidden_active, subjects_hidden_sealed=subjects.hidden_sealed,
         devices_bound=bound, devices_online=online, alarms_open=alarms_open, alarms_opened_today=opened,
         alarms_closed_today=closed, mean_response_s=round(float(mean), 1) if mean is not None else None,
         plugged=plugged,
@@ -414,7 +417,7 @@ def create_camera(*, db_session: Session, camera_in: CameraCreate) -> Camera:
                     stream_url=camera_in.stream_url,
                     stream_protocol=(camera_in.stream_protocol or protocol_of(camera_in.stream_url)).value,
                     status=camera_in.status.value, status_at=clock.now(), source="manual",
-                    gb_device_id=camera_in.gb_device_id, note=camera_in.note)
+                    gb_device_id=camera_in.gb_device_id, address=camera_in.address, note=camera_in.note)
     db_session.add(camera)
     try:
         db_session.commit()
@@ -436,9 +439,23 @@ def update_camera(*, db_session: Session, camera_id: int, camera_in: CameraUpdat
         camera.stream_protocol = protocol_of(camera.stream_url).value
     if data.get("status"):
         camera.status, camera.status_at = data["status"].value, clock.now()
-    for key in ("name", "active", "note"):
+    for key in ("name", "active", "note", "address"):
         if key in data and data[key] is not None:
             setattr(camera, key, data[key])
-    db_session.commit()
+    if data.get("location_kind"):
+        camera.location_kind = data["location_kind"].value
+    if "office_id" in data and data["office_id"] is not None:
+        if data["office_id"]:
+            org_service.get_office(db_session=db_session, office_id=data["office_id"])
+        camera.office_id = data["office_id"] or None
+    if camera.location_kind == LocationKind.office and camera.office_id is None:
+        raise InvalidInput("司法所视频须指定所属司法所", code="office_required", fields={"office_id": "必填"})
+    if "gb_device_id" in data and data["gb_device_id"] is not None:
+        camera.gb_device_id = data["gb_device_id"] or None
+    try:
+        db_session.commit()
+    except IntegrityError:
+        db_session.rollback()
+        raise Conflict("该国标编码已登记", code="camera_exists", fields={"gb_device_id": "已存在"}) from None
     events.publish(topics.CAMERAS, {"camera_id": camera.id})
     return camera

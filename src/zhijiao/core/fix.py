@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -40,3 +40,15 @@ class Fix:
     @property
     def effective_accuracy_m(self) -> float:
         return self.accuracy_m if self.accuracy_m is not None else DEFAULT_ACCURACY_M[self.source]
+
+
+def from_the_future(fix_time: datetime, now: datetime | None = None) -> bool:
+    """Whether a fix is dated beyond ``ZHIJIAO_FUTURE_FIX_TOLERANCE_S`` ahead of the server's clock.
+
+    Every input path refuses such a fix (issue 20 item 9): a wrong terminal clock or a forged
+    date must not become the subject's current position.
+    """
+    from zhijiao.config import get_settings
+    from zhijiao.core import clock
+
+    return fix_time > (now or clock.now()) + timedelta(seconds=get_settings().future_fix_tolerance_s)

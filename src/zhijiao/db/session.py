@@ -44,6 +44,19 @@ _engine: Engine | None = None
 SessionLocal = sessionmaker(expire_on_commit=False, autoflush=True)
 
 
+@event.listens_for(Session, "after_flush")
+def _audit_after_flush(session: Session, ctx) -> None:
+    """The audit trail, installed once for every session of every process at import.
+
+    Every entry point (``serve``, ``worker``, ``gateway``, ``jobs run``, ``keys rotate``, a
+    script) reaches the database through this module, so none writes without its audit rows
+    (issue 20 item 8). Imported late: :mod:`zhijiao.security.audit` needs the models.
+    """
+    from zhijiao.security.audit import after_flush
+
+    after_flush(session, ctx)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

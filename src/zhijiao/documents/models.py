@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from zhijiao.db.base import Base, IdMixin, UTCDateTime
-from zhijiao.security.crypto import Encrypted
+from zhijiao.security.crypto import Encrypted, EncryptedBytes
 from zhijiao.security.scoping import SubjectOwned
 
 
@@ -42,7 +42,7 @@ class Document(IdMixin, SubjectOwned, Base):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     pages: Mapped[int | None] = mapped_column(Integer)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    content: Mapped[bytes] = deferred(mapped_column(EncryptedBytes, nullable=False))  # SM4 at rest (issue 20)
     source_type: Mapped[str] = mapped_column(String(32), nullable=False)
     source_id: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

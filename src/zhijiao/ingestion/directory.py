@@ -96,7 +96,8 @@ def load(db: Session) -> dict[str, DeviceEntry]:
     bindings = {b.device_id: b.subject_id for b in db.execute(
         select(DeviceBinding).where(DeviceBinding.end_at.is_(None))).scalars()}
     orders: dict[int, list[positioning.OrderPeriod]] = {}
-    for o in db.execute(select(PositioningOrder).where(PositioningOrder.end_date >= today)).scalars():
+    for o in db.execute(select(PositioningOrder).where(
+            PositioningOrder.end_date >= today, PositioningOrder.status == positioning.APPROVED)).scalars():
         revoked = clock.to_local(o.revoked_at).date() if o.revoked_at else None
         orders.setdefault(o.subject_id, []).append(positioning.OrderPeriod(o.start_date, o.end_date, revoked))
     out = {}

@@ -35,7 +35,7 @@ from zhijiao.config import get_settings
 from zhijiao.core import clock
 from zhijiao.core.errors import InvalidInput, Unauthorized
 from zhijiao.ingestion.directory import DeviceEntry, Directory, check_secret
-from zhijiao.core.fix import Fix, FixSource
+from zhijiao.core.fix import Fix, FixSource, from_the_future
 from zhijiao.ingestion.pipeline import Pipeline
 from zhijiao.monitoring.schemas import HttpFixIn
 
@@ -96,7 +96,8 @@ async def _entry(request: Request, ident: str) -> DeviceEntry | None:
 
 @router.post("/fixes", response_model=FixAccepted, status_code=202, summary="手机定位上报（设备令牌认证）",
              responses={200: {"model": FixAccepted, "description": "已入库并完成告警判断"},
-                        202: {"description": "已入库，告警判断随后进行"}, 401: {"description": "设备认证失败"}})
+                        202: {"description": "已入库，告警判断随后进行"}, 401: {"description": "设备认证失败"},
+                        422: {"description": "输入有误（如定位时间晚于服务器时间）"}})
 async def post_fix(request: Request, response: Response, fix_in: HttpFixIn,
                    authorization: Annotated[str | None, Header()] = None) -> FixAccepted:
     token = _token(authorization)
@@ -105,6 +106,9 @@ async def post_fix(request: Request, response: Response, fix_in: HttpFixIn,
         raise _refused()
     if fix_in.fix_time.tzinfo is None:
         raise InvalidInput("定位时间必须带时区", code="timezone_required", fields={"fix_time": "时间必须带时区"})
+    if from_the_future(clock.ensure_utc(fix_in.fix_time)):
+        raise InvalidInput("定位时间晚于服务器时间，已拒收（请检查终端时钟）", code="fix_time_in_future",
+                           fields={"fix_time": "晚于当前时间"})
     fix = Fix(device_ident=entry.ident, fix_time=clock.ensure_utc(fix_in.fix_time), lat=fix_in.lat, lon=fix_in.lon,
               source=FixSource(fix_in.source), accuracy_m=fix_in.accuracy_m, speed_kmh=fix_in.speed_kmh,
               battery_pct=fix_in.battery_pct, received_at=clock.now(), extras={"protocol": "http"})

@@ -19,6 +19,8 @@ from zhijiao.ingestion.batcher import FixSink
 from zhijiao.ingestion.server import Jt808Gateway
 from zhijiao.monitoring import service as monitoring_service
 from zhijiao.monitoring.models import Device
+from zhijiao.security import audit
+from zhijiao.security.actor import Actor
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +57,22 @@ class DeviceAuthenticator:
 
 
 def _claim_code(device_id: int, code: str) -> bool:
-    with dbsession.get_engine().begin() as conn:
-        result = conn.execute(
-            update(Device.__table__).where(Device.__table__.c.id == device_id, Device.__table__.c.secret_hash.is_(None))
-            .values(secret_hash=monitoring_service.device_secret_hash(code))
+    """Store the hash of a newly issued auth code, once (a conditional update), with its audit row.
+
+    A bulk UPDATE passes no object through the flush, so the audit row is written explicitly
+    in the same transaction (issue 20 item 8: no write of a device secret outside the audit).
+    """
+    with dbsession.session_scope(Actor.system("jt808:register")) as session:
+        result = session.execute(
+            update(Device).where(Device.id == device_id, Device.secret_hash.is_(None))
+            .values(secret_hash=monitoring_service.device_secret_hash(code)),
+            execution_options={"synchronize_session": False},
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        audit.record(session, object_type="devices", object_id=device_id, action="update",
+                     detail={"secret_hash": [None, audit.MASK], "via": "jt808_register"})
+        return True
 
 
 class Ingestion:

@@ -23,7 +23,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, cast
 
+from zhijiao.config import get_settings
 from zhijiao.core import clock
+from zhijiao.core.fix import from_the_future
 from zhijiao.ingestion.batcher import COUNTERS as BATCHER_COUNTERS
 from zhijiao.ingestion.batcher import FixBatcher, FixSink
 from zhijiao.ingestion.protocols import ProtocolError, Reason
@@ -76,6 +78,8 @@ ProfileResolver = Callable[[str], DeviceProfile]
 
 COUNTER_NAMES = (
     "connections_total",
+    "future_fixes",
+    "auth_closed",
     "connections_refused",
     "idle_timeouts",
     "messages",
@@ -113,6 +117,9 @@ class _TokenBucket:
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
 
+AUTH_BACKOFF_S = 0.5  # the pause before answering the first wrong auth code; doubles per failure
+AUTH_BACKOFF_MAX_S = 8.0
+
 _WRITE_HIGH_WATER = 256 * 1024  # bytes queued to a slow reader before we stop reading from it
 
 
@@ -147,6 +154,7 @@ class _Connection(asyncio.Protocol):
         self._acks = AckEncoder()
         self._serial = 0
         self._ident: str | None = None  # normalised phone of the authenticated terminal
+        self._auth_failures = 0  # wrong auth codes on this connection (back-off, then close)
         self._step: asyncio.Task[None] | None = None  # a handshake step in progress
         self._charged = False  # the rate limit was already paid for the frame at the head
         self._rate_timer: asyncio.TimerHandle | None = None
@@ -375,6 +383,20 @@ class _Connection(asyncio.Protocol):
         # A failed attempt also ends an earlier session: one connection speaks for one terminal.
         self._ident = header.device_ident if ok else None
         self._gw.count("auth_ok" if ok else "auth_failed")
+        if not ok:
+            # Guessing auth codes: each failure is answered after a growing pause (the connection
+            # handles nothing meanwhile), and after max_auth_failures the connection is closed.
+            self._auth_failures += 1
+            await asyncio.sleep(min(AUTH_BACKOFF_MAX_S, AUTH_BACKOFF_S * 2 ** (self._auth_failures - 1)))
+            if self._auth_failures >= self._gw.max_auth_failures:
+                self._gw.count("auth_closed")
+                log.warning("jt808 %s: %d wrong auth codes, closing", self._peer, self._auth_failures)
+                self._reply(header, GeneralResult.failure)
+                self._frames.clear()
+                self._finish()
+                return
+        else:
+            self._auth_failures = 0
         self._reply(header, GeneralResult.ok if ok else GeneralResult.failure)
 
     def _on_location(self, header: Header, body: LocationReport | LocationBatch) -> None:
@@ -390,6 +412,12 @@ class _Connection(asyncio.Protocol):
         else:
             fixes = message_fixes(Jt808Message(header, body), profile=profile, received_at=clock.now())
         rejected = len(body.rejected) if isinstance(body, LocationBatch) else 0
+        now = clock.now()
+        future = sum(1 for f in fixes if from_the_future(f.fix_time, now))
+        if future:  # a wrong terminal clock or a forged date: never the subject's current position
+            self._gw.count("future_fixes", future)
+            fixes = [f for f in fixes if not from_the_future(f.fix_time, now)]
+            rejected += future
         if rejected:
             self._gw.count("rejected_items", rejected)
         if not fixes:
@@ -472,8 +500,10 @@ class Jt808Gateway:
         batch_max_delay: float = 0.005,
         drain_timeout: float = 5.0,
         profile_for: ProfileResolver | None = None,
+        max_auth_failures: int | None = None,  # default: ZHIJIAO_JT808_MAX_AUTH_FAILURES
     ) -> None:
         self.host = host
+        self.max_auth_failures = max_auth_failures or get_settings().jt808_max_auth_failures
         self._requested_port = port
         self.authenticator = authenticator
         self.idle_timeout = idle_timeout

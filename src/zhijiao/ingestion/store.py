@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from zhijiao.core import clock
 from zhijiao.db import session as dbsession
 from zhijiao.ingestion.directory import DeviceEntry, Directory
-from zhijiao.core.fix import Fix
+from zhijiao.core.fix import Fix, from_the_future
 from zhijiao.monitoring.models import FLAG_BACKFILL, FLAG_NO_ORDER, FLAG_NOISY, FixRecord
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,11 @@ class FixStore:
 
     def store(self, fixes: list[Fix]) -> list[Fix]:
         """Commit the batch; return the fixes that were new, in arrival order."""
+        now = clock.now()
+        future = [f for f in fixes if from_the_future(f.fix_time, now)]
+        if future:  # every input path ends here: none stores a fix dated ahead of the clock
+            self.counters["future"] += len(future)
+            fixes = [f for f in fixes if not from_the_future(f.fix_time, now)]
         resolved = self.resolve(fixes)
         if not resolved:
             return []

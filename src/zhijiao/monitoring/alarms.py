@@ -22,6 +22,7 @@ from zhijiao.core.topics import AlarmChange
 from zhijiao.monitoring import lifecycle
 from zhijiao.monitoring.lifecycle import AlarmStatus
 from zhijiao.monitoring.models import Alarm, AlarmAction
+from zhijiao.org import service as org_service
 from zhijiao.monitoring.rule_types import EventKind, RuleEvent
 from zhijiao.security import scoping
 from zhijiao.security.actor import Actor, get_actor
@@ -234,6 +235,9 @@ def act(
             raise InvalidInput("请选择派发对象", code="dispatch_to_required", fields={"dispatch_to": "必填"})
         if not sees_every_office(actor):
             raise Forbidden("只有指挥中心或区局可以派发告警", code="dispatch_forbidden")
+        subject = db_session.get(Subject, alarm.subject_id, execution_options={"skip_scope": True})
+        org_service.require_field_staff(db_session=db_session, staff_id=dispatch_to, office_id=subject.office_id,
+                                        field="dispatch_to")
         alarm.dispatched_to_id = dispatch_to
     alarm.status = status
     alarm.actions.append(AlarmAction(action=action, at=now, actor_name=actor.username,

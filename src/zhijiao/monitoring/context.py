@@ -38,22 +38,32 @@ class RuleContext:
 
 def rule_context(*, db_session: Session) -> RuleContext:
     """Zones and subjects' contexts as the database has them now."""
-    zones: list[IndexZone] = []
-    for z in db_session.execute(select(Zone).where(Zone.active.is_(True))).scalars():
-        try:
-            zones.append(monitoring_service.to_index_zone(z))
-        except Exception:  # noqa: BLE001 - a bad stored zone must not stop the pipeline
-            log.exception("zone %s cannot be indexed", z.id)
     today = clock.today_local()
     orders: dict[int, list[positioning.OrderPeriod]] = collections.defaultdict(list)
-    for o in db_session.execute(select(PositioningOrder).where(PositioningOrder.end_date >= today)).scalars():
+    for o in db_session.execute(select(PositioningOrder).where(
+            PositioningOrder.end_date >= today, PositioningOrder.status == positioning.APPROVED)).scalars():
         revoked = clock.to_local(o.revoked_at).date() if o.revoked_at else None
         orders[o.subject_id].append(positioning.OrderPeriod(o.start_date, o.end_date, revoked))
     bound = {b.subject_id: b.start_at for b in db_session.execute(
         select(DeviceBinding).where(DeviceBinding.end_at.is_(None))).scalars()}
-    homes = dict(((sid, (lat, lon)) for sid, lat, lon in db_session.execute(
-        select(Subject.id, Subject.home_lat, Subject.home_lon).where(Subject.id.in_(list(bound)))
-    ) if lat is not None))
+    homes: dict[int, tuple[float, float]] = {}
+    by_office: dict[int, list[int]] = collections.defaultdict(list)
+    for sid, lat, lon, office_id in db_session.execute(
+        select(Subject.id, Subject.home_lat, Subject.home_lon, Subject.office_id).where(Subject.id.in_(list(bound)))
+    ):
+        if lat is not None:
+            homes[sid] = (lat, lon)
+        by_office[office_id].append(sid)
+    zones: list[IndexZone] = []
+    for z in db_session.execute(select(Zone).where(Zone.active.is_(True))).scalars():
+        try:
+            if z.subject_id is None and z.office_id is not None:
+                # an office's zone: one copy for each of its subjects wearing a device
+                zones.extend(monitoring_service.to_index_zone(z, sid) for sid in sorted(by_office.get(z.office_id, ())))
+            else:
+                zones.append(monitoring_service.to_index_zone(z))
+        except Exception:  # noqa: BLE001 - a bad stored zone must not stop the pipeline
+            log.exception("zone %s cannot be indexed", z.id)
     leaves = approved_leaves(db_session=db_session, since=today - timedelta(days=LEAVE_LOOKBACK_DAYS))
     contexts = {}
     for sid, since in bound.items():

@@ -60,12 +60,18 @@ class DeviceBinding(IdMixin, SubjectOwned, Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bound_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    unbound_by: Mapped[str | None] = mapped_column(String(64))
+    unbind_reason: Mapped[str | None] = mapped_column(String(200))
 
     device: Mapped[Device] = relationship(lazy="joined")
 
 
 class PositioningOrder(IdMixin, SubjectOwned, Base):
-    """An approval of electronic positioning (社区矫正法 第二十九条), initial or an extension."""
+    """An approval of electronic positioning (社区矫正法 第二十九条), initial or an extension.
+
+    The office proposes (``status`` proposed), the bureau's head approves or refuses; only an
+    approved order, not revoked and not expired, is in force for the positioning rules.
+    """
 
     __tablename__ = "positioning_orders"
 
@@ -75,16 +81,24 @@ class PositioningOrder(IdMixin, SubjectOwned, Base):
     extends_id: Mapped[int | None] = mapped_column(ForeignKey("positioning_orders.id"))
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    # proposed | approved | refused (rows written before proposals existed are approvals)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="approved",
+                                        server_default="approved", index=True)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    proposed_by_name: Mapped[str | None] = mapped_column(String(64))
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    approved_by_name: Mapped[str] = mapped_column(String(64), nullable=False)
-    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    approved_by_name: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # or refused at
+    decision_note: Mapped[str | None] = mapped_column(String(500))  # the leader's opinion; why refused
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Zone(IdMixin, TimestampMixin, SubjectOwned, Base):
-    """A permitted area or an exclusion zone, for one subject or (subject_id NULL) for everyone."""
+    """A permitted area or an exclusion zone: for one subject; without a subject, for the subjects of
+    one office (office_id) or for everyone."""
 
     __tablename__ = "zones"
     __scope_shared__ = True  # rows without a subject are visible to every officer
@@ -92,6 +106,7 @@ class Zone(IdMixin, TimestampMixin, SubjectOwned, Base):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # permitted | exclusion
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)  # without a subject
     geojson: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)  # WGS-84 Feature
     schedule: Mapped[list | None] = mapped_column(JSON)
     source: Mapped[str | None] = mapped_column(String(64))  # e.g. 禁止令, 区界

@@ -13,6 +13,7 @@ from zhijiao.core.errors import Conflict, Forbidden, InvalidInput
 MAX_MONTHS = 3  # 第二十九条第二款: 每次不超过三个月
 EXPIRY_WARNING_DAYS = 7
 BASIS = "《中华人民共和国社区矫正法》第二十九条"
+APPROVED = "approved"  # the only status of an order that can be in force (proposed, refused are not)
 
 
 class Trigger(enum.StrEnum):

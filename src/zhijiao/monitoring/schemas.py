@@ -51,6 +51,19 @@ class DeviceCreated(DeviceRead):
     secret: str | None = Field(default=None, description="仅在创建时返回一次")
 
 
+class DeviceListItem(DeviceRead):
+    note: str | None = None
+    online: bool = Field(default=False, description="最近 10 分钟内有数据")
+    subject_id: int | None = Field(default=None, description="当前绑定的对象（不在管辖范围内时为空）")
+    subject_name: str | None = None
+    bound_elsewhere: bool = Field(default=False, description="正由其他司法所的对象使用")
+    bound_at: datetime | None = None
+
+
+class UnbindIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=200, description="解除绑定的原因")
+
+
 class BindingCreate(BaseModel):
     device_id: int | None = Field(default=None, ge=1, le=2**53)
     ident: str | None = Field(default=None, max_length=32)
@@ -65,6 +78,8 @@ class BindingRead(BaseModel):
     start_at: datetime
     end_at: datetime | None
     bound_by: str
+    unbound_by: str | None = None
+    unbind_reason: str | None = None
     device: DeviceRead
 
 
@@ -76,20 +91,49 @@ class OrderCreate(BaseModel):
     extends_id: int | None = Field(default=None, ge=1, le=2**53, description="延长时填写原审批编号")
 
 
+class ProposalCreate(BaseModel):
+    """The office's proposal (提请) to use electronic positioning, for the bureau's head to decide."""
+
+    trigger: Trigger = Field(description="社区矫正法第二十九条所列五种情形之一")
+    start_date: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))
+    end_date: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="每次不超过三个月")
+    reason: str = Field(min_length=4, max_length=2000, description="事实与理由")
+    extends_id: int | None = Field(default=None, ge=1, le=2**53, description="提请延长时填写原审批编号")
+
+
+class OrderDecisionIn(BaseModel):
+    decision: Literal["approve", "refuse"]
+    note: str | None = Field(default=None, max_length=500, description="审批意见；不予批准时必填理由")
+
+
+ORDER_STATUS_LABELS = {"proposed": "待审批", "approved": "已批准", "refused": "不予批准"}
+
+
 class OrderRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     subject_id: int
     trigger: str
+    trigger_label: str = ""
     kind: str
     extends_id: int | None
     start_date: date
     end_date: date
-    approved_by_name: str
-    approved_at: datetime
+    status: str = "approved"
+    status_label: str = ""
+    proposed_by_name: str | None = None
+    proposed_at: datetime | None = None
+    approved_by_name: str | None
+    approved_at: datetime | None
+    decision_note: str | None = None
     reason: str
     revoked_at: datetime | None
+    revoke_reason: str | None = None
+    subject_name: str | None = None
+    office_name: str | None = None
+    document_id: int | None = Field(default=None, description="使用电子定位装置决定书")
+    document_number: str | None = None
 
 
 class ExpiringOrder(BaseModel):
@@ -103,7 +147,8 @@ class ExpiringOrder(BaseModel):
 class ZoneCreate(BaseModel):
     name: str = Field(min_length=2, max_length=64)
     kind: Literal["permitted", "exclusion"]
-    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="省略表示适用于全体")
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="省略表示适用于全体（或 office_id 所指司法所的全部对象）")
+    office_id: int | None = Field(default=None, ge=1, le=2**53, description="不指定对象时：仅适用于该司法所的对象")
     geometry: dict[str, Any] = Field(description="GeoJSON Polygon/MultiPolygon，或 Point 加 radius_m 的圆")
     radius_m: float | None = Field(default=None, gt=0, le=100_000)
     datum: Literal["wgs84", "gcj02"] = "wgs84"
@@ -112,6 +157,21 @@ class ZoneCreate(BaseModel):
         description='生效时段，如 [{"weekdays":[0,1,2,3,4],"start":"08:00","end":"18:00"}]（北京时间）',
     )
     source: str | None = Field(default=None, max_length=64, description="来源，如 禁止令")
+
+
+class ZoneUpdate(BaseModel):
+    """A change to a zone (PATCH): only the fields sent change; ``active: false`` disables it."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=64)
+    kind: Literal["permitted", "exclusion"] | None = None
+    subject_id: int | None = Field(default=None, ge=1, le=2**53, description="null 表示适用于全体或某司法所")
+    office_id: int | None = Field(default=None, ge=1, le=2**53, description="不指定对象时：仅适用于该司法所的对象")
+    geometry: dict[str, Any] | None = None
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    datum: Literal["wgs84", "gcj02"] = "wgs84"
+    schedule: list[dict[str, Any]] | None = Field(default=None, max_length=20, description="[] 或 null 表示全天生效")
+    source: str | None = Field(default=None, max_length=64)
+    active: bool | None = None
 
 
 class FixRead(BaseModel):

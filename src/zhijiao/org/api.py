@@ -63,3 +63,9 @@ def grant_role(
 @router.post("/staff/{staff_id}/totp/reset", response_model=StaffRead, tags=["org"], summary="重置动态口令（安全管理员）")
 def reset_totp(db_session: ScopedDb, staff_id: IdPath) -> StaffRead:
     return StaffRead.model_validate(org_service.reset_totp(db_session=db_session, staff_id=staff_id))
+
+
+@router.post("/staff/{staff_id}/password/reset", tags=["org"], summary="重置密码（系统管理员；新密码只返回一次）")
+def reset_password(db_session: ScopedDb, staff_id: IdPath) -> dict[str, str]:
+    created = org_service.reset_password(db_session=db_session, staff_id=staff_id)
+    return {"username": created.staff.username, "password": created.password}

@@ -44,7 +44,7 @@ class Staff(IdMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(32), nullable=False)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureaus.id"))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(Encrypted)  # SM4 at rest (issue 20)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     password_hash: Mapped[str] = mapped_column(String(256), nullable=False, info={"sensitive": True})
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

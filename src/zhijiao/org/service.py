@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyotp
+from pydantic import ValidationError
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -9,7 +16,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
-from zhijiao.security import passwords
+from zhijiao.security import audit, passwords
 from zhijiao.security.actor import get_actor
 from zhijiao.security.permissions import (
     ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only, require,
@@ -40,6 +47,32 @@ def get_bureau(*, db_session: Session) -> Bureau | None:
 
 def find_staff(*, db_session: Session, staff_id: int) -> Staff | None:
     return db_session.get(Staff, staff_id)
+
+
+SYSTEM_NAMES = {"system": "系统", "kiosk": "自助终端", "subject": "社区矫正对象本人"}
+
+
+def names_of(*, db_session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The names of the people behind usernames recorded where they acted (an alarm's log, a request,
+    a decision, the audit log): the staff member's name, 系统 for scheduled jobs; others unchanged.
+    Records keep the username (accountable and stable); screens show the person."""
+    wanted = {u for u in usernames if u}
+    out = {u: u for u in wanted}
+    for u in wanted:
+        head = u.split(":", 1)[0]
+        if head in SYSTEM_NAMES:
+            out[u] = SYSTEM_NAMES[head]
+    staff = [u for u in wanted if out[u] == u]
+    if staff:
+        rows = db_session.execute(select(Staff.username, Staff.display_name).where(Staff.username.in_(staff)))
+        out.update({u: name for u, name in rows if name})
+    return out
+
+
+def name_of(*, db_session: Session, username: str | None) -> str:
+    if not username:
+        return "—"
+    return names_of(db_session=db_session, usernames=[username])[username]
 
 
 def list_staff(*, db_session: Session, office_id: int | None = None, active_only: bool = False) -> list[Staff]:
@@ -89,6 +122,65 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     return staff
 
 
+_SYMBOLS = "#@%+=-"
+
+
+def generate_password(length: int = 12) -> str:
+    """A random initial password that meets the policy (all four classes, no look-alike letters)."""
+    upper, lower = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz"
+    digits, pool = "23456789", "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789" + _SYMBOLS
+    chars = [secrets.choice(upper), secrets.choice(lower), secrets.choice(digits), secrets.choice(_SYMBOLS)]
+    chars += [secrets.choice(pool) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+@dataclass
+class NewCredentials:
+    """What the administrator hands over once: never stored in clear, never shown again."""
+
+    staff: Staff
+    password: str
+    totp_secret: str | None = None
+
+    @property
+    def otpauth_uri(self) -> str | None:
+        if not self.totp_secret:
+            return None
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.staff.username, issuer_name="智矫")
+
+
+def create_account(*, db_session: Session, username: str, display_name: str, role: Role,
+                   office_code: str | None = None) -> NewCredentials:
+    """An account with a generated initial password and one-time-code secret (shown once)."""
+    password, secret = generate_password(), pyotp.random_base32()
+    try:
+        staff_in = StaffCreate(username=username.strip(), display_name=display_name.strip(), role=role,
+                               office_code=office_code or None, password=password, totp_secret=secret)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "username"
+        message = {"username": "用户名须为 3–64 位字母、数字或 _ . -", "display_name": "姓名至少 2 个字"}.get(
+            field, "输入有误")
+        raise InvalidInput(message, code="invalid_staff", fields={field: message}) from None
+    return NewCredentials(create_staff(db_session=db_session, staff_in=staff_in), password, secret)
+
+
+def reset_password(*, db_session: Session, staff_id: int) -> NewCredentials:
+    """A new generated password (sysadmin), which also lifts a lockout; shown once."""
+    actor = require(get_actor(db_session), Perm.staff_manage)
+    staff = _staff(db_session, staff_id)
+    if staff.id == actor.staff_id:
+        raise Conflict("不能在此重置自己的密码，请使用“修改密码”", code="self_reset")
+    password = generate_password()
+    staff.password_history = [*(staff.password_history or []), staff.password_hash][-passwords.HISTORY:]
+    staff.password_hash = passwords.hash_password(password)
+    staff.password_changed_at = clock.now()
+    staff.failed_logins, staff.locked_until = 0, None
+    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset")
+    db_session.commit()
+    return NewCredentials(staff, password)
+
+
 def is_admin(role: str) -> bool:
     return role in ADMIN_ROLES
 
@@ -135,4 +227,22 @@ def reset_totp(*, db_session: Session, staff_id: int) -> Staff:
     staff.totp_pending = None
     staff.totp_last_step = None
     db_session.commit()
+    return staff
+
+
+# Staff who work cases in the field (issue 20 item 9): an officer of the office, or of the bureau.
+# Never an administrator, the command centre's operator, a kiosk or the leader.
+FIELD_ROLES = frozenset({"office_officer", "bureau_officer"})
+
+
+def require_field_staff(*, db_session: Session, staff_id: int, office_id: int, field: str) -> Staff:
+    """The active field officer ``staff_id`` who may take a case of ``office_id``, or a 4xx in Chinese."""
+    staff = db_session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        raise InvalidInput("工作人员不存在或已停用", code="staff_not_found", fields={field: "无效"})
+    if staff.role not in FIELD_ROLES:
+        raise InvalidInput("只能指定司法所或区局的矫正工作人员（不能是管理员等其他角色）",
+                           code="staff_not_field_officer", fields={field: "不是矫正工作人员"})
+    if staff.role == "office_officer" and staff.office_id != office_id:
+        raise InvalidInput("该工作人员不属于对象所在司法所", code="staff_other_office", fields={field: "不属于该司法所"})
     return staff

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, event, func, inspect, insert, select, update
+from sqlalchemy import delete, func, inspect, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -28,6 +28,13 @@ from zhijiao.security.crypto import SENSITIVE_TYPES, get_keyring
 from zhijiao.security.models import AuditEvent, AuditHead
 
 MASK = "***"
+_process_actor: Actor | None = None
+
+
+def set_process_actor(name: str) -> None:
+    """Name the process (``cli:worker`` …) on audit rows of sessions with no actor bound."""
+    global _process_actor
+    _process_actor = Actor.system(name)
 _PENDING = "audit_pending"
 
 
@@ -122,7 +129,7 @@ def _append(session: Session, rows: Iterable[_Row]) -> None:
     rows = list(rows)
     if not rows:
         return
-    actor: Actor = session.info.get("actor") or Actor.system("unattributed")
+    actor: Actor = session.info.get("actor") or _process_actor or Actor.system("unattributed")
     conn = session.connection()
     # Lock the head row first: PostgreSQL takes a row lock, SQLite the write lock, so
     # concurrent writers extend the chain one after another.
@@ -152,7 +159,8 @@ def _append(session: Session, rows: Iterable[_Row]) -> None:
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, mac=prev))
 
 
-def _after_flush(session: Session, _ctx) -> None:
+def after_flush(session: Session, _ctx) -> None:
+    """Called by the listener that :mod:`zhijiao.db.session` installs at import on every session."""
     _append(session, _collect(session))
 
 
@@ -169,9 +177,8 @@ def record(session: Session, *, object_type: str, object_id: Any, action: str, d
 
 
 def install() -> None:
-
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    """Kept for callers: the listener is installed at import of :mod:`zhijiao.db.session`."""
+    import zhijiao.db.session  # noqa: F401
 
 
 @dataclass

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from zhijiao.config import get_settings
 from zhijiao.db.base import Base
 from zhijiao.db.session import session_scope
+from zhijiao.security import audit
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import SENSITIVE_TYPES, KeyRing, get_keyring, reset_keyring
 
@@ -50,11 +51,18 @@ def rotate(batch: int = 500) -> int:
                 rows = conn.execute(stmt).all()
                 if not rows:
                     break
+                done = 0
                 for row in rows:
                     last = row[0]
                     # Reading decrypts with the value's own key; writing encrypts with the current one.
                     values = {c.name: getattr(row, c.name) for c in cols if getattr(row, c.name) is not None}
                     if values:
                         conn.execute(update(table).where(pk == row[0]).values(**values))
-                        count += len(values)
+                        done += len(values)
+                count += done
+                # Core writes pass no object through the flush: one audit row per batch says what
+                # was re-encrypted (no values), in the same transaction (issue 20 item 8).
+                audit.record(session, object_type=table.name, object_id=None, action="reencrypt",
+                             detail={"key": ring.current, "values": done, "from_id": str(rows[0][0]),
+                                     "to_id": str(last)})
     return count

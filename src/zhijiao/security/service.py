@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhijiao.core.pagination import Page, offset
-from zhijiao.security import audit
+from zhijiao.security import audit, audit_labels
 from zhijiao.security.actor import get_actor
 from zhijiao.security.models import AuditEvent
-from zhijiao.security.permissions import Perm, require
+from zhijiao.security.permissions import ROLE_LABELS, Perm, require
 from zhijiao.security.schemas import AuditEventRead
 
 
@@ -49,12 +49,15 @@ def export_audit_events(*, db_session: Session, object_type: str | None = None, 
         stmt = stmt.where(AuditEvent.at < until)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["seq", "at", "actor", "role", "client_ip", "request_id", "object_type", "object_id", "action",
-                     "changes", "mac"])
+    # Chinese headers and words beside the codes; the codes and the JSON stay, as the chain signs them
+    writer.writerow(["序号", "时间", "操作人用户名", "角色", "来源地址", "请求编号", "对象类型代码", "对象",
+                     "对象编号", "操作代码", "操作", "变更内容", "原始记录（JSON）", "校验码"])
     count = 0
     for ev in db_session.execute(stmt).scalars():
-        writer.writerow([ev.seq, ev.at.isoformat(), ev.actor_name, ev.role or "", ev.client_ip or "", ev.request_id or "",
-                         ev.object_type, ev.object_id or "", ev.action,
+        writer.writerow([ev.seq, ev.at.isoformat(), ev.actor_name, ROLE_LABELS.get(ev.role, ev.role or ""),
+                         ev.client_ip or "", ev.request_id or "", ev.object_type,
+                         audit_labels.table_label(ev.object_type), ev.object_id or "", ev.action,
+                         audit_labels.action_label(ev.action), audit_labels.describe(ev.action, ev.changes),
                          _json.dumps(ev.changes, ensure_ascii=False) if ev.changes else "", ev.mac])
         count += 1
 

@@ -50,7 +50,11 @@ def value(key: str) -> Any:
                 _cache.clear()
                 _cache.update(rows)
             _loaded = time.monotonic()
-    return _cache.get(key, spec.default)
+    found = _cache.get(key, spec.default)
+    if spec.legal_max is not None and isinstance(found, (int, float)) and not isinstance(found, bool) \
+            and found > spec.legal_max:
+        return type(spec.default)(spec.legal_max)  # a value stored before the ceiling was enforced
+    return found
 
 
 def invalidate(*, forget: bool = False) -> None:
@@ -73,6 +77,9 @@ def _validate(spec: SettingSpec, raw: Any) -> Any:
             raise InvalidInput("应为数字", code="setting_type", fields={"value": "类型错误"})
         if isinstance(spec.default, int) and not float(raw).is_integer():
             raise InvalidInput("应为整数", code="setting_type", fields={"value": "类型错误"})
+        if spec.legal_max is not None and raw > spec.legal_max:
+            raise InvalidInput(f"{spec.label}不得超过 {spec.legal_max:g}{spec.unit}（{spec.legal_basis}）",
+                               code="setting_above_legal_limit", fields={"value": "超出法定上限"})
         if (spec.minimum is not None and raw < spec.minimum) or (spec.maximum is not None and raw > spec.maximum):
             raise InvalidInput(f"取值范围为 {spec.minimum:g}–{spec.maximum:g}", code="setting_range",
                                fields={"value": "超出范围"})
@@ -89,8 +96,10 @@ def list_settings(*, db_session: Session) -> list[dict[str, Any]]:
         require(actor, next(iter(SPECS.values())).perm)
     rows = {s.key: s for s in db_session.execute(select(Setting)).scalars()}
     return [{"key": s.key, "label": s.label, "value": rows[s.key].value if s.key in rows else s.default,
-             "default": s.default, "minimum": s.minimum, "maximum": s.maximum,
-             "updated_by": rows[s.key].updated_by if s.key in rows else None} for s in visible]
+             "default": s.default, "minimum": s.minimum, "maximum": s.maximum, "unit": s.unit, "group": s.group,
+             "hint": s.hint, "legal_max": s.legal_max, "legal_basis": s.legal_basis,
+             "updated_by": rows[s.key].updated_by if s.key in rows else None,
+             "updated_at": rows[s.key].updated_at if s.key in rows else None} for s in visible]
 
 
 def set_value(*, db_session: Session, key: str, raw: Any) -> Setting:

@@ -6,9 +6,13 @@ from fastapi import APIRouter, Query
 
 from zhijiao.api.deps import IdPath, ScopedDb
 from zhijiao.core.pagination import Page
+from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
 from zhijiao.subjects.schemas import (
     CorrectionType,
+    MinorOverrideIn,
+    MinorOverrideRead,
+    SubjectCounts,
     SubjectCreate,
     SubjectListItem,
     SubjectRead,
@@ -41,6 +45,12 @@ def list_subjects(
     )
 
 
+@router.get("/counts", response_model=SubjectCounts, summary="在册、在矫、管理等级等统计（与首页、列表、指挥中心一致）")
+def get_counts(db_session: ScopedDb) -> SubjectCounts:
+    """Only the files the caller can open are counted; ``hidden_*`` says how many others are left out."""
+    return subject_counts.counts(db_session=db_session)
+
+
 @router.post("", response_model=SubjectRead, status_code=201, summary="新建档案")
 def create_subject(db_session: ScopedDb, subject_in: SubjectCreate) -> SubjectRead:
     subject = subjects_service.create(db_session=db_session, subject_in=subject_in)
@@ -56,6 +66,14 @@ def get_subject(db_session: ScopedDb, subject_id: IdPath) -> SubjectRead:
 def update_subject(db_session: ScopedDb, subject_id: IdPath, subject_in: SubjectUpdate) -> SubjectRead:
     subjects_service.update(db_session=db_session, subject_id=subject_id, subject_in=subject_in)
     return subjects_service.read_full(db_session=db_session, subject_id=subject_id)
+
+
+@router.post("/{subject_id}/minor-override", response_model=MinorOverrideRead,
+             summary="更正未成年身份（仅局领导，须说明理由，将被审计）")
+def override_minor(db_session: ScopedDb, subject_id: IdPath, override_in: MinorOverrideIn) -> MinorOverrideRead:
+    s = subjects_service.override_minor(db_session=db_session, subject_id=subject_id, override_in=override_in)
+    return MinorOverrideRead(id=s.id, is_minor=s.is_minor, minor_override=s.minor_override,
+                             reason=s.minor_override_reason, by=s.minor_override_by, at=s.minor_override_at)
 
 
 @router.post("/{subject_id}/transitions", response_model=SubjectRead, summary="矫正状态流转")

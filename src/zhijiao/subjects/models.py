@@ -48,7 +48,13 @@ class Subject(IdMixin, TimestampMixin, ScopeRoot, Base):
     correction_end_date: Mapped[date | None] = mapped_column(Date)
     prohibitions: Mapped[str | None] = mapped_column(Text)
     supervision_level: Mapped[str] = mapped_column(String(16), nullable=False, default="ordinary")
+    # Derived from birth_date and judgment_effective_date (subjects.rules.minor_at_decision) unless
+    # the bureau's leader overrode it (minor_override, with reason, who and when; audited).
     is_minor: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    minor_override: Mapped[bool | None] = mapped_column(Boolean)
+    minor_override_reason: Mapped[str | None] = mapped_column(String(200))
+    minor_override_by: Mapped[str | None] = mapped_column(String(64))
+    minor_override_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     status: Mapped[str] = mapped_column(String(24), nullable=False, default="pending_reception")
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

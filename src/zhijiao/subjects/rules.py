@@ -61,6 +61,34 @@ class SupervisionLevel(enum.StrEnum):
     lenient = "lenient"  # 宽管
 
 
+def age_on(birth_date: date, on: date) -> int:
+    """Age in full years (周岁), reached the day *after* the birthday (as supervision.minors.rules)."""
+    years = on.year - birth_date.year - ((on.month, on.day) <= (birth_date.month, birth_date.day))
+    return max(years, 0)
+
+
+def minor_at_decision(birth_date: date, decision_date: date) -> bool:
+    """A minor's case: not yet 18 on the day the decision took effect (判决、裁定、决定生效之日).
+
+    Derived, never a free flag (issue 20 item 9): the minors' rules (第五十二条至第五十八条) keep
+    applying after the 18th birthday (第五十八条), so the date is fixed by the decision. Only the
+    bureau's leader may override it, with a reason, on the record (``subjects.service.override_minor``).
+    """
+    return age_on(birth_date, decision_date) < 18
+
+
+def lifecycle_rank(state: str) -> int:
+    """A state's place in the lifecycle (待接收 < 已报到 < 在矫 < 解除/终止): the order of two steps
+    recorded at the same moment."""
+    order = list(SubjectState)
+    return order.index(SubjectState(state)) if state in SubjectState.__members__ else len(order)
+
+
+def transition_order(at, from_status: str, to_status: str, ident: int = 0) -> tuple:
+    """Sort key of lifecycle steps: by time, then by lifecycle order."""
+    return (at, lifecycle_rank(from_status), lifecycle_rank(to_status), ident)
+
+
 # --- Chinese labels for screens ----------------------------------------------------------------
 
 STATE_LABELS: dict[SubjectState, str] = {

@@ -67,7 +67,7 @@ class SubjectBase(BaseModel):
     correction_end_date: date | None = None
     prohibitions: str | None = Field(default=None, max_length=2000, description="禁止令内容")
     supervision_level: SupervisionLevel = SupervisionLevel.ordinary
-    is_minor: bool = False
+    is_minor: bool = Field(default=False, description="不被采用：由出生日期和判决生效日期自动确定；更正须由局领导办理")
     responsible_staff_id: int | None = None
     team: list[TeamMember] = Field(default_factory=list, max_length=20)
 
@@ -109,7 +109,7 @@ class SubjectUpdate(BaseModel):
     correction_end_date: date | None = None
     prohibitions: str | None = Field(default=None, max_length=2000)
     supervision_level: SupervisionLevel | None = None
-    is_minor: bool | None = None
+    is_minor: bool | None = Field(default=None, description="不被采用：由出生日期和判决生效日期自动确定")
     responsible_staff_id: int | None = None
     office_id: int | None = None
     team: list[TeamMember] | None = Field(default=None, max_length=20)
@@ -119,6 +119,24 @@ class SubjectUpdate(BaseModel):
     def _dates(self) -> SubjectUpdate:
         _check_dates(self.correction_start_date, self.correction_end_date, self.judgment_effective_date)
         return self
+
+
+class MinorOverrideIn(BaseModel):
+    """The bureau leader's decision on a file's minor status, against what the dates give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_minor: bool | None = Field(description="按未成年人办理与否；null 撤销更正，恢复按日期自动确定")
+    reason: str = Field(min_length=4, max_length=200, description="更正理由（如：出生日期经户籍核实有误）")
+
+
+class MinorOverrideRead(BaseModel):
+    id: int
+    is_minor: bool
+    minor_override: bool | None
+    reason: str | None
+    by: str | None
+    at: datetime | None
 
 
 class TransitionIn(BaseModel):
@@ -200,3 +218,32 @@ class SubjectRead(SubjectListItem):
     derived: Derived
     team: list[TeamMemberRead]
     transitions: list[TransitionRead]
+
+
+class SubjectTally(BaseModel):
+    """The files matching a filter: those the caller can open and those left out of ``visible``."""
+
+    visible: int
+    hidden_active: int = Field(0, description="未成年人档案，仅其责任工作人员可见，未计入")
+    hidden_sealed: int = Field(0, description="解除或终止矫正后封存的未成年人档案，未计入")
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_active + self.hidden_sealed
+
+
+class SubjectCounts(BaseModel):
+    """Every count of subjects the screens show (subjects/counts.py), for the caller's files only."""
+
+    registered: int = Field(description="在册：待接收、已报到、在矫")
+    under_correction: int = Field(description="在矫")
+    by_status: dict[str, int] = Field(description="各状态人数（含解除、终止）")
+    by_level: dict[str, int] = Field(description="在矫人员的管理等级：严管、普管、宽管")
+    total: int = Field(description="全部档案")
+    report_overdue: int = Field(description="报到逾期（判决、裁定生效之日起十日内未报到，第二十一条）")
+    hidden_active: int = Field(0, description="辖区内另有的未成年人档案，仅其责任工作人员可见，未计入以上数字")
+    hidden_sealed: int = Field(0, description="辖区内另有的解除或终止矫正后封存的未成年人档案，未计入")
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_active + self.hidden_sealed

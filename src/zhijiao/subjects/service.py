@@ -16,11 +16,12 @@ from zhijiao.org import service as org_service
 from zhijiao.security import audit
 from zhijiao.security.actor import Actor, get_actor
 from zhijiao.security.crypto import get_keyring
-from zhijiao.security.permissions import Perm, office_bound, own_office_only, require, sees_every_office
-from zhijiao.subjects import idcard, rules
+from zhijiao.security.permissions import Perm, own_office_only, require, sees_every_office
+from zhijiao.subjects import counts, idcard, rules
 from zhijiao.subjects.models import CorrectionTeamMember, Subject, SubjectTransition
 from zhijiao.subjects.schemas import (
     Derived,
+    MinorOverrideIn,
     SubjectCreate,
     SubjectListItem,
     SubjectRead,
@@ -129,16 +130,8 @@ def search(
     if office_code:
         office = org_service.get_office_by_code(db_session=db_session, code=office_code)
         office_id = office.id
-    if office_id is not None:
-        stmt = stmt.where(Subject.office_id == office_id)
-    if status:
-        stmt = stmt.where(Subject.status == status)
-    if correction_type:
-        stmt = stmt.where(Subject.correction_type == correction_type)
-    if supervision_level:
-        stmt = stmt.where(Subject.supervision_level == supervision_level)
-    if responsible_staff_id is not None:
-        stmt = stmt.where(Subject.responsible_staff_id == responsible_staff_id)
+    stmt = counts.filtered(stmt, office_id=office_id, status=status, correction_type=correction_type,
+                           supervision_level=supervision_level, responsible_staff_id=responsible_staff_id)
     if q:
         q = q.strip()
         if len(q) == 18:
@@ -174,12 +167,8 @@ def _check_office(db: Session, actor: Actor, office_id: int | None) -> int:
 def _check_staff(db: Session, staff_id: int | None, office_id: int) -> None:
     if staff_id is None:
         return
-    staff = org_service.find_staff(db_session=db, staff_id=staff_id)
-    if staff is None or not staff.active:
-        raise InvalidInput("责任工作人员不存在或已停用", code="staff_not_found", fields={"responsible_staff_id": "无效"})
-    if office_bound(staff.role) and staff.office_id != office_id:
-        raise InvalidInput("责任工作人员不属于该司法所", code="staff_other_office",
-                           fields={"responsible_staff_id": "不属于该司法所"})
+    org_service.require_field_staff(db_session=db, staff_id=staff_id, office_id=office_id,
+                                    field="responsible_staff_id")
 
 
 def _apply_identity(subject: Subject, id_number: str) -> None:
@@ -202,6 +191,10 @@ def create(*, db_session: Session, subject_in: SubjectCreate) -> Subject:
         # The officer who opens the file is responsible until reassigned (a minor's file is
         # visible only to its responsible officer, so it must have one).
         subject_in = subject_in.model_copy(update={"responsible_staff_id": actor.staff_id})
+    # Minor or not follows from the dates (issue 20 item 9); the writer's flag is not taken.
+    minor = rules.minor_at_decision(idcard.parse_id_number(subject_in.id_number).birth_date,
+                                    subject_in.judgment_effective_date)
+    subject_in = subject_in.model_copy(update={"is_minor": minor})
     if subject_in.is_minor and subject_in.responsible_staff_id is None:
         raise InvalidInput("未成年社区矫正对象须指定责任工作人员", code="minor_needs_officer",
                            fields={"responsible_staff_id": "必填"})
@@ -235,6 +228,7 @@ def update(*, db_session: Session, subject_id: int, subject_in: SubjectUpdate) -
     blank = {k: "不能为空" for k, v in changes.items() if v is None and k in required | {"team"}}
     if blank:
         raise InvalidInput("必填项不能清空", code="validation_error", fields=blank)
+    changes.pop("is_minor", None)  # derived from the dates; only the leader overrides it
     expected = changes.pop("version", None)
     if expected is not None and expected != subject.version:
         raise Conflict("档案已被他人修改，请刷新后重试", code="stale_version")
@@ -257,11 +251,53 @@ def update(*, db_session: Session, subject_id: int, subject_in: SubjectUpdate) -
         subject.team = [CorrectionTeamMember(**m) for m in team]
     for key, value in changes.items():
         setattr(subject, key, value.value if hasattr(value, "value") else value)
+    subject.is_minor = effective_minor(subject)
+    if subject.is_minor and subject.responsible_staff_id is None:
+        raise InvalidInput("未成年社区矫正对象须指定责任工作人员", code="minor_needs_officer",
+                           fields={"responsible_staff_id": "必填"})
     try:
         db_session.commit()
     except StaleDataError:
         db_session.rollback()
         raise Conflict("档案已被他人修改，请刷新后重试", code="stale_version") from None
+    return subject
+
+
+def effective_minor(subject: Subject) -> bool:
+    """The leader's override where there is one, else what the birth and decision dates give."""
+    if subject.minor_override is not None:
+        return subject.minor_override
+    return rules.minor_at_decision(subject.birth_date, subject.judgment_effective_date)
+
+
+def override_minor(*, db_session: Session, subject_id: int, override_in: MinorOverrideIn) -> Subject:
+    """The bureau's leader records that a file is (or is not) a minor's, against its dates.
+
+    A recorded act: who, when and why stay on the file and in the audit trail. Nobody else can
+    change the minor status; a minor's file is hidden from most staff, so it must not be a flag
+    any writer can clear (issue 20 item 9).
+    """
+    actor = _actor(db_session, Perm.subjects_read)
+    if actor.role != "leader":
+        audit.record(db_session, object_type="subjects", object_id=subject_id, action="denied",
+                     detail={"minor_override": "only the leader"})
+        db_session.commit()
+        raise Forbidden("未成年身份的更正只能由局领导办理", code="minor_override_forbidden")
+    # The leader acts for the whole bureau: a minor's file is found even where its name is hidden.
+    subject = db_session.get(Subject, subject_id, execution_options={"skip_scope": True})
+    if subject is None:
+        raise NotFound("档案不存在", code="subject_not_found")
+    subject.minor_override = override_in.is_minor
+    subject.minor_override_reason = override_in.reason if override_in.is_minor is not None else None
+    subject.minor_override_by = actor.username if override_in.is_minor is not None else None
+    subject.minor_override_at = clock.now() if override_in.is_minor is not None else None
+    subject.is_minor = effective_minor(subject)
+    if subject.is_minor and subject.responsible_staff_id is None:
+        raise InvalidInput("未成年社区矫正对象须指定责任工作人员", code="minor_needs_officer",
+                           fields={"responsible_staff_id": "必填"})
+    audit.record(db_session, object_type="subjects", object_id=subject.id, action="minor_override",
+                 detail={"is_minor": override_in.is_minor, "reason": override_in.reason})
+    db_session.commit()
     return subject
 
 

@@ -24,6 +24,7 @@ TASK_KINDS: dict[str, str] = {
     "proposal_review": "处理提请建议",
     "court_answer": "等待法院（决定机关）裁定",
     "termination_followup": "办理终止矫正",
+    "positioning_decision": "电子定位审批",
 }
 
 

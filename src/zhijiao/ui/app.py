@@ -41,14 +41,18 @@ UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.subject_detail",
     "zhijiao.ui.pages.audit",
     "zhijiao.ui.pages.staff",
+    "zhijiao.settings.ui",
+    "zhijiao.monitoring.zones_ui",
     "zhijiao.checkins.ui",
     "zhijiao.supervision.ui",
+    "zhijiao.monitoring.ui",
     # The command center (指挥中心): full-screen dark pages of their own; the shell's menu links to them.
     "zhijiao.ui.command",
     "zhijiao.ui.command_desk",
     "zhijiao.ui.command_replay",
     "zhijiao.ui.command_video",
     "zhijiao.ui.command_duty",
+    "zhijiao.ui.command_cameras",
 )
 
 
@@ -78,4 +82,9 @@ def mount(fastapi_app: FastAPI) -> None:
         # The cookie only identifies the browser; the login's lifetime is enforced on the server.
         session_middleware_kwargs={"same_site": "strict", "max_age": 72 * 3600},
     )
+    # NiceGUI's socket.io answers any Origin ('*', with credentials): accept only this site's own
+    # origin, or the origins configured in ZHIJIAO_ALLOWED_ORIGINS (issue 20 item 9).
+    from nicegui import core
+
+    core.sio.eio.cors_allowed_origins = list(settings.allowed_origins) or None  # None: same origin only
     error_pages.install()  # Chinese 404/500 pages; /api/... keeps JSON errors

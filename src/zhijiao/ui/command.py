@@ -40,6 +40,7 @@ from zhijiao.security.permissions import Perm, sees_every_office
 from zhijiao.settings import service as settings_service
 from zhijiao.ui import menu, session
 from zhijiao.ui.command_map import CommandMap
+from zhijiao.ui.components.hidden_note import hidden_text
 from zhijiao.ui.session import PageContext
 
 T = TypeVar("T")
@@ -227,6 +228,8 @@ class StatsPanel:
         with body:
             self._tiles("在册人员", [("subjects_total", "在册"), ("under_correction", "在矫"),
                                   ("pending", "待接收/报到")])
+            self.hidden = ui.label("").classes("cc-note").mark("hidden-note")
+            self.hidden.set_visibility(False)
             self._tiles("电子定位", [("devices_online", "设备在线"), ("checkins", "今日签到"),
                                   ("rollcalls", "点名应答")])
             self._tiles("告警处置", [("alarms_opened_today", "今日告警"), ("alarms_closed_today", "今日办结"),
@@ -247,6 +250,9 @@ class StatsPanel:
             label.classes(remove="cc-red cc-amber cc-green cc-muted", add=tone)
 
         put("subjects_total", str(s.subjects_total))
+        note = hidden_text(s.subjects_hidden_active, s.subjects_hidden_sealed, what="在册人数")
+        self.hidden.set_text(note)
+        self.hidden.set_visibility(bool(note))
         put("under_correction", str(s.subjects_by_status.get("under_correction", 0)))
         put("pending", f"{s.subjects_by_status.get('pending_reception', 0)}"
                        f"<small>/ {s.subjects_by_status.get('reported', 0)}</small>")
@@ -454,8 +460,9 @@ async def big_screen(ctx: PageContext) -> None:
         alarmed_label.set_content(str(len({a.subject_id for a in hub.open_alarms(viewer)})))
 
     async def refresh_stats() -> None:
-        s = await hub.shared(("stats", scope_key(ctx)), 10.0, lambda: background(ctx, lambda d: command_service.stats(
-            db_session=d)))
+        # per person: the subjects counted are the files this person can open (subjects/counts.py)
+        s = await hub.shared(("stats", scope_key(ctx), ctx.actor.staff_id), 10.0,
+                             lambda: background(ctx, lambda d: command_service.stats(db_session=d)))
         stats_panel.update(s)
         fill_levels(s, levels)
 

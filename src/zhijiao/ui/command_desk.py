@@ -115,6 +115,7 @@ def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
     if alarm.dispatched_to_id:
         staff = org_service.find_staff(db_session=db, staff_id=alarm.dispatched_to_id)
         dispatched = staff.display_name if staff else str(alarm.dispatched_to_id)
+    names = org_service.names_of(db_session=db, usernames=[a.actor_name for a in alarm.actions])  # people, not accounts
     return {
         "id": alarm.id, "type": alarm.type, "label": alarm_service.label(alarm.type), "severity": alarm.severity,
         "status": alarm.status, "verdict": alarm.verdict, "note": alarm.note, "retrospective": alarm.retrospective,
@@ -122,7 +123,7 @@ def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
         "episode_end": alarm.episode_end, "occurrences": alarm.occurrences, "escalated_at": alarm.escalated_at,
         "acknowledged_at": alarm.acknowledged_at, "response_seconds": alarm.response_seconds,
         "dispatched_to": dispatched, "details": alarm.details or {}, "zone_id": alarm.zone_id,
-        "actions": [(a.action, a.at, a.actor_name, a.note) for a in alarm.actions],
+        "actions": [(a.action, a.at, names.get(a.actor_name, a.actor_name), a.note) for a in alarm.actions],
     }
 
 

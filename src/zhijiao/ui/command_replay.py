@@ -22,11 +22,12 @@ from zhijiao.ui import session
 from zhijiao.ui.command import NOTICE_CLOSE, command_page, local_time, panel, screen_frame
 from zhijiao.ui.command_desk import track_payload
 from zhijiao.ui.command_map import CommandMap
+from zhijiao.ui.components.date_input import datetime_input
 from zhijiao.ui.session import PageContext
 
 TICK_S = 0.25
 SPEEDS = {60: "60 倍速", 300: "5 分钟/秒", 900: "15 分钟/秒", 3600: "1 小时/秒"}
-INPUT_FMT = "%Y-%m-%dT%H:%M"
+INPUT_FMT = "%Y-%m-%d %H:%M"  # the Chinese field of components.date_input, not the browser's own
 
 
 def parse_local(value: str | None) -> datetime:
@@ -66,10 +67,9 @@ class Replay:
                     self.subject = ui.select(options, label="社区矫正对象（佩戴定位装置）", with_input=True,
                                              value=subject_id if subject_id in options else None) \
                         .props("outlined dense options-dense").classes("w-full").mark("replay-subject")
-                    self.start = ui.input("开始时间", value=fmt_local(now - timedelta(hours=6))) \
-                        .props("type=datetime-local outlined dense").classes("w-full").mark("replay-start")
-                    self.end = ui.input("结束时间", value=fmt_local(now)).props(
-                        "type=datetime-local outlined dense").classes("w-full").mark("replay-end")
+                    self.start = datetime_input("开始时间", fmt_local(now - timedelta(hours=6))) \
+                        .classes("w-full").mark("replay-start")
+                    self.end = datetime_input("结束时间", fmt_local(now)).classes("w-full").mark("replay-end")
                     with ui.row().classes("gap-1"):
                         for text, hours in (("近 2 小时", 2), ("近 6 小时", 6), ("近 24 小时", 24), ("近 3 天", 72)):
                             ui.button(text, on_click=lambda _e, h=hours: self.quick(h)).props(

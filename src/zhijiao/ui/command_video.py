@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from nicegui import ui
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from zhijiao.command import service as command_service
@@ -28,6 +29,7 @@ from zhijiao.command.schemas import (
 from zhijiao.core.errors import DomainError
 from zhijiao.org import service as org_service
 from zhijiao.security.permissions import Perm
+from zhijiao.supervision import forms
 from zhijiao.ui import session
 from zhijiao.ui.command import (
     NOTICE_CLOSE,
@@ -45,7 +47,9 @@ from zhijiao.ui.session import PageContext
 
 MIME = {StreamProtocol.hls: "application/vnd.apple.mpegurl", StreamProtocol.flv: "video/x-flv",
         StreamProtocol.other: "video/mp4"}
-ROLLCALL_STATUS = {"ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
+ROLLCALL_STATUS = {"pending": "待应答", "answered_matched": "已应答（比对通过）",
+                   "answered_not_matched": "已应答（比对未通过）", "no_answer": "未应答", "calling": "呼叫中",
+                   "ringing": "呼叫中", "started": "进行中", "in_progress": "进行中", "active": "进行中",
                    "answered": "已应答", "missed": "未应答", "ended": "已结束", "failed": "失败"}
 _TILE_JS = """
 (() => {
@@ -137,16 +141,17 @@ class VideoWall:
         with ui.element("div").classes("cc-panel").mark(f"camera-{c.id}"):
             with ui.element("div").classes("cc-video").props(
                     f"data-src={json.dumps(c.stream_url)} data-mime={MIME.get(c.stream_protocol, '')}"):
-                ui.html(f"<div class='cc-nosignal'><div style='font-size:34px'>📹</div>"
+                ui.html(f"<div class='cc-nosignal'><i class='q-icon notranslate material-icons' aria-hidden='true' "
+                        f"style='font-size:34px'>videocam_off</i><br>"
                         f"{'信号源：' + c.stream_protocol.upper()}<br>浏览器不能直接播放此流，请点“打开播放”</div>",
                         sanitize=False)
                 ui.html(f"<span class='cc-rec'>{_esc(c.name)}</span>"
                         f"<span class='cc-status cc-chip cc-status-{c.status}'>● {status}</span>", sanitize=False)
             with ui.row().classes("items-center justify-between px-3 py-2 no-wrap"):
-                ui.label(f"{kind}{' · ' + c.office_name if c.office_name else ''}").classes("text-sm").style(
-                    "color: var(--cc-dim)")
-                with ui.row().classes("gap-1 no-wrap"):
-                    ui.link("打开播放", c.stream_url, new_tab=True).classes("text-cyan-300 text-sm")
+                where = f"{kind}{' · ' + c.office_name if c.office_name else ''}{' · ' + c.address if c.address else ''}"
+                ui.label(where).classes("text-sm ellipsis min-w-0 flex-1").style("color: var(--cc-dim)").tooltip(where)
+                with ui.row().classes("gap-1 no-wrap items-center flex-none"):
+                    ui.link("打开播放", c.stream_url, new_tab=True).classes("text-cyan-300 text-sm whitespace-nowrap")
                     ui.button(icon="content_copy", on_click=lambda _e, url=c.stream_url: self.copy(url)).props(
                         "flat dense round size=sm color=grey-5")
 
@@ -162,7 +167,7 @@ class VideoWall:
             return
         with ui.element("div").classes("cc-video-grid"):
             for rc in items[:24]:
-                status = ROLLCALL_STATUS.get(str(rc.get("status")), str(rc.get("status") or ""))
+                status = ROLLCALL_STATUS.get(str(rc.get("status")), "状态未知")  # never an English code
                 with ui.element("div").classes("cc-tile").mark("rollcall"):
                     ui.label(f"{rc.get('subject_label') or ''} · {rc.get('office') or ''}").classes("font-bold")
                     ui.label(f"{status} · {local_time(rc['_at'], '%H:%M:%S')}").classes("text-sm").style(
@@ -180,19 +185,22 @@ class VideoWall:
             kind = ui.select({k.value: v for k, v in LOCATION_LABELS.items()}, value="center_room",
                              label="位置").classes("w-full")
             office = ui.select({0: "（中心/无）", **self.offices}, value=0, label="所属司法所").classes("w-full")
+            gb = ui.input("国标编码（20 位数字，可不填）").props("maxlength=20").classes("w-full").mark("camera-gb")
+            address = ui.input("安装地点").classes("w-full").mark("camera-address")
             url = ui.input("视频地址（HLS .m3u8 / HTTP-FLV .flv）").classes("w-full").mark("camera-url")
 
             def save() -> None:
                 def create(db: Session) -> CameraRead:
                     camera_in = CameraCreate(name=name.value or "", location_kind=kind.value,
-                                             office_id=office.value or None, stream_url=url.value or "")
+                                             office_id=office.value or None, stream_url=url.value or "",
+                                             gb_device_id=gb.value or None, address=address.value or None)
                     return command_service.camera_read(command_service.create_camera(db_session=db,
                                                                                      camera_in=camera_in))
 
                 try:
                     created = session.act(create, close_button=NOTICE_CLOSE)
-                except ValueError as exc:  # pydantic validation of the form
-                    ui.notify(f"输入有误：{str(exc).splitlines()[-1][:120]}", type="warning", position="top")
+                except ValidationError as exc:  # pydantic validation of the form, in Chinese
+                    forms.invalid(exc)
                     return
                 if created is not None:
                     dialog.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zhijiao.security import audit_labels
 from zhijiao.security.permissions import ROLE_LABELS
 from zhijiao.subjects import rules
 from zhijiao.subjects.idcard import GENDER_LABELS
@@ -30,25 +31,9 @@ STATUS_COLOR = {
 }
 LEVEL_COLOR = {"strict": "red-7", "ordinary": "blue-7", "lenient": "teal-6"}
 
-AUDIT_ACTION = {
-    "login": "登录",
-    "login_failed": "登录失败",
-    "login_blocked_ip": "登录受限（IP）",
-    "view_identity": "查看身份信息",
-    "create": "新增",
-    "update": "修改",
-    "delete": "删除",
-}
-AUDIT_OBJECT = {
-    "login": "登录",
-    "subjects": "社区矫正对象",
-    "subject_transitions": "矫正状态流转",
-    "correction_team_members": "矫正小组成员",
-    "staff": "工作人员账号",
-    "offices": "司法所",
-    "bureaus": "司法局",
-    "auth_sessions": "会话",
-}
+# the audit log's words live with it (security/audit_labels.py), shared with the export
+AUDIT_ACTION = audit_labels.ACTIONS
+AUDIT_OBJECT = audit_labels.TABLES
 
 
 def label(table: dict[str, str], value: str | None, default: str = "") -> str:

@@ -134,10 +134,13 @@ def kv(rows: list[tuple[str, str]]) -> ui.element:
     return grid
 
 
-def stat(number: int | str, text: str, *, link: str | None = None, color: str | None = None) -> None:
+def stat(number: int | str, text: str, *, link: str | None = None, color: str | None = None,
+         mark: str | None = None) -> None:
     """One number with its caption; with ``link`` the card opens that list."""
     with ui.card().classes("zj-card zj-stat gap-0") as card:
         n = ui.label(str(number)).classes("n")
+        if mark:
+            n.mark(mark)
         if color:
             n.style(f"color: {color}")
         ui.label(text).classes("t")

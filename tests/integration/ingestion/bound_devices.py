@@ -40,6 +40,6 @@ def bind_device(client, db, *, protocol: str, ident: str, permitted: bool = True
                           "end_date": (today + timedelta(days=30)).isoformat(), "reason": "未经批准离开临淄区"})
     assert r.status_code == 201, r.text
     if permitted:
-        assert client.post("/api/v1/zones", json={"name": "活动范围", "kind": "permitted", "geometry": SQUARE},
-                           headers=h).status_code == 201
+        assert client.post("/api/v1/zones", json={"name": "活动范围", "kind": "permitted", "geometry": SQUARE,
+                                                  "subject_id": subject.id}, headers=h).status_code == 201
     return {"subject": subject, "device": device, "secret": device.get("secret"), "officer": officer}

@@ -37,8 +37,8 @@ def setup(client, db):
                     json={"trigger": "left_without_approval", "start_date": today.isoformat(),
                           "end_date": (today + timedelta(days=30)).isoformat(), "reason": "未经批准离开临淄区"})
     assert r.status_code == 201, r.text
-    assert client.post("/api/v1/zones", json={"name": "活动范围", "kind": "permitted", "geometry": SQUARE},
-                       headers=h).status_code == 201
+    assert client.post("/api/v1/zones", json={"name": "活动范围", "kind": "permitted", "geometry": SQUARE,
+                                              "subject_id": subject.id}, headers=h).status_code == 201
     return {"subject": subject, "device": device, "db": db}
 
 

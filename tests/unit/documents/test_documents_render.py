@@ -76,6 +76,9 @@ def make_context(**overrides: Any) -> dict[str, Any]:
         "office_opinion": "情况属实，同意外出。",
         "procuratorate": "淄博市临淄区人民检察院",
         "public_security": "淄博市公安局临淄分局",
+        "trigger_label": "无正当理由未经批准离开所居住的市、县",
+        "positioning_start": date(2026, 9, 10),
+        "positioning_end": date(2026, 12, 9),
     }
     ctx.update(overrides)
     return ctx

@@ -146,24 +146,27 @@ def _at(on: date) -> datetime:
 def timeline(db_session: Session, s: Subject) -> list[TimelineEntry]:
     """Every event of the file, newest first, with the documents each one produced."""
     docs: dict[tuple[str, int], list[int]] = {}
-    for d in documents_service.list_for_subject(db_session=db_session, subject_id=s.id):
+    documents = documents_service.list_for_subject(db_session=db_session, subject_id=s.id)
+    for d in documents:
         docs.setdefault((d.source_type, d.source_id), []).append(d.id)
     out: list[TimelineEntry] = []
+    rank: dict[int, int] = {}  # lifecycle order of steps recorded at the same moment
 
     def add(at: datetime | None, on: date | None, kind: str, label: str, summary: str, object_type: str,
-            object_id: int) -> None:
+            object_id: int, order: int = 0) -> None:
         if at is None and on is None:
             return
         at = at or _at(on)  # type: ignore[arg-type]
         out.append(TimelineEntry(on=on or clock.to_local(at).date(), at=at, kind=kind, label=label, summary=summary,
                                  object_type=object_type, object_id=object_id,
                                  document_ids=docs.get((object_type, object_id), [])))
+        rank[id(out[-1])] = order
 
     states = subject_rules.STATE_LABELS
     for t in s.transitions:
         add(t.at, None, "transition", "状态变更",
             f"{states[subject_rules.SubjectState(t.from_status)]}→{states[subject_rules.SubjectState(t.to_status)]}",
-            "subject_transitions", t.id)
+            "subject_transitions", t.id, subject_rules.lifecycle_rank(t.from_status) + 1)
     row = reception_service.get_reception(db_session=db_session, subject_id=s.id)
     if row is not None:
         add(row.created_at, None, "reception", "交付接收", "登记接收法律文书", "receptions", row.id)
@@ -198,4 +201,11 @@ def timeline(db_session: Session, s: Subject) -> list[TimelineEntry]:
     for p in sanctions_service.list_proposals(db_session=db_session, subject_id=s.id):
         label = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(p.kind)]
         add(p.decided_at or p.created_at, None, "proposal", label, p.reason[:60], "proposals", p.id)
-    return sorted(out, key=lambda e: (e.at, e.object_id), reverse=True)
+    # Documents of other domains' events (e.g. 使用电子定位装置决定书): listed on their own.
+    shown = {(e.object_type, e.object_id) for e in out}
+    for d in documents:
+        if (d.source_type, d.source_id) not in shown:
+            shown.add((d.source_type, d.source_id))
+            add(d.created_at, None, "document", d.title, d.number, d.source_type, d.source_id)
+    # newest first; at the same moment the later lifecycle step first (在矫 above 已报到)
+    return sorted(out, key=lambda e: (clock.ensure_utc(e.at), rank[id(e)], e.object_id), reverse=True)

@@ -53,8 +53,10 @@ def month_dialog(subject_id: int) -> None:
     last = clock.today_local().replace(day=1) - timedelta(days=1)
 
     def build():
-        month = ui.input("考核月份（YYYY-MM）", value=last.strftime("%Y-%m")).props("outlined dense").mark("month-month")
-        score = ui.number("分数（留空按记录建议）", min=0, max=100).props("outlined dense").mark("month-score")
+        month = ui.input("考核月份（YYYY-MM）", value=last.strftime("%Y-%m")).props("outlined dense").classes(
+            "w-full").mark("month-month")
+        score = ui.number("考核分数", min=0, max=100).props(
+            'outlined dense hint="留空则按日常记录的建议分数" stack-label').classes("w-full").mark("month-score")
         note = ui.input("说明").props("outlined dense").classes("w-full").mark("month-note")
         return lambda: {"month": month.value, "score": int(score.value) if score.value is not None else None,
                         "note": note.value or None}

@@ -29,7 +29,7 @@ def decide_leave(*, db_session: Session, leave_id: int, decision_in: LeaveDecisi
     row.decided_by_id, row.decided_by, row.decided_at = actor.staff_id, actor.username, clock.now()
     row.decision_note = decision_in.note
     name = common.staff_name(db_session, actor)
-    opinion = ("同意" if approve else "不同意") + (f"。{decision_in.note}" if decision_in.note else "")
+    opinion = leave_opinion(approve, decision_in.note)
     today = clock.today_local()
     level = approver.level.value
     settings = service.leave_settings()
@@ -48,3 +48,15 @@ def decide_leave(*, db_session: Session, leave_id: int, decision_in: LeaveDecisi
     service.leaves_changed(db_session, row)  # the area rules now allow (or still forbid) the trip
     db_session.commit()
     return row
+
+
+def leave_opinion(approve: bool, note: str | None) -> str:
+    """The opinion printed on the form: 同意/不同意, then the note, unless the note already says it
+    (an approver who types 同意 gets 同意, not 同意。同意)."""
+    word = "同意" if approve else "不同意"
+    note = (note or "").strip()
+    if not note or note.rstrip("。.！!，, ") == word:
+        return word
+    if note.startswith(word):
+        return note
+    return f"{word}。{note}"

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhijiao.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from zhijiao.security.crypto import Encrypted
 from zhijiao.security.scoping import SubjectOwned
 from zhijiao.supervision.leave.rules import LeaveStatus
 
@@ -28,7 +29,7 @@ class LeaveRequest(IdMixin, TimestampMixin, SubjectOwned, Base):
     destination: Mapped[str] = mapped_column(String(200), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     companions: Mapped[str | None] = mapped_column(String(200))
-    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_phone: Mapped[str | None] = mapped_column(Encrypted)  # SM4 at rest (issue 20)
     approver_level: Mapped[str] = mapped_column(String(16), nullable=False)  # office | bureau
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=LeaveStatus.pending.value)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
+from zhijiao.org import service as org_service
 from zhijiao.security.permissions import Perm
 from zhijiao.supervision import common, forms
 from zhijiao.supervision.leave import flows, service
@@ -64,6 +65,7 @@ def register() -> None:
                 rows = service.list_leaves(db_session=ctx.db, status=LeaveStatus.pending)
                 items = [service.leave_read(ctx.db, r) for r in rows]
                 names = {r.id: common.subject(ctx.db, r.subject_id) for r in rows}
+                people = org_service.names_of(db_session=ctx.db, usernames=[i.requested_by for i in items])
             except DomainError as exc:
                 error_notice(exc)
                 return
@@ -81,7 +83,8 @@ def register() -> None:
                         ui.space()
                         ui.badge("司法所审批" if item.approver_level == "office" else "区司法局审批")
                     ui.label(f"事由：{item.reason}").classes("text-sm")
-                    ui.label(f"申请人：{item.requested_by} · {clock.format_local(item.created_at)}").classes(
+                    requester = people.get(item.requested_by, item.requested_by)
+                    ui.label(f"申请人：{requester} · {clock.format_local(item.created_at)}").classes(
                         "text-xs text-grey-7")
                     note = ui.input("审批意见").props("outlined dense").classes("w-full").mark(f"leave-note-{item.id}")
                     with ui.row().classes("gap-2"):

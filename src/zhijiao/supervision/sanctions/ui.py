@@ -7,6 +7,7 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from zhijiao.core import clock
+from zhijiao.org import service as org_service
 from zhijiao.security.permissions import sees_every_office
 from zhijiao.supervision import forms
 from zhijiao.supervision.sanctions import flows, service
@@ -110,7 +111,8 @@ def pending_sanctions_card(ctx: PageContext, subject_id: int) -> None:
         for row in pending:
             kind = sanction_rules.SANCTION_LABELS[sanction_rules.SanctionKind(row.kind)]
             ui.label(f"{kind}：{row.reason}").classes("text-sm")
-            ui.label(f"司法所提请人：{row.proposed_by}").classes("text-xs text-grey-7")
+            proposer = org_service.name_of(db_session=ctx.db, username=row.proposed_by)
+            ui.label(f"司法所提请人：{proposer}").classes("text-xs text-grey-7")
             if bureau:
                 with ui.row().classes("gap-2"):
                     ui.button("批准", on_click=lambda r=row.id: _decide_sanction(r, "approve")).props(

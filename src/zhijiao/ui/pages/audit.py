@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
@@ -12,6 +11,8 @@ from sqlalchemy.orm import Session
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.core.pagination import Page
+from zhijiao.org import service as org_service
+from zhijiao.security import audit_labels
 from zhijiao.security import service as security_service
 from zhijiao.security.permissions import Perm
 from zhijiao.security.schemas import AuditEventRead
@@ -46,25 +47,52 @@ class AuditFilters:
         )
 
 
-def _changes(value: object) -> str:
-    if not value:
-        return ""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= CHANGES_SHOWN else text[:CHANGES_SHOWN] + "…"
+#: codes a change may hold, in words (状态, 等级, 类别, 性别, 角色, 原因)
+VALUES = {**labels.STATUS, **labels.SUPERVISION_LEVEL, **labels.CORRECTION_TYPE, **labels.GENDER, **labels.ROLE,
+          **labels.REASON}
 
 
-def row(e: AuditEventRead) -> dict:
+def actor_text(username: str, names: dict[str, str]) -> str:
+    """The person, with the account they used: 王所员（wang01）; 系统 for a job."""
+    name = names.get(username, username)
+    return username if name == username else f"{name}（{username}）"
+
+
+def row(e: AuditEventRead, names: dict[str, str] | None = None) -> dict:
+    names = names or {}
     return {
         "seq": e.seq,
         "at": clock.format_local(e.at, "%Y-%m-%d %H:%M:%S"),
-        "actor": e.actor_name,
+        "actor": actor_text(e.actor_name, names),
+        "username": e.actor_name,
         "role": labels.label(labels.ROLE, e.role, "—"),
         "ip": e.client_ip or "—",
-        "object": labels.label(labels.AUDIT_OBJECT, e.object_type),
+        "object": audit_labels.table_label(e.object_type),
         "object_id": e.object_id or "",
-        "action": labels.label(labels.AUDIT_ACTION, e.action),
-        "changes": _changes(e.changes),
+        "action": audit_labels.action_label(e.action),
+        "changes": audit_labels.describe(e.action, e.changes, values=VALUES, names=names, limit=CHANGES_SHOWN),
     }
+
+
+class AuditRows:
+    """Rows of one page with the names of the people in it (looked up once per page)."""
+
+    def __init__(self, filters: AuditFilters) -> None:
+        self.filters = filters
+        self.names: dict[str, str] = {}
+
+    def fetch(self, db: Session, page: int, size: int) -> Page[AuditEventRead]:
+        result = self.filters.fetch(db, page, size)
+        usernames = {e.actor_name for e in result.items}
+        for e in result.items:
+            for key in ("requested_by", "decided_by", "proposed_by"):
+                value = (e.changes or {}).get(key)
+                usernames |= {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)}
+        self.names.update(org_service.names_of(db_session=db, usernames=usernames))
+        return result
+
+    def row(self, e: AuditEventRead) -> dict:
+        return row(e, self.names)
 
 
 COLUMNS = [{"name": n, "label": lbl, "field": n, "align": "left"} for n, lbl in (
@@ -87,18 +115,20 @@ def register() -> None:
         filters = AuditFilters(object_type[:64], object_id[:64], actor_name[:64], action[:32])
         with frame("审计日志"):
             try:
-                first = fetch_page(filters.fetch, ctx.db, page, size if size in (20, 50, 100) else DEFAULT_SIZE)
+                rows = AuditRows(filters)
+                first = fetch_page(rows.fetch, ctx.db, page, size if size in (20, 50, 100) else DEFAULT_SIZE)
             except DomainError as exc:
                 error_notice(exc)
                 return
             with ui.card().classes("zj-card w-full p-3"), ui.row().classes("w-full items-end gap-3"):
-                otype = ui.select({"": "全部", **labels.AUDIT_OBJECT}, value=filters.object_type
-                                  if filters.object_type in labels.AUDIT_OBJECT else "", label="对象").props(
+                otype = ui.select({"": "全部", **audit_labels.TABLES}, value=filters.object_type
+                                  if filters.object_type in audit_labels.TABLES else "", label="对象",
+                                  with_input=True).props(
                     "dense outlined options-dense").classes("w-40")
                 oid = ui.input("对象编号", value=filters.object_id).props("dense outlined clearable").classes("w-32")
-                actor = ui.input("操作人", value=filters.actor_name).props("dense outlined clearable").classes("w-36")
-                act = ui.select({"": "全部", **labels.AUDIT_ACTION}, value=filters.action
-                                if filters.action in labels.AUDIT_ACTION else "", label="操作").props(
+                actor = ui.input("操作人用户名", value=filters.actor_name).props("dense outlined clearable").classes("w-36")
+                act = ui.select({"": "全部", **audit_labels.ACTIONS}, value=filters.action
+                                if filters.action in audit_labels.ACTIONS else "", label="操作").props(
                     "dense outlined options-dense").classes("w-36")
 
                 def apply() -> None:
@@ -109,7 +139,7 @@ def register() -> None:
                 ui.button("重置", on_click=lambda: ui.navigate.to("/audit")).props("outline color=primary")
                 ui.space()
                 ui.label(f"共 {first.total} 条").classes("text-sm text-grey-8")
-            PagedTable(columns=COLUMNS, first=first, to_row=row, fetch=filters.fetch, url=filters.url,
+            PagedTable(columns=COLUMNS, first=first, to_row=rows.row, fetch=rows.fetch, url=filters.url,
                        row_key="seq", no_data="没有符合条件的审计记录", sizes=(20, 50, 100)).add_slot(
                 "body-cell-changes", CHANGES_CELL).table.mark("audit-table")
             ui.label("审计记录以哈希链防篡改，只能查阅，不能修改或删除。").classes("text-xs text-grey-6")

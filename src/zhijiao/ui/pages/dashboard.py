@@ -10,30 +10,22 @@ from nicegui import ui
 from sqlalchemy.orm import Session
 
 from zhijiao.core.errors import DomainError
+from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
-from zhijiao.subjects.schemas import SubjectListItem, SubjectStatus, SupervisionLevel
+from zhijiao.subjects.schemas import SubjectCounts, SubjectListItem, SubjectStatus, SupervisionLevel
 from zhijiao.ui import labels, menu
+from zhijiao.ui.components.hidden_note import hidden_note
 from zhijiao.ui.layout import error_notice, frame, section, stat
 from zhijiao.ui.session import PageContext, protected_page
 
-ACTIVE = (SubjectStatus.pending_reception, SubjectStatus.reported, SubjectStatus.under_correction)
 OVERDUE_PAGE = 200
 OVERDUE_SHOWN = 50
 
 
 @dataclass
 class Stats:
-    by_status: dict[str, int]
-    by_level: dict[str, int]  # subjects under correction
+    counts: SubjectCounts  # the one definition (subjects/counts.py), shared with the list and /command
     overdue: list[SubjectListItem]
-
-    @property
-    def active(self) -> int:
-        return sum(self.by_status[s.value] for s in ACTIVE)
-
-
-def _total(db: Session, **filters: str) -> int:
-    return subjects_service.search(db_session=db, size=1, **filters).total
 
 
 def _overdue(db: Session) -> list[SubjectListItem]:
@@ -50,12 +42,7 @@ def _overdue(db: Session) -> list[SubjectListItem]:
 
 
 def load_stats(db: Session) -> Stats:
-    return Stats(
-        by_status={s.value: _total(db, status=s.value) for s in SubjectStatus},
-        by_level={lv.value: _total(db, status=SubjectStatus.under_correction.value, supervision_level=lv.value)
-                  for lv in SupervisionLevel},
-        overdue=_overdue(db),
-    )
+    return Stats(counts=subject_counts.counts(db_session=db), overdue=_overdue(db))
 
 
 def _list_link(**filters: str) -> str:
@@ -78,20 +65,25 @@ def register() -> None:
                 error_notice(exc)
                 return None
             scope = ctx.office_name or "全区"
+            c = stats.counts
             section(f"在册概况（{scope}）")
             with ui.row().classes("gap-3"):
-                stat(stats.active, "在册社区矫正对象")
+                stat(c.registered, "在册社区矫正对象", mark="count-registered")
                 for s in SubjectStatus:
-                    stat(stats.by_status[s.value], labels.STATUS[s.value], link=_list_link(status=s.value))
+                    stat(c.by_status[s.value], labels.STATUS[s.value], link=_list_link(status=s.value),
+                         mark=f"count-{s.value}")
             section("在矫对象分类管理")
             with ui.row().classes("gap-3"):
                 for lv in SupervisionLevel:
-                    stat(stats.by_level[lv.value], labels.SUPERVISION_LEVEL[lv.value],
+                    stat(c.by_level[lv.value], labels.SUPERVISION_LEVEL[lv.value],
                          link=_list_link(status=SubjectStatus.under_correction.value, supervision_level=lv.value),
-                         color={"strict": "#b91c1c", "ordinary": "#1a5aa8", "lenient": "#0f766e"}[lv.value])
+                         color={"strict": "#b91c1c", "ordinary": "#1a5aa8", "lenient": "#0f766e"}[lv.value],
+                         mark=f"count-level-{lv.value}")
+            hidden_note(c.hidden_active, c.hidden_sealed)
             with ui.row().classes("items-center gap-2"):
                 section("报到逾期")
-                ui.badge(str(len(stats.overdue)), color="negative" if stats.overdue else "grey-6").mark("overdue-count")
+                ui.badge(str(c.report_overdue), color="negative" if c.report_overdue else "grey-6").mark(
+                    "overdue-count")
             ui.label("判决、裁定生效之日起十日内未报到（《社区矫正法》第二十一条）").classes("text-xs text-grey-7")
             if not stats.overdue:
                 ui.label("暂无报到逾期人员").classes("text-sm text-grey-7")

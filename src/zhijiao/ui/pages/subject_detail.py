@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from zhijiao.api.errors import translate
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
+from zhijiao.org import service as org_service
 from zhijiao.security.permissions import Perm
 from zhijiao.subjects import rules
 from zhijiao.subjects import service as subjects_service
@@ -77,17 +78,18 @@ def _deadlines(s: SubjectRead) -> None:
             ui.label(clock.format_local(s.ended_at) + (f"（{reason}）" if reason else "")).classes("v")
 
 
-def _timeline(s: SubjectRead) -> None:
+def _timeline(s: SubjectRead, names: dict[str, str]) -> None:
     """Lifecycle steps in time order, with the day the file was entered in this system."""
     created = clock.ensure_utc(s.created_at)
-    steps = sorted(s.transitions, key=lambda t: clock.ensure_utc(t.at))
+    steps = sorted(s.transitions, key=lambda t: rules.transition_order(
+        clock.ensure_utc(t.at), t.from_status, t.to_status, t.id))
     with ui.timeline(side="right", layout="dense", color="primary").classes("w-full").mark("timeline"):
         shown = False
         for t in steps:
             if not shown and created <= clock.ensure_utc(t.at):
                 _created(s)
                 shown = True
-            _entry(t)
+            _entry(t, names)
         if not shown:
             _created(s)
 
@@ -97,13 +99,13 @@ def _created(s: SubjectRead) -> None:
                       color="blue-grey-5")
 
 
-def _entry(t: TransitionRead) -> None:
+def _entry(t: TransitionRead, names: dict[str, str]) -> None:
     title = f"{labels.label(labels.STATUS, t.from_status)} → {labels.label(labels.STATUS, t.to_status)}"
     if t.reason:
         title += f"（{labels.label(labels.REASON, t.reason)}）"
     with ui.timeline_entry(title=title, subtitle=clock.format_local(t.at), icon=TRANSITION_ICON.get(t.to_status),
                            color=TRANSITION_COLOR.get(t.to_status, "primary")), ui.column().classes("gap-0.5"):
-        ui.label(f"办理人：{t.actor_name}").classes("text-sm")
+        ui.label(f"办理人：{names.get(t.actor_name, t.actor_name)}").classes("text-sm")
         ui.label(f"法律依据：{t.basis}").classes("text-xs text-grey-8")
         if t.note:
             ui.label(f"备注：{t.note}").classes("text-sm text-grey-8")
@@ -228,6 +230,7 @@ def register() -> None:
                     _team(s)
                 with ui.card().classes("zj-card flex-1 min-w-[320px] p-4 gap-3"):
                     section("矫正历程")
-                    _timeline(s)
+                    people = org_service.names_of(db_session=ctx.db, usernames=[t.actor_name for t in s.transitions])
+                    _timeline(s, people)
             for render in sections.subject_sections():
                 render(ctx, s, s.status in ENDED)

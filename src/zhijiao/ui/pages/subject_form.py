@@ -104,8 +104,10 @@ class SubjectForm:
                 self._input("ethnicity", "民族", True, 16, o.ethnicity if o else "汉族")
                 self._input("phone", "联系电话", False, 20, o.phone if o else None)
                 with ui.row().classes("items-center"):
-                    self.fields["is_minor"] = ui.checkbox("未成年社区矫正对象", value=o.is_minor if o else False).mark(
-                        "field-is_minor")
+                    # Derived from the birth and decision dates; only the leader corrects it (issue 20).
+                    self.fields["is_minor"] = ui.checkbox("未成年社区矫正对象（按出生日期和判决生效日期自动确定）",
+                                                          value=o.is_minor if o else False).props(
+                        "disable").mark("field-is_minor")
             with ui.grid(columns=2).classes("w-full gap-x-4 gap-y-3 max-md:grid-cols-1"):
                 for key, label, required, max_length in ADDRESS_FIELDS:
                     self._input(key, label, required, max_length, getattr(o, key) if o else None)

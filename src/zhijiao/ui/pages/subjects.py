@@ -12,9 +12,11 @@ from zhijiao.core.errors import DomainError
 from zhijiao.core.pagination import Page
 from zhijiao.org import service as org_service
 from zhijiao.security.permissions import Perm, sees_every_office
+from zhijiao.subjects import counts as subject_counts
 from zhijiao.subjects import service as subjects_service
-from zhijiao.subjects.schemas import SubjectListItem
+from zhijiao.subjects.schemas import SubjectListItem, SubjectTally
 from zhijiao.ui import labels, menu
+from zhijiao.ui.components.hidden_note import hidden_note
 from zhijiao.ui.components.paged_table import PAGE_SIZES, PagedTable, fetch_page
 from zhijiao.ui.layout import error_notice, frame
 from zhijiao.ui.session import PageContext, protected_page
@@ -67,6 +69,15 @@ class Filters:
         if size and size != DEFAULT_SIZE:
             params["size"] = size
         return "/subjects" + (f"?{urlencode(params)}" if params else "")
+
+    def tally(self, db: Session, found: Page[SubjectListItem]) -> SubjectTally:
+        """The count under these filters (subjects/counts.py). A name search says nothing about the
+        files left out (it would reveal whether such a person is supervised here)."""
+        if self.q:
+            return SubjectTally(visible=found.total)
+        return subject_counts.tally(
+            db_session=db, office_id=self.office_id, status=self.status or None,
+            correction_type=self.correction_type or None, supervision_level=self.supervision_level or None)
 
     def search(self, db: Session, page: int, size: int) -> Page[SubjectListItem]:
         return subjects_service.search(
@@ -129,6 +140,7 @@ def register() -> None:
         with frame("社区矫正对象") as f:
             try:
                 result = fetch_page(filters.search, ctx.db, page, size)
+                tally = filters.tally(ctx.db, result)
                 offices = org_service.list_offices(db_session=ctx.db) if district else []
             except DomainError as exc:
                 error_notice(exc)
@@ -137,16 +149,17 @@ def register() -> None:
                 with f.actions:
                     ui.button("新建档案", icon="person_add", on_click=lambda: ui.navigate.to("/subjects/new")).props(
                         "unelevated dense color=primary").classes("px-3").mark("new-subject")
-            SubjectList(filters, result, {o.id: o.name for o in offices}, district).build()
+            SubjectList(filters, result, tally, {o.id: o.name for o in offices}, district).build()
 
 
 class SubjectList:
     """The filter bar and the paged table."""
 
-    def __init__(self, filters: Filters, first: Page[SubjectListItem],
+    def __init__(self, filters: Filters, first: Page[SubjectListItem], tally: SubjectTally,
                  offices: dict[int, str], district: bool) -> None:
         self.filters = filters
         self.first = first
+        self.tally = tally
         self.offices = offices
         self.district = district
 
@@ -170,7 +183,8 @@ class SubjectList:
             ui.button("查询", icon="search", on_click=self.apply).props("unelevated color=primary").mark("search")
             ui.button("重置", on_click=lambda: ui.navigate.to("/subjects")).props("outline color=primary")
             ui.space()
-            self.total = ui.label(f"共 {self.first.total} 人").classes("text-sm text-grey-8").mark("total")
+            self.total = ui.label(f"共 {self.tally.visible} 人").classes("text-sm text-grey-8").mark("total")
+        hidden_note(self.tally.hidden_active, self.tally.hidden_sealed, what="列表")
 
         self.paged = PagedTable(
             columns=_columns(self.district), first=self.first, to_row=row, fetch=self.filters.search,
