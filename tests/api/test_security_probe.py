@@ -389,3 +389,13 @@ def test_anchor_file_cannot_be_forged_and_the_job_writes_it(client, db, tmp_path
     finally:
         monkeypatch.delenv("ZHIJIAO_AUDIT_ANCHOR_FILE")
         reset_settings()
+
+
+def test_a_password_reset_by_the_administrator_ends_the_accounts_sessions(client, db):
+    s = f.staff(db, "bureau_officer")
+    h = _bearer(_token(client, s.username, otp=f.otp(s.username)))
+    admin = f.login(client, f.staff(db, "sysadmin").username)
+    r = client.post(f"/api/v1/staff/{s.id}/password/reset", headers=admin)
+    assert r.status_code in (200, 201), r.text
+    r = client.get("/api/v1/me", headers=h)
+    assert r.status_code == 401 and r.json()["code"] == "session_revoked"

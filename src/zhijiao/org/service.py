@@ -16,7 +16,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
-from zhijiao.security import audit, passwords
+from zhijiao.security import audit, auth, passwords
 from zhijiao.security.actor import get_actor
 from zhijiao.security.permissions import (
     ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only, require,
@@ -176,7 +176,9 @@ def reset_password(*, db_session: Session, staff_id: int) -> NewCredentials:
     staff.password_hash = passwords.hash_password(password)
     staff.password_changed_at = clock.now()
     staff.failed_logins, staff.locked_until = 0, None
-    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset")
+    revoked = auth.revoke_sessions(db_session, staff_id=staff.id)  # whoever held the old password is out
+    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset",
+                 detail={"sessions_revoked": revoked})
     db_session.commit()
     return NewCredentials(staff, password)
 
