@@ -106,13 +106,33 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from zhijiao.db.session import session_scope
     from zhijiao.security import audit
 
+    from zhijiao.security import anchors
+
     with session_scope(None) as session:
         broken = audit.verify_chain(session)
-    if broken is None:
-        print("审计链完整 (audit chain intact)")
-        return 0
-    print(f"审计链被破坏：{broken.reason} (seq={broken.seq})", file=sys.stderr)
-    return 1
+        anchored = anchors.verify(session)
+    if broken is not None:
+        print(f"审计链被破坏：{broken.reason} (seq={broken.seq})", file=sys.stderr)
+    for problem in anchored:
+        print(f"审计链与外部锚点不符：{problem}", file=sys.stderr)
+    if broken is not None or anchored:
+        return 1
+    count = len(anchors.read()[0])
+    print(f"审计链完整 (audit chain intact)，与 {count} 个外部锚点一致 ({anchors.anchor_path()})")
+    return 0
+
+
+def _cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from zhijiao.db.session import session_scope
+    from zhijiao.security import anchors
+
+    with session_scope(None) as session:
+        anchor = anchors.write(session)
+    if anchor is None:
+        print("链头未变化，无需新锚点 (head unchanged)")
+    else:
+        print(f"已写入锚点：第 {anchor.seq} 条 → {anchors.anchor_path()}")
+    return 0
 
 
 def _cmd_jobs_list(args: argparse.Namespace) -> int:
@@ -392,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_audit = sub.add_parser("audit", help="审计")
     audit_sub = p_audit.add_subparsers(dest="audit_cmd", required=True)
-    audit_sub.add_parser("verify", help="校验审计链").set_defaults(func=_cmd_audit_verify)
+    audit_sub.add_parser("verify", help="校验审计链（含外部锚点）").set_defaults(func=_cmd_audit_verify)
+    audit_sub.add_parser("anchor", help="把审计链头写入外部锚点文件").set_defaults(func=_cmd_audit_anchor)
     p_purge = audit_sub.add_parser("purge", help="清理超过保存期限的审计记录（至少 183 天）")
     p_purge.add_argument("--days", type=int, default=183)
     p_purge.set_defaults(func=_cmd_audit_purge)
@@ -401,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # whatever a command writes under the data directory is the service's only (0600/0700)
     # Audit rows of sessions with no actor of their own name the command (issue 20 item 8); the
     # listener itself is installed by zhijiao.db.session at import, in every process.
     from zhijiao.security import audit

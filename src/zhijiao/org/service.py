@@ -16,7 +16,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.schemas import StaffCreate
-from zhijiao.security import audit, passwords
+from zhijiao.security import audit, auth, passwords
 from zhijiao.security.actor import get_actor
 from zhijiao.security.permissions import (
     ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only, require,
@@ -108,7 +108,8 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     elif staff_in.office_code:
         office_id = get_office_by_code(db_session=db_session, code=staff_in.office_code).id
     if check_policy:
-        passwords.check_policy(staff_in.password)
+        passwords.check_policy(staff_in.password, who=passwords.personal(
+            username=staff_in.username, name=staff_in.display_name, numbers=[getattr(staff_in, "phone", None)]))
     bureau = get_bureau(db_session=db_session)
     staff = Staff(
         username=staff_in.username, display_name=staff_in.display_name, role=staff_in.role.value,
@@ -175,7 +176,9 @@ def reset_password(*, db_session: Session, staff_id: int) -> NewCredentials:
     staff.password_hash = passwords.hash_password(password)
     staff.password_changed_at = clock.now()
     staff.failed_logins, staff.locked_until = 0, None
-    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset")
+    revoked = auth.revoke_sessions(db_session, staff_id=staff.id)  # whoever held the old password is out
+    audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset",
+                 detail={"sessions_revoked": revoked})
     db_session.commit()
     return NewCredentials(staff, password)
 
