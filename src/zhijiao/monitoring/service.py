@@ -118,11 +118,19 @@ def list_devices(*, db_session: Session, q: str | None = None, bound: bool | Non
         .execution_options(skip_scope=True)).scalars()}
     visible = {s.id: s for s in db_session.execute(  # the session's scope hides other offices' subjects
         select(Subject).where(Subject.id.in_([b.subject_id for b in bindings.values()]))).unique().scalars()}
+    latest = _latest_fixes(db_session, ids)
     now = clock.now()
     items = []
     for d in devices:
         item = DeviceListItem.model_validate(d)
-        item.online = d.last_seen_at is not None and now - d.last_seen_at <= ONLINE_WITHIN
+        fix_at, battery = latest.get(d.id, (None, None))
+        # The stored fixes are the truth the command center counts from; the device row's own
+        # fields are only what registration or a gateway set.
+        if fix_at is not None and (item.last_fix_at is None or fix_at > item.last_fix_at):
+            item.last_fix_at = fix_at
+            item.battery_pct = battery if battery is not None else item.battery_pct
+        seen = max((t for t in (d.last_seen_at, item.last_fix_at) if t is not None), default=None)
+        item.online = seen is not None and now - seen <= ONLINE_WITHIN
         b = bindings.get(d.id)
         if b is not None:
             item.bound_at = b.start_at
@@ -133,6 +141,20 @@ def list_devices(*, db_session: Session, q: str | None = None, bound: bool | Non
                 item.subject_id, item.subject_name = subject.id, subjects_service.display_name(subject)
         items.append(item)
     return Page(items=items, total=total, page=page, size=size)
+
+
+def _latest_fixes(db_session: Session, device_ids: list[int]) -> dict[int, tuple[datetime, int | None]]:
+    """Each device's newest stored fix time and the battery it reported then (one page of devices;
+    the unique (device_id, fix_time) index answers both)."""
+    if not device_ids:
+        return {}
+    newest = (select(FixRecord.device_id, func.max(FixRecord.fix_time).label("at"))
+              .where(FixRecord.device_id.in_(device_ids)).group_by(FixRecord.device_id).subquery())
+    rows = db_session.execute(
+        select(FixRecord.device_id, FixRecord.fix_time, FixRecord.battery_pct)
+        .join(newest, (FixRecord.device_id == newest.c.device_id) & (FixRecord.fix_time == newest.c.at))
+        .execution_options(skip_scope=True)).all()
+    return {device_id: (clock.ensure_utc(at), battery) for device_id, at, battery in rows}
 
 
 def unbound_devices(*, db_session: Session, limit: int = 200) -> list[Device]:

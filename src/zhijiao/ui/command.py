@@ -349,7 +349,8 @@ def type_chart() -> ui.echart:
                "xAxis": {"type": "value", "splitLine": {"lineStyle": {"color": "#17304f"}},
                          "axisLabel": {"color": "#7f9cc2"}, "minInterval": 1},
                "yAxis": {"type": "category", "data": [],
-                         "axisLabel": {"color": "#cfe3ff", "width": 90, "overflow": "truncate", "fontSize": 12},
+                         "axisLabel": {"color": "#cfe3ff", "width": 90, "overflow": "truncate", "fontSize": 11,
+                                       "interval": 0},
                          "axisLine": {"lineStyle": {"color": "#1e3a5f"}}, "inverse": True},
                "series": [{"type": "bar", "data": [], "barWidth": "55%",
                            "itemStyle": {"borderRadius": [0, 3, 3, 0], "color": {
@@ -389,7 +390,7 @@ def trend_chart() -> ui.echart:
 
 
 def fill_charts(b: AlarmBreakdown, types: ui.echart, offices: ui.echart, trend: ui.echart | None) -> None:
-    top = b.by_type[:8]
+    top = b.by_type[:6]  # six rows fit the panel with every label shown
     types.options["yAxis"]["data"] = [c.label for c in top]
     types.options["series"][0]["data"] = [c.count for c in top]
     types.update()
