@@ -28,9 +28,9 @@ class BadTerminalNumber(InvalidInput, ValueError):
 
 @functools.lru_cache(maxsize=65536)
 def canonical_terminal_number(raw: str) -> str:
-    """``raw`` without leading zeros; refuses anything but 1–20 ASCII digits (spaces around are
-    dropped) with a Chinese message and the code ``terminal_number_invalid``."""
-    digits = raw.strip()
+    """``raw`` without leading zeros; refuses anything but 1–20 ASCII digits with a Chinese
+    message and the code ``terminal_number_invalid``."""
+    digits = raw
     if not (digits.isascii() and digits.isdigit()):
         raise BadTerminalNumber("JT/T 808 终端手机号只能由数字组成（如 013912345678 或 13912345678）",
                                  fields={"ident": "只能是数字"})

@@ -94,7 +94,7 @@ def canonical_ident(protocol: str, ident: str) -> str:
     """The identifier a device is stored and looked up by: a JT/T 808 terminal number in its one
     canonical form (``core.terminal``: no leading zeros, as the gateway reads the header), other
     protocols' identifiers as typed. Refuses a terminal number that is not 1–20 digits."""
-    return canonical_terminal_number(ident) if protocol == "jt808" else ident.strip()
+    return canonical_terminal_number(ident.strip()) if protocol == "jt808" else ident
 
 
 def get_device(*, db_session: Session, device_id: int | None = None, ident: str | None = None) -> Device:
