@@ -100,3 +100,20 @@ def test_a_backfilled_episode_is_its_own_alarm_and_the_open_one_stays_open(clien
     listed = rows["items"] if isinstance(rows, dict) else rows
     assert {a["id"] for a in listed} == {past.id, current.id}
     assert [a["retrospective"] for a in sorted(listed, key=lambda a: a["id"] != past.id)] == [True, False]
+    stats = client.get("/api/v1/command/stats", headers=h).json()
+    assert stats["alarms_open"] == 2 and stats["alarms_opened_today"] == 2
+    breakdown = client.get("/api/v1/command/alarm-breakdown", params={"days": 1}, headers=h).json()
+    assert {c["key"]: c["count"] for c in breakdown["by_type"]} == {"entered_exclusion_zone": 2}
+    # the alarm desk shows it as its own, with its own times
+    from zhijiao.ui.command_desk import alarm_view
+
+    db.info["actor"] = Actor.system("test")
+    view = alarm_view(db, past.id)
+    assert view["retrospective"] and view["past_episode"] and view["episode_end"] == past.episode_end
+    # handled on its own: closing it leaves the later alarm open
+    for action in ({"action": "acknowledge"}, {"action": "verify", "verdict": "confirmed", "note": "轨迹属实"},
+                   {"action": "close"}):
+        r = client.post(f"/api/v1/alarms/{past.id}/actions", json=action, headers=h)
+        assert r.status_code == 200, r.text
+    db.expire_all()
+    assert db.get(Alarm, current.id).status == "open" and db.get(Alarm, past.id).status == "closed"
