@@ -119,7 +119,8 @@ def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
     return {
         "id": alarm.id, "type": alarm.type, "label": alarm_service.label(alarm.type), "severity": alarm.severity,
         "status": alarm.status, "verdict": alarm.verdict, "note": alarm.note, "retrospective": alarm.retrospective,
-        "past_episode": alarm.past_episode, "opened_at": alarm.opened_at, "episode_start": alarm.episode_start, "last_at": alarm.last_at,
+        "past_episode": alarm.past_episode, "opened_at": alarm.opened_at, "episode_start": alarm.episode_start,
+        "last_at": alarm.last_at,
         "episode_end": alarm.episode_end, "occurrences": alarm.occurrences, "escalated_at": alarm.escalated_at,
         "acknowledged_at": alarm.acknowledged_at, "response_seconds": alarm.response_seconds,
         "dispatched_to": dispatched, "details": alarm.details or {}, "zone_id": alarm.zone_id,
