@@ -317,7 +317,7 @@ def _apply(db_session: Session, ev: RuleEvent,
     if ev.kind is EventKind.close:
         ended_at = ev.ended_at or ev.last_at
         current = open_now.get((ev.subject_id, alarm_type))
-        if current is not None and _another_episode(current, ev, ended_at):
+        if current is not None and _another_episode(current, ev):
             return _record_past_episode(db_session, ev, ended_at)
         alarm = end_episode(db_session=db_session, subject_id=ev.subject_id, type=alarm_type, at=ended_at,
                             open_now=open_now)
@@ -334,12 +334,17 @@ def _apply(db_session: Session, ev: RuleEvent,
     return _raise(db_session, ev, open_now, retrospective=ev.retrospective)
 
 
-def _another_episode(current: Alarm, ev: RuleEvent, ended_at: datetime) -> bool:
-    """Whether a closing event is of an episode other than the open alarm's: one that was over
-    before the last breach the alarm saw (a backfill hours old while the subject is in breach
-    now), or that began after the alarm's episode had ended. Ending the open alarm with it would
-    lose that episode and mark a breach going on now as over."""
-    return ended_at < current.last_at or (current.episode_end is not None and ev.started_at > current.episode_end)
+def _another_episode(current: Alarm, ev: RuleEvent) -> bool:
+    """Whether a closing event is of an episode other than the open alarm's: one whose last
+    breach is older than the alarm's (a backfill hours old while the subject is in breach now),
+    or that began after the alarm's episode had ended. Ending the open alarm with it would lose
+    that episode and mark a breach going on now as over.
+
+    The alarm's ``last_at`` is the latest ``last_at`` of the events applied to it, and the close
+    of its own episode carries that episode's latest; both are times of the same clock (fix
+    time, or receipt for lost contact), so a device clock a little ahead cannot split an
+    episode, as comparing with ``ended_at`` (receipt time for a quiet compliance alarm) would."""
+    return ev.last_at < current.last_at or (current.episode_end is not None and ev.started_at > current.episode_end)
 
 
 def _record_past_episode(db_session: Session, ev: RuleEvent,

@@ -197,3 +197,16 @@ def test_a_backfilled_episode_after_the_open_alarms_episode_ended_is_its_own_too
     rows = db.execute(select(Alarm).order_by(Alarm.episode_start)).scalars().all()
     assert [(a.episode_start, a.episode_end, a.past_episode) for a in rows] == [
         (t, t + timedelta(minutes=10), False), (t + timedelta(hours=2), t + timedelta(hours=2, minutes=5), True)]
+
+
+def test_a_device_clock_ahead_does_not_split_a_compliance_episode(db, subjects, published):
+    """A quiet compliance alarm ends at the last receipt, which a device clock ahead dates
+    before its last fix: still the alarm's own episode, not a past one."""
+    t = clock.now() - timedelta(minutes=30)
+    s1 = subjects[0]
+    _apply([_event(EventKind.open, AlarmType.compliance, s1, t)])
+    ahead = _event(EventKind.close, AlarmType.compliance, s1, t, ended_at=t - timedelta(seconds=3))
+    _apply([ahead])
+    db.expire_all()
+    (row,) = db.execute(select(Alarm)).scalars()
+    assert row.episode_end == t - timedelta(seconds=3) and not row.past_episode
