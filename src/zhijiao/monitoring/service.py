@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.core.pagination import Page
+from zhijiao.core.terminal import MAX_DIGITS, canonical_terminal_number
 from zhijiao.core.pagination import offset as page_offset
 from zhijiao.documents import service as documents_service
 from zhijiao.monitoring import geofence, positioning
@@ -73,7 +74,8 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     # MQTT and HTTP devices get a token now, shown once.
     generated = device_in.secret is None and device_in.protocol.value != "jt808"
     secret = device_in.secret or (secrets.token_urlsafe(12) if generated else None)
-    device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value, ident=device_in.ident,
+    device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value,
+                    ident=canonical_ident(device_in.protocol.value, device_in.ident),
                     model_profile=device_in.model_profile, secret_hash=device_secret_hash(secret) if secret else None,
                     note=device_in.note)
     db_session.add(device)
@@ -88,9 +90,21 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     return out
 
 
+def canonical_ident(protocol: str, ident: str) -> str:
+    """The identifier a device is stored and looked up by: a JT/T 808 terminal number in its one
+    canonical form (``core.terminal``: no leading zeros, as the gateway reads the header), other
+    protocols' identifiers as typed. Refuses a terminal number that is not 1–20 digits."""
+    return canonical_terminal_number(ident.strip()) if protocol == "jt808" else ident
+
+
 def get_device(*, db_session: Session, device_id: int | None = None, ident: str | None = None) -> Device:
     stmt = select(Device).where(Device.id == device_id) if device_id else select(Device).where(Device.ident == ident)
     device = db_session.execute(stmt).scalar_one_or_none()
+    bare = (ident or "").strip()
+    if device is None and not device_id and bare.isascii() and bare.isdigit() and len(bare) <= MAX_DIGITS:
+        # a terminal number as printed, with its leading zeros
+        device = db_session.execute(select(Device).where(
+            Device.ident == canonical_terminal_number(bare), Device.protocol == "jt808")).scalar_one_or_none()
     if device is None:
         raise NotFound("设备不存在", code="device_not_found")
     return device
