@@ -386,6 +386,8 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
     if subject.status in (SubjectStatus.pending_reception, SubjectStatus.reported):
         subject.correction_end_date = end  # the officer types the term at registration
     subject.transitions = history
+    if history:  # the file was opened when its first step was recorded, not when the demo ran
+        subject.created_at = min(t.at for t in history) - timedelta(minutes=rng.randint(5, 120))
     subject.team = _team(rng, subject, officers[office.id])
     return subject
 

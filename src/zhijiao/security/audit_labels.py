@@ -83,6 +83,7 @@ FIELDS: dict[str, str] = {
     "enrolled_by": "采集人", "enrolled_at": "采集时间", "due_on": "到期日", "done_on": "完成日期",
     "done_by": "完成人", "assignee_id": "承办人", "deadline": "期限", "answer": "答复", "opinion": "意见",
     "stream_url": "视频地址", "location_kind": "位置类型", "address": "地址", "short_name": "简称",
+    "episode_start": "事件开始", "last_at": "最近一次", "lat": "纬度", "lon": "经度", "details": "详情",
     "code": "编码", "rows": "行数", "object_type": "对象", "purpose": "用途", "inquiry_ref": "查询依据",
 }
 
