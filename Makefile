@@ -11,6 +11,10 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 export ZHIJIAO_DATA_DIR ?= ./var
 PYTEST_ARGS ?=
+# make demo PORT=8090 JT808_PORT=6809 HISTORY_DAYS=30: the web port, the bracelets' JT/T 808 port, the history.
+PORT ?=
+JT808_PORT ?=
+HISTORY_DAYS ?= 90
 
 .PHONY: demo test install bench serve migrate clean lint
 
@@ -26,7 +30,8 @@ migrate: $(DEMO_STAMP)
 	$(VENV)/bin/zhijiao db upgrade
 
 demo: $(DEMO_STAMP)
-	ZHIJIAO_DEMO_MODE=true $(VENV)/bin/zhijiao demo
+	ZHIJIAO_DEMO_MODE=true $(if $(PORT),ZHIJIAO_PORT=$(PORT)) $(if $(JT808_PORT),ZHIJIAO_JT808_PORT=$(JT808_PORT)) \
+		$(VENV)/bin/zhijiao demo --history-days $(HISTORY_DAYS)
 
 serve: $(DEMO_STAMP)
 	$(VENV)/bin/zhijiao serve

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -84,13 +85,40 @@ def shoot(driver, out: Path, name: str, problems: list[dict]) -> None:
     from selenium.webdriver.common.by import By
 
     body = driver.find_element(By.TAG_NAME, "body").text
-    console = [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    console = [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"
+               and not (name == "not_found" and "status of 404" in e["message"])]  # the 404 page's own status
     path = out / f"{name}.png"
     driver.save_screenshot(str(path))
     sign = ERROR_SIGNS.search(body)
     if sign or console:
         problems.append({"page": name, "url": driver.current_url, "sign": sign.group(0) if sign else None,
                          "console": console[:3]})
+
+
+def links(driver, base: str, prefix: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    out: list[str] = []
+    for a in driver.find_elements(By.CSS_SELECTOR, "a[href]"):
+        href = (a.get_attribute("href") or "").removeprefix(base)
+        if href.startswith(prefix) and href not in out:
+            out.append(href)
+    return out
+
+
+def shoot_case_file(driver, base: str, out: Path, role: str, problems: list[dict]) -> None:
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, ".q-table tbody tr")
+    if not rows:
+        return
+    rows[0].click()  # the list opens a file on a row click
+    settle(driver, 3)
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1440, min(max(900, height + 40), 6000))
+    time.sleep(1)
+    shoot(driver, out, f"{role}_subject_detail", problems)
+    driver.set_window_size(1440, 900)
 
 
 def slug(path: str) -> str:
@@ -101,6 +129,7 @@ def tour(base: str, out: Path, roles: list[str]) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     problems: list[dict] = []
     scratch = out / ".chromium"
+    shutil.rmtree(scratch, ignore_errors=True)  # no session left over from an earlier tour
     with chromium(scratch) as driver:
         driver.get(f"{base}/login")
         settle(driver)
@@ -122,13 +151,13 @@ def tour(base: str, out: Path, roles: list[str]) -> list[dict]:
                 driver.get(base + path)
                 settle(driver)
                 shoot(driver, out, f"{role}_{slug(path)}", problems)
-                if path == "/subjects":  # and one case file, top and bottom
-                    driver.get(f"{base}/subjects/1")
-                    settle(driver, 3)
-                    shoot(driver, out, f"{role}_subject_detail", problems)
-                    driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-                    time.sleep(1)
-                    shoot(driver, out, f"{role}_subject_detail_bottom", problems)
+                if path == "/subjects":  # and the first case file of the list, whole
+                    shoot_case_file(driver, base, out, role, problems)
+                if path == "/command":  # and the command center's other screens
+                    for sub in links(driver, base, "/command/"):
+                        driver.get(base + sub)
+                        settle(driver, 3)
+                        shoot(driver, out, f"{role}_{slug(sub)}", problems)
     return problems
 
 

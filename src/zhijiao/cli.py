@@ -110,13 +110,33 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from zhijiao.db.session import session_scope
     from zhijiao.security import audit
 
+    from zhijiao.security import anchors
+
     with session_scope(None) as session:
         broken = audit.verify_chain(session)
-    if broken is None:
-        print("审计链完整 (audit chain intact)")
-        return 0
-    print(f"审计链被破坏：{broken.reason} (seq={broken.seq})", file=sys.stderr)
-    return 1
+        anchored = anchors.verify(session)
+    if broken is not None:
+        print(f"审计链被破坏：{broken.reason} (seq={broken.seq})", file=sys.stderr)
+    for problem in anchored:
+        print(f"审计链与外部锚点不符：{problem}", file=sys.stderr)
+    if broken is not None or anchored:
+        return 1
+    count = len(anchors.read()[0])
+    print(f"审计链完整 (audit chain intact)，与 {count} 个外部锚点一致 ({anchors.anchor_path()})")
+    return 0
+
+
+def _cmd_audit_anchor(args: argparse.Namespace) -> int:
+    from zhijiao.db.session import session_scope
+    from zhijiao.security import anchors
+
+    with session_scope(None) as session:
+        anchor = anchors.write(session)
+    if anchor is None:
+        print("链头未变化，无需新锚点 (head unchanged)")
+    else:
+        print(f"已写入锚点：第 {anchor.seq} 条 → {anchors.anchor_path()}")
+    return 0
 
 
 def _cmd_jobs_list(args: argparse.Namespace) -> int:
@@ -175,6 +195,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("须为 0 至 365 的整数") from None
+    if not 0 <= value <= 365:
+        raise argparse.ArgumentTypeError("须为 0 至 365 的整数")
+    return value
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     os.environ.setdefault("ZHIJIAO_DEMO_MODE", "true")
     reset_settings()
@@ -183,7 +213,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from zhijiao.demo import seed
 
     migrate.upgrade()
-    created = seed.seed(random_seed=args.seed, subjects=args.subjects)
+    created = seed.seed(random_seed=args.seed, subjects=args.subjects, history_days=args.history_days,
+                        progress=lambda line: print(line, flush=True))
     settings = get_settings()
     print(seed.banner(created, host=args.host or settings.host, port=args.port or settings.port))
     if args.no_serve:
@@ -322,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="生成演示数据并启动")
     p_demo.add_argument("--seed", type=int, default=370305)
     p_demo.add_argument("--subjects", type=int, default=300)
+    p_demo.add_argument("--history-days", type=_history_days, default=90,
+                        help="生成多少天的历史业务数据（0–365，默认 90）")
     p_demo.add_argument("--no-serve", action="store_true")
     p_demo.add_argument("--no-simulator", action="store_true")
     p_demo.add_argument("--host", default=None)
@@ -383,7 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_audit = sub.add_parser("audit", help="审计")
     audit_sub = p_audit.add_subparsers(dest="audit_cmd", required=True)
-    audit_sub.add_parser("verify", help="校验审计链").set_defaults(func=_cmd_audit_verify)
+    audit_sub.add_parser("verify", help="校验审计链（含外部锚点）").set_defaults(func=_cmd_audit_verify)
+    audit_sub.add_parser("anchor", help="把审计链头写入外部锚点文件").set_defaults(func=_cmd_audit_anchor)
     p_purge = audit_sub.add_parser("purge", help="清理超过保存期限的审计记录（至少 183 天）")
     p_purge.add_argument("--days", type=int, default=183)
     p_purge.set_defaults(func=_cmd_audit_purge)
@@ -392,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # whatever a command writes under the data directory is the service's only (0600/0700)
     # Audit rows of sessions with no actor of their own name the command (issue 20 item 8); the
     # listener itself is installed by zhijiao.db.session at import, in every process.
     from zhijiao.security import audit

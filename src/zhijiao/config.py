@@ -80,8 +80,13 @@ class Settings(BaseSettings):
     totp_required: str | None = None  # default: "all", or "admins" in demo mode
     # Field-level encryption key file (SM4 keys); created in demo mode when absent.
     key_file: Path | None = None
+    # Append-only file of signed audit chain heads (default <data_dir>/audit-anchors.log).
+    audit_anchor_file: Path | None = None
     max_upload_bytes: int = 5 * 1024 * 1024  # one image or document
     max_request_bytes: int = 32 * 1024 * 1024  # a whole request (a burst of frames)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR networks,
+    # e.g. "127.0.0.1,10.1.0.0/24"); empty: the connection's own address is the client's.
+    trusted_proxies: str = ""
     hsts: bool = False  # set when served over HTTPS (directly or behind a TLS terminator)
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

@@ -121,7 +121,21 @@ def check_key_file() -> Check:
     return Check("加密密钥文件", "key file", True, str(path))
 
 
-CHECKS: tuple[Callable[[], Check], ...] = (check_fonts, check_pdf, check_database, check_key_file)
+def check_file_modes() -> Check:
+    from zhijiao.security import filemodes
+
+    root = get_settings().data_dir
+    loose = filemodes.loose_paths(root)
+    if loose:
+        return Check("数据目录权限", "data directory modes", False,
+                     f"{len(loose)} 个文件或目录他人可读 (group/other access): "
+                     f"{', '.join(str(p) for p in loose[:5])}；启动服务时会自动改为 0600/0700，"
+                     f"或运行 chmod -R go-rwx {root}")
+    return Check("数据目录权限", "data directory modes", True, f"{root} 仅本账户可访问 (0600/0700)")
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (check_fonts, check_pdf, check_database, check_key_file,
+                                           check_file_modes)
 
 
 def run_checks() -> list[Check]:

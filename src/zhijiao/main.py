@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from zhijiao.ingestion.http import router as ingestion_router
 from zhijiao.jobs.api import router as jobs_router
 from zhijiao.monitoring.api import router as monitoring_router
 from zhijiao.org.api import router as org_router
-from zhijiao.security import audit
+from zhijiao.security import audit, filemodes
 from zhijiao.security.api import router as security_router
 from zhijiao.settings.api import router as settings_router
 from zhijiao.subjects.api import router as subjects_router
@@ -197,9 +198,20 @@ def _mount_phone_page(app: FastAPI) -> None:
     app.mount("/m", StaticFiles(directory=Path(__file__).parent / "static" / "m", html=True), name="phone")
 
 
+def _anchor_audit_chain() -> None:
+    from zhijiao.security import anchors
+
+    try:
+        with db.SessionLocal() as session:
+            anchors.write(session)
+    except Exception:  # noqa: BLE001 - a failed anchor must not stop the shutdown; the job writes the next
+        logging.getLogger(__name__).exception("审计链锚点写入失败")
+
+
 def create_app(*, with_ui: bool = True) -> FastAPI:
     settings = get_settings()
     settings.effective_secret()  # refuse to start with a missing or default secret
+    filemodes.secure_process()  # umask 077; data directory files 0600, directories 0700
     audit.install()
     db.get_engine()
     doctor.warn_if_fonts_missing()
@@ -231,6 +243,7 @@ def create_app(*, with_ui: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            _anchor_audit_chain()  # the head at shutdown, outside the database (security.anchors)
             if scheduler is not None:
                 await scheduler.stop()
             if simulator is not None:

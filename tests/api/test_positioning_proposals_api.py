@@ -4,7 +4,7 @@ who may do what, and bad input answered in Chinese with a stable code."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -187,6 +187,29 @@ def test_device_registry_lists_state_and_hides_other_offices(client, db, world):
     assert r.status_code == 200 and r.json()["unbind_reason"] == "设备故障，更换新腕带" and r.json()["unbound_by"]
     history = client.get(f"/api/v1/subjects/{world['subject'].id}/devices", headers=ho).json()
     assert history[0]["unbind_reason"] == "设备故障，更换新腕带"
+
+
+def test_device_state_comes_from_its_stored_fixes(client, db, world):
+    """The registry says online, last fix and battery from the fixes the command center counts."""
+    from zhijiao.monitoring.models import FixRecord
+
+    s = world["subject"]
+    db.info["actor"] = Actor.system("tests")
+    device = Device(kind="bracelet", protocol="jt808", ident="13900000002")
+    db.add(device)
+    db.flush()
+    db.add(DeviceBinding(device_id=device.id, subject_id=s.id, start_at=clock.now() - timedelta(days=1),
+                         bound_by="tests"))
+    now = clock.now()
+    for minutes, battery in ((30, 80), (3, 64)):
+        db.add(FixRecord(device_id=device.id, subject_id=s.id, fix_time=now - timedelta(minutes=minutes),
+                         received_at=now, lat=36.82, lon=118.31, battery_pct=battery))
+    db.commit()
+    for who in ("officer", "other"):
+        item = client.get("/api/v1/devices", headers=f.login(client, world[who].username)).json()["items"][0]
+        assert item["online"] is True and item["battery_pct"] == 64, who
+        last_fix = clock.ensure_utc(datetime.fromisoformat(item["last_fix_at"].replace("Z", "+00:00")))
+        assert abs((last_fix - (now - timedelta(minutes=3))).total_seconds()) < 1
 
 
 def test_camera_codes_are_validated_and_only_admins_configure(client, world):

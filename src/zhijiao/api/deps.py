@@ -11,14 +11,16 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from zhijiao.db import session as db
-from zhijiao.security import auth
+from zhijiao.security import addresses, auth
 from zhijiao.security.actor import Actor
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address; X-Forwarded-For only from ``ZHIJIAO_TRUSTED_PROXIES``."""
+    peer = request.client.host if request.client else None
+    return addresses.client_address(peer, request.headers.get("x-forwarded-for"))
 
 
 def request_id(request: Request) -> str:

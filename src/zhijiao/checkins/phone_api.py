@@ -49,6 +49,11 @@ def login(request: Request, db_session: DbSession, body: PhoneLogin) -> dict:
     return {"access_token": result.token, "token_type": "bearer", "expires_at": result.expires_at}
 
 
+@router.post("/logout", status_code=204, summary="对象手机端退出登录")
+def logout(db_session: SubjectDb, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    auth.logout_subject(db_session, creds.credentials if creds else "")
+
+
 @router.post("/checkins", response_model=CheckInResult, status_code=201, summary="手机签到（自拍连拍 + 定位）")
 async def phone_checkin(
     db_session: SubjectDb,

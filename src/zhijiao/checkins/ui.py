@@ -150,7 +150,12 @@ class Kiosk:
             ui.html('<video id="kiosk-video" class="kiosk-video" autoplay muted playsinline></video>', sanitize=False)
             ui.html('<div id="kiosk-countdown" class="kiosk-countdown"></div>', sanitize=False)
             ui.button("取消", icon="close", on_click=self._in_root(self.step_id)).props("flat color=white size=lg")
-        params = {"token": session.token(), "nonce": nonce, "id_number": self.id_number, "countdown": COUNTDOWN_S,
+        try:
+            api_token = session.api_token()
+        except DomainError as exc:
+            session.show_error(exc)
+            return
+        params = {"token": api_token, "nonce": nonce, "id_number": self.id_number, "countdown": COUNTDOWN_S,
                   "frames": FRAMES, "interval": FRAME_INTERVAL_MS}
         self.client.run_javascript(f"window.zhijiaoKiosk.capture({json.dumps(params)})")
 

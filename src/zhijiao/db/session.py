@@ -61,7 +61,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private (security.filemodes)
         # pysqlite's own transaction control stays: it sends BEGIN just before the first INSERT,
         # UPDATE or DELETE, so a unit of work reads outside a transaction and its first write waits
         # for the lock in the busy handler; no read-then-write transaction is left to fail at once

@@ -7,6 +7,9 @@ consistent birth dates and genders); nothing here describes a real person.
 from __future__ import annotations
 
 import random
+import unicodedata
+import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -17,12 +20,13 @@ from zhijiao.checkins.models import CheckIn
 from zhijiao.checkins.service import checkin_interval_days
 from zhijiao.core import clock
 from zhijiao.db.session import session_scope
+from zhijiao.demo import history
 from zhijiao.monitoring import geofence
 from zhijiao.monitoring.models import Device, DeviceBinding, PositioningOrder, Zone
 from zhijiao.monitoring.positioning import Trigger, add_months
 from zhijiao.org.models import Bureau, Office, Staff
 from zhijiao.org.towns import TOWN_CENTRES
-from zhijiao.security import passwords
+from zhijiao.security import audit, passwords
 from zhijiao.security.actor import Actor
 from zhijiao.security.crypto import get_keyring
 from zhijiao.security.models import SubjectCredential
@@ -86,12 +90,26 @@ ORGANS = {
 
 
 @dataclass
+class Ready:
+    """The tester's path: one adult subject under correction with a phone login."""
+
+    subject_id: int
+    name: str
+    id_number: str
+    office_account: str  # the responsible officer: enrols the face at /subjects/N/face
+    kiosk_account: str
+
+
+@dataclass
 class Seeded:
     offices: int
     staff: list[tuple[str, str, str]]  # username, role label, office
     subjects: int
     already: bool = False
     phone_login: str | None = None  # an ID number that can log in on the phone page
+    ready: Ready | None = None
+    history_days: int = 0
+    seconds: float = 0.0
 
 
 def _base32(rng: random.Random) -> str:
@@ -101,6 +119,14 @@ def _base32(rng: random.Random) -> str:
 def _name(rng: random.Random, gender: str) -> str:
     given = MALE_GIVEN if gender == "male" else FEMALE_GIVEN
     return rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+
+
+def person_name(rng: random.Random, gender: str) -> str:
+    return _name(rng, gender)
+
+
+def id_number_for(birth: date, gender: str, rng: random.Random) -> str:
+    return idcard.generate_id_number(AREA_CODE, birth, gender, rng.randrange(500))
 
 
 def _phone(rng: random.Random) -> str:
@@ -116,6 +142,7 @@ def _staff_list() -> list[tuple[str, str, Role, str | None, str]]:
     people = [
         ("bureau", "孙建华", Role.bureau_officer, None, "male"),
         ("operator", "高晓燕", Role.operator, None, "female"),
+        ("operator2", "韩立伟", Role.operator, None, "male"),
         ("leader", "崔振国", Role.leader, None, "male"),
         ("sysadmin", "系统管理员", Role.sysadmin, None, "male"),
         ("secadmin", "安全管理员", Role.secadmin, None, "female"),
@@ -132,14 +159,58 @@ def _staff_list() -> list[tuple[str, str, Role, str | None, str]]:
     return people
 
 
-def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
-    rng = random.Random(random_seed)
+def seed(random_seed: int = 370305, subjects: int = 300, history_days: int = history.DEFAULT_DAYS,
+         progress: Callable[[str], None] | None = None) -> Seeded:
+    """Seed an empty database once: the bureau, its people, then ``history_days`` of history.
+
+    A database that already has the bureau is left as it is (a second start adds nothing)."""
+    say = progress or (lambda _line: None)
+    t0 = _time.monotonic()
+    history_days = max(0, min(history.MAX_DAYS, history_days))
     with session_scope(Actor.system("demo-seed")) as db:
         if db.execute(select(Bureau.id)).first() is not None:
             staff = [(s.username, ROLE_LABELS[Role(s.role)] if s.role else "未授予角色", s.office.name if s.office else "区局")
                      for s in db.execute(select(Staff).order_by(Staff.id)).scalars()]
             count = db.execute(select(Subject.id).execution_options(skip_scope=True)).all()
-            return Seeded(offices=len(OFFICES), staff=staff, subjects=len(count), already=True)
+            ready = _ready(db)
+            return Seeded(offices=len(OFFICES), staff=staff, subjects=len(count), already=True,
+                          phone_login=ready.id_number if ready else None, ready=ready)
+    say(f"  生成演示数据：{len(OFFICES)} 个司法所、{subjects} 名社区矫正对象…")
+    staff_rows = _population(random_seed, subjects, history_days)
+    say(f"  基础数据完成，用时 {_time.monotonic() - t0:.0f} 秒")
+    if history_days:
+        # The history's steps are audited as the app audits them, each at its (past) moment; the
+        # population before it is the bureau's data at the window's start, not an act of anyone.
+        audit.install()
+        history.build(history_days, random_seed=random_seed, progress=say)
+    with session_scope(Actor.system("demo-seed")) as db:
+        ready = _ready(db)
+    return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects,
+                  phone_login=ready.id_number if ready else None, ready=ready, history_days=history_days,
+                  seconds=_time.monotonic() - t0)
+
+
+def _ready(db) -> Ready | None:
+    """The tester's subject: the first adult under correction with a phone login and no bracelet."""
+    with_bracelet = select(DeviceBinding.subject_id).where(DeviceBinding.end_at.is_(None))
+    query = (select(Subject).join(SubjectCredential, SubjectCredential.subject_id == Subject.id)
+             .where(Subject.status == SubjectStatus.under_correction, Subject.is_minor.is_(False),
+                    Subject.responsible_staff_id.is_not(None))
+             .order_by(Subject.id).limit(1).execution_options(skip_scope=True))
+    row = (db.execute(query.where(Subject.id.not_in(with_bracelet))).scalar_one_or_none()
+           or db.execute(query).scalar_one_or_none())
+    if row is None:
+        return None
+    kiosk = db.execute(select(Staff.username).where(Staff.role == Role.kiosk.value).order_by(Staff.id)).scalar()
+    return Ready(subject_id=row.id, name=row.name, id_number=row.id_number,
+                 office_account=row.responsible_staff.username, kiosk_account=kiosk or "kiosk1")
+
+
+def _population(random_seed: int, subjects: int, history_days: int) -> list[tuple[str, str, str]]:
+    """The bureau, offices, staff and subjects as rows (their past before the history window)."""
+    rng = random.Random(random_seed)
+    window = clock.today_local() - timedelta(days=history_days)
+    with session_scope(Actor.system("demo-seed")) as db:
         bureau = Bureau(code=AREA_CODE, name="淄博市临淄区司法局", short_name="临淄区司法局")
         db.add(bureau)
         db.flush()
@@ -167,35 +238,37 @@ def seed(random_seed: int = 370305, subjects: int = 300) -> Seeded:
             if office is not None:
                 officers_by_office.setdefault(office.id, []).append(member)
         db.flush()
-        people = [_subject(rng, list(offices.values()), officers_by_office) for _ in range(subjects)]
+        people = [_subject(rng, list(offices.values()), officers_by_office, window) for _ in range(subjects)]
         db.add_all(people)
         db.flush()
         leader = next(s for s in db.execute(select(Staff).where(Staff.role == Role.leader.value)).scalars())
         _positioning(db, rng, people, leader)
-        phone_login = _checkins(db, rng, people)
-    return Seeded(offices=len(OFFICES), staff=staff_rows, subjects=subjects, phone_login=phone_login)
+        _checkins(db, rng, people, history_days)
+    return staff_rows
 
 
 PHONE_PASSWORD = "Phone@2026"
 PHONE_SHARE = 0.6  # subjects given a phone login at reception (they answer roll calls)
 
 
-def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
-    """A history of check-ins by supervision level, a few overdue, and phone logins.
+def _checkins(db, rng: random.Random, people: list[Subject], history_days: int = 0) -> None:
+    """A history of check-ins by supervision level (the whole history window, at least the last
+    three), a few overdue, and phone logins.
 
-    Without it the first run of the missed check-in job would raise an alarm for everyone.
-    Returns the ID number of one subject with a phone login, for the banner.
+    Written as rows: the face engine cannot compare synthetic faces. Without them the first run
+    of the missed check-in job would raise an alarm for everyone.
     """
 
     now = clock.now()
     phone_hash = passwords.hash_password(PHONE_PASSWORD)  # one hash for all: a demo, not a secret
-    shown = None
     for subject in (p for p in people if p.status == SubjectStatus.under_correction):
         interval = checkin_interval_days(subject.supervision_level)
         overdue = rng.random() < 0.04
         last = now - timedelta(days=interval + rng.uniform(1, 5) if overdue else rng.uniform(0.1, interval * 0.9))
-        for k in range(3):
+        for k in range(max(3, history_days // interval + 1)):
             at = last - timedelta(days=interval * k * rng.uniform(0.8, 1.0))
+            if k >= 3 and at < now - timedelta(days=history_days):
+                break
             if subject.correction_start_date and clock.to_local(at).date() < subject.correction_start_date:
                 break
             kiosk = rng.random() < 0.5
@@ -207,9 +280,6 @@ def _checkins(db, rng: random.Random, people: list[Subject]) -> str | None:
         if rng.random() < PHONE_SHARE:
             db.add(SubjectCredential(subject_id=subject.id, password_hash=phone_hash, set_at=now,
                                      set_by=subject.responsible_staff.username if subject.responsible_staff else "demo"))
-            if shown is None and not subject.is_minor:
-                shown = subject.id_number
-    return shown
 
 
 _BOUNDARY = None
@@ -262,7 +332,10 @@ def _positioning(db, rng: random.Random, people: list[Subject], leader: Staff) -
                                  "properties": {"radius_m": 150}}))
 
 
-def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list[Staff]]) -> Subject:
+def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list[Staff]],
+             window: date | None = None) -> Subject:
+    """A subject as the bureau had it on the history window's first day ``window``: reception,
+    announcement and release inside the window are left to :mod:`zhijiao.demo.cases`."""
     ring = get_keyring()
     today = clock.today_local()
     office = rng.choice(offices)
@@ -280,6 +353,8 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
     roll = rng.random()
     if roll < 0.04:
         judgment = today - timedelta(days=rng.randint(0, 14))  # some are overdue to report
+    elif roll < 0.06:  # the term ended in the last weeks: released (or due) in the history
+        judgment = today - timedelta(days=term_months * 30 + rng.randint(0, 25))
     elif roll < 0.14:
         judgment = today - timedelta(days=rng.randint(term_months * 30 + 20, term_months * 30 + 400))
     else:
@@ -304,23 +379,30 @@ def _subject(rng: random.Random, offices: list[Office], officers: dict[int, list
         supervision_level=rng.choices(["strict", "ordinary", "lenient"], weights=[15, 65, 20])[0],
         prohibitions=rng.choice([None, None, None, "禁止进入夜总会、酒吧、迪厅等娱乐场所", "禁止接触被害人及其近亲属",
                                  "禁止从事食品生产、销售等经营活动"]),
-        responsible_staff_id=rng.choice(officers[office.id]).id, status="pending_reception",
+        responsible_staff_id=(officer := rng.choice(officers[office.id])).id, status="pending_reception",
         home_lat=round(home[0], 6), home_lon=round(home[1], 6),
     )
-    history = _history(rng, subject, judgment, start, end, today)
+    history = _history(rng, subject, judgment, start, end, window or today, officer.display_name)
+    if subject.status in (SubjectStatus.pending_reception, SubjectStatus.reported):
+        subject.correction_end_date = end  # the officer types the term at registration
     subject.transitions = history
+    if history:  # the file was opened when its first step was recorded, not when the demo ran
+        subject.created_at = min(t.at for t in history) - timedelta(minutes=rng.randint(5, 120))
     subject.team = _team(rng, subject, officers[office.id])
     return subject
 
 
-def _history(rng, subject: Subject, judgment: date, start: date, end: date, today: date) -> list[SubjectTransition]:
+def _history(rng, subject: Subject, judgment: date, start: date, end: date, today: date,
+             officer_name: str | None = None) -> list[SubjectTransition]:
     steps: list[SubjectTransition] = []
 
     def step(to: str, day: date, reason: str | None = None) -> None:
         basis = rules.check_transition(subject.status, to, correction_type=subject.correction_type, reason=reason)
-        steps.append(SubjectTransition(from_status=subject.status, to_status=to, at=_at(day, rng),
-                                       actor_name=subject.responsible_staff_id and "司法所工作人员" or "系统",
-                                       reason=reason, basis=basis))
+        at = _at(day, rng)
+        if steps and at <= steps[-1].at:  # the same day: after the previous step, as it happened
+            at = steps[-1].at + timedelta(minutes=rng.randint(20, 90))
+        steps.append(SubjectTransition(from_status=subject.status, to_status=to, at=at,
+                                       actor_name=officer_name or "系统", reason=reason, basis=basis))
         subject.status = to
 
     if start > today:
@@ -359,22 +441,42 @@ def _team(rng, subject: Subject, officers: list[Staff]) -> list[CorrectionTeamMe
     return team
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-justify in a terminal's columns: a Chinese character takes two."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def banner(seeded: Seeded, host: str, port: int) -> str:
+    """What a person needs to start: the address, every role's login, and the tester's ready path."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
     lines = [
         "",
-        "=" * 64,
+        "=" * 72,
         "  智矫 社区矫正智慧管理平台（演示）",
-        f"  地址 URL: http://{host}:{port}/",
-        f"  API 文档: http://{host}:{port}/docs   OpenAPI: /openapi.json",
-        f"  司法所 {seeded.offices} 个，社区矫正对象 {seeded.subjects} 名" + ("（沿用已有数据）" if seeded.already else ""),
+        f"  地址 URL: {base}/",
+        f"  API 文档: {base}/docs   OpenAPI: /openapi.json",
+        f"  司法所 {seeded.offices} 个，社区矫正对象 {seeded.subjects} 名" + (
+            "（沿用已有数据，未重复生成）" if seeded.already
+            else f"，历史 {seeded.history_days} 天（生成用时 {seeded.seconds:.0f} 秒）"),
         f"  演示账号（密码均为 {DEMO_PASSWORD}）:",
     ]
     shown = [s for s in seeded.staff if not s[0][-1].isdigit() or s[0].endswith("1")]
     for username, label, office in shown[:20]:
-        lines.append(f"    {username:<14} {label:<10} {office}")
-    lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2）")
-    if seeded.phone_login:
-        lines.append(f"  手机端 /m/ ：身份证号 {seeded.phone_login}，密码 {PHONE_PASSWORD}")
+        lines.append(f"    {username:<14} {_pad(label, 18)} {office}")
+    lines.append("    （每个司法所另有 <拼音>2 账号，如 wenshao2；值班员另有 operator2）")
     lines.append("  三员账号须输入动态口令：ZHIJIAO_DEMO_MODE=true .venv/bin/zhijiao users otp --username auditor")
-    lines.append("=" * 64)
+    if seeded.phone_login:
+        lines.append(f"  手机端 {base}/m/ ：身份证号 {seeded.phone_login}，密码 {PHONE_PASSWORD}")
+    ready = seeded.ready
+    if ready is not None:
+        lines += [
+            "  试用人脸签到（约两分钟）:",
+            f"    1. 以 {ready.office_account} 登录，打开 {base}/subjects/{ready.subject_id}/face ，"
+            f"用摄像头为 {ready.name} 采集人脸",
+            f"    2. 手机端签到：{base}/m/ ，身份证号 {ready.id_number}，密码 {PHONE_PASSWORD}",
+            f"    3. 自助终端签到：以 {ready.kiosk_account} 登录，打开 {base}/kiosk ，输入身份证号 {ready.id_number}",
+        ]
+    lines.append("=" * 72)
     return "\n".join(lines)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "zhijiao.supervision.scheduled",
     "zhijiao.checkins.jobs",
+    "zhijiao.jobs.audit",
 )
 
 

@@ -145,14 +145,18 @@ FLAG_NOISY = 2
 FLAG_NO_ORDER = 4
 
 
+OPEN_ALARM_WHERE = "status != 'closed' AND past_episode = false"
+
+
 class Alarm(IdMixin, SubjectOwned, Base):
     """A rule broken now (告警), with its handling lifecycle."""
 
     __tablename__ = "alarms"
     __table_args__ = (
-        # One open alarm per subject and type; later fixes update it.
+        # One open alarm per subject and type; later fixes update it. A past episode (below) is
+        # not that alarm: it is handled like any other, but never updated by later fixes.
         Index("uq_alarms_open", "subject_id", "type", unique=True,
-              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+              sqlite_where=text(OPEN_ALARM_WHERE), postgresql_where=text(OPEN_ALARM_WHERE)),
         Index("ix_alarms_status_opened", "status", "opened_at"),
     )
 
@@ -163,6 +167,9 @@ class Alarm(IdMixin, SubjectOwned, Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=AlarmStatus.open)
     verdict: Mapped[str | None] = mapped_column(String(16))  # confirmed | false_alarm
     retrospective: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # A backfilled episode (补传) that was already over when its data arrived, while another alarm of
+    # its type was open: its own alarm (事后补报), see ``alarms.apply_rule_events``.
+    past_episode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=text("false"))
     episode_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)  # first violating fix
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     episode_end: Mapped[datetime | None] = mapped_column(UTCDateTime)  # back to compliance

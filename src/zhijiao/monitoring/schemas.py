@@ -212,6 +212,7 @@ class AlarmRead(BaseModel):
     status: str
     verdict: str | None
     retrospective: bool
+    past_episode: bool = Field(default=False, description="事后补报的已结束事件：补传数据中的一段经过，另有同类告警未关闭时单独成警")
     episode_start: datetime
     episode_end: datetime | None
     last_at: datetime

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from zhijiao.core import clock, events, topics
 from zhijiao.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from zhijiao.core.pagination import Page
+from zhijiao.core.terminal import MAX_DIGITS, canonical_terminal_number
 from zhijiao.core.pagination import offset as page_offset
 from zhijiao.documents import service as documents_service
 from zhijiao.monitoring import geofence, positioning
@@ -73,7 +74,8 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     # MQTT and HTTP devices get a token now, shown once.
     generated = device_in.secret is None and device_in.protocol.value != "jt808"
     secret = device_in.secret or (secrets.token_urlsafe(12) if generated else None)
-    device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value, ident=device_in.ident,
+    device = Device(kind=device_in.kind.value, protocol=device_in.protocol.value,
+                    ident=canonical_ident(device_in.protocol.value, device_in.ident),
                     model_profile=device_in.model_profile, secret_hash=device_secret_hash(secret) if secret else None,
                     note=device_in.note)
     db_session.add(device)
@@ -88,9 +90,21 @@ def create_device(*, db_session: Session, device_in: DeviceCreate) -> DeviceCrea
     return out
 
 
+def canonical_ident(protocol: str, ident: str) -> str:
+    """The identifier a device is stored and looked up by: a JT/T 808 terminal number in its one
+    canonical form (``core.terminal``: no leading zeros, as the gateway reads the header), other
+    protocols' identifiers as typed. Refuses a terminal number that is not 1–20 digits."""
+    return canonical_terminal_number(ident.strip()) if protocol == "jt808" else ident
+
+
 def get_device(*, db_session: Session, device_id: int | None = None, ident: str | None = None) -> Device:
     stmt = select(Device).where(Device.id == device_id) if device_id else select(Device).where(Device.ident == ident)
     device = db_session.execute(stmt).scalar_one_or_none()
+    bare = (ident or "").strip()
+    if device is None and not device_id and bare.isascii() and bare.isdigit() and len(bare) <= MAX_DIGITS:
+        # a terminal number as printed, with its leading zeros
+        device = db_session.execute(select(Device).where(
+            Device.ident == canonical_terminal_number(bare), Device.protocol == "jt808")).scalar_one_or_none()
     if device is None:
         raise NotFound("设备不存在", code="device_not_found")
     return device
@@ -118,11 +132,19 @@ def list_devices(*, db_session: Session, q: str | None = None, bound: bool | Non
         .execution_options(skip_scope=True)).scalars()}
     visible = {s.id: s for s in db_session.execute(  # the session's scope hides other offices' subjects
         select(Subject).where(Subject.id.in_([b.subject_id for b in bindings.values()]))).unique().scalars()}
+    latest = _latest_fixes(db_session, ids)
     now = clock.now()
     items = []
     for d in devices:
         item = DeviceListItem.model_validate(d)
-        item.online = d.last_seen_at is not None and now - d.last_seen_at <= ONLINE_WITHIN
+        fix_at, battery = latest.get(d.id, (None, None))
+        # The stored fixes are the truth the command center counts from; the device row's own
+        # fields are only what registration or a gateway set.
+        if fix_at is not None and (item.last_fix_at is None or fix_at > item.last_fix_at):
+            item.last_fix_at = fix_at
+            item.battery_pct = battery if battery is not None else item.battery_pct
+        seen = max((t for t in (d.last_seen_at, item.last_fix_at) if t is not None), default=None)
+        item.online = seen is not None and now - seen <= ONLINE_WITHIN
         b = bindings.get(d.id)
         if b is not None:
             item.bound_at = b.start_at
@@ -133,6 +155,20 @@ def list_devices(*, db_session: Session, q: str | None = None, bound: bool | Non
                 item.subject_id, item.subject_name = subject.id, subjects_service.display_name(subject)
         items.append(item)
     return Page(items=items, total=total, page=page, size=size)
+
+
+def _latest_fixes(db_session: Session, device_ids: list[int]) -> dict[int, tuple[datetime, int | None]]:
+    """Each device's newest stored fix time and the battery it reported then (one page of devices;
+    the unique (device_id, fix_time) index answers both)."""
+    if not device_ids:
+        return {}
+    newest = (select(FixRecord.device_id, func.max(FixRecord.fix_time).label("at"))
+              .where(FixRecord.device_id.in_(device_ids)).group_by(FixRecord.device_id).subquery())
+    rows = db_session.execute(
+        select(FixRecord.device_id, FixRecord.fix_time, FixRecord.battery_pct)
+        .join(newest, (FixRecord.device_id == newest.c.device_id) & (FixRecord.fix_time == newest.c.at))
+        .execution_options(skip_scope=True)).all()
+    return {device_id: (clock.ensure_utc(at), battery) for device_id, at, battery in rows}
 
 
 def unbound_devices(*, db_session: Session, limit: int = 200) -> list[Device]:

@@ -102,7 +102,7 @@ def register_device_dialog() -> None:
                 return
             created = monitoring_service.create_device(db_session=db, device_in=device_in)
             dialog.close()
-            _show_secret(created.ident, created.secret, created.protocol)
+            _show_secret(created.ident, created.secret, created.protocol, typed=device_in.ident)
 
         with ui.row().classes("justify-end w-full"):
             ui.button("取消", on_click=dialog.close).props("flat")
@@ -110,10 +110,13 @@ def register_device_dialog() -> None:
     dialog.open()
 
 
-def _show_secret(ident: str, secret: str | None, protocol: str) -> None:
+def _show_secret(ident: str, secret: str | None, protocol: str, typed: str | None = None) -> None:
     """The device's token is shown once: only its hash is kept."""
     with ui.dialog().props("persistent") as dialog, ui.card().classes("min-w-[460px] gap-3").mark("device-created"):
         section(f"设备 {ident} 已登记")
+        if typed and typed != ident:
+            ui.label(f"终端手机号 {typed} 已统一登记为 {ident}（去掉前导 0；2013 版与 2019 版消息头均可接入）。") \
+                .classes("text-sm").mark("device-ident-normalised")
         if secret:
             ui.label("设备令牌（仅显示这一次，请立即写入设备；系统只保存其摘要，无法再次查看）：").classes("text-sm")
             ui.label(secret).classes("text-lg font-mono p-2 bg-grey-2 rounded select-all").mark("device-secret")

@@ -19,7 +19,7 @@ from zhijiao.core import clock
 from zhijiao.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from zhijiao.org.models import Bureau, Office, RoleChange, Staff
 from zhijiao.org.schemas import StaffCreate, StaffNew
-from zhijiao.security import audit, passwords
+from zhijiao.security import audit, auth, passwords
 from zhijiao.security.actor import Actor, ActorKind, get_actor
 from zhijiao.security.permissions import (
     ADMIN_ROLES, CASE_ROLES, Perm, Role, has_perm, office_bound, own_office_only,
@@ -106,7 +106,8 @@ def create_staff(*, db_session: Session, staff_in: StaffCreate, check_policy: bo
     _check_username(db_session, staff_in.username)
     office_id = _office_for(db_session, staff_in.role, staff_in.office_code)
     if check_policy:
-        passwords.check_policy(staff_in.password)
+        passwords.check_policy(staff_in.password, who=passwords.personal(
+            username=staff_in.username, name=staff_in.display_name, numbers=[getattr(staff_in, "phone", None)]))
     bureau = get_bureau(db_session=db_session)
     staff = Staff(
         username=staff_in.username, display_name=staff_in.display_name, role=staff_in.role.value,
@@ -235,7 +236,7 @@ def reset_password(*, db_session: Session, staff_id: int) -> Activation:
     if staff.password_hash != NO_PASSWORD:
         staff.password_history = [*(staff.password_history or []), staff.password_hash][-passwords.HISTORY:]
     code = _new_activation(staff)
-    _end_sessions(db_session, staff.id)
+    revoked = auth.revoke_sessions(db_session, staff_id=staff.id)  # whoever held the old password is out
     # The system administrator holds the code: the role is withheld until another administrator
     # restores it, so no administrator alone can take over an account that has a role.
     previous = staff.role
@@ -247,17 +248,9 @@ def reset_password(*, db_session: Session, staff_id: int) -> Activation:
         db_session.add(RoleChange(staff_id=staff.id, from_role=None, to_role=previous, office_id=staff.office_id,
                                   status="pending", requested_by=actor.username, requested_by_id=actor.staff_id))
     audit.record(db_session, object_type="staff", object_id=staff.id, action="password_reset",
-                 detail={"role_withheld": previous} if previous else None)
+                 detail={"sessions_revoked": revoked, **({"role_withheld": previous} if previous else {})})
     db_session.commit()
     return Activation(staff, code)
-
-
-def _end_sessions(db_session: Session, staff_id: int) -> None:
-    from zhijiao.security.models import AuthSession
-
-    for sess in db_session.execute(select(AuthSession).where(
-            AuthSession.staff_id == staff_id, AuthSession.revoked_at.is_(None))).scalars():
-        sess.revoked_at = clock.now()
 
 
 def _by_code(db_session: Session, code: str) -> Staff:
@@ -299,7 +292,8 @@ def complete_activation(*, db_session: Session, code: str, password: str, otp: s
     staff = _by_code(db_session, code)
     if not staff.totp_pending:
         raise InvalidInput("请先获取动态口令密钥", code="activation_not_started")
-    passwords.check_policy(password, staff.password_history or [])
+    passwords.check_policy(password, staff.password_history or [], who=passwords.personal(
+        username=staff.username, name=staff.display_name, numbers=[staff.phone]))
     totp = pyotp.TOTP(staff.totp_pending)
     if not (otp or "").isdigit() or not totp.verify(otp, valid_window=1):
         raise InvalidInput("动态口令不正确，请核对手机验证器的时间", code="otp_invalid", fields={"otp": "不正确"})

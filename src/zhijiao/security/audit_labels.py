@@ -73,7 +73,7 @@ FIELDS: dict[str, str] = {
     "place": "地点", "type": "类型", "severity": "级别", "verdict": "核实结论", "opened_at": "发生时间",
     "closed_at": "办结时间", "closed_by": "办结人", "acknowledged_at": "接警时间", "acknowledged_by": "接警人",
     "dispatched_to_id": "派单对象", "escalated_at": "升级时间", "response_seconds": "响应秒数",
-    "retrospective": "事后补报", "occurrences": "次数", "action": "操作", "ident": "设备号",
+    "retrospective": "事后补报", "past_episode": "补传的单独经过", "occurrences": "次数", "action": "操作", "ident": "设备号",
     "protocol": "协议", "device_id": "设备", "start_at": "开始时间", "end_at": "结束时间", "bound_by": "绑定人",
     "geojson": "范围", "schedule": "时间安排", "restriction": "限制", "zone_id": "围栏", "key": "设置项",
     "value": "取值", "set_by": "设置人", "set_at": "设置时间", "expires_at": "到期时间", "revoked_at": "撤销时间",
@@ -87,6 +87,7 @@ FIELDS: dict[str, str] = {
     "enrolled_by": "采集人", "enrolled_at": "采集时间", "due_on": "到期日", "done_on": "完成日期",
     "done_by": "完成人", "assignee_id": "承办人", "deadline": "期限", "answer": "答复", "opinion": "意见",
     "stream_url": "视频地址", "location_kind": "位置类型", "address": "地址", "short_name": "简称",
+    "episode_start": "事件开始", "last_at": "最近一次", "lat": "纬度", "lon": "经度", "details": "详情",
     "code": "编码", "rows": "行数", "object_type": "对象", "purpose": "用途", "inquiry_ref": "查询依据",
 }
 

@@ -64,7 +64,7 @@ class KeyRing:
         )
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         payload = {
             "current": self.current,
             "sm4": {k: v.hex() for k, v in self.sm4.items()},

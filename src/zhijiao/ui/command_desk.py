@@ -119,7 +119,8 @@ def _alarm_part(db: Session, alarm: Alarm) -> dict[str, Any]:
     return {
         "id": alarm.id, "type": alarm.type, "label": alarm_service.label(alarm.type), "severity": alarm.severity,
         "status": alarm.status, "verdict": alarm.verdict, "note": alarm.note, "retrospective": alarm.retrospective,
-        "opened_at": alarm.opened_at, "episode_start": alarm.episode_start, "last_at": alarm.last_at,
+        "past_episode": alarm.past_episode, "opened_at": alarm.opened_at, "episode_start": alarm.episode_start,
+        "last_at": alarm.last_at,
         "episode_end": alarm.episode_end, "occurrences": alarm.occurrences, "escalated_at": alarm.escalated_at,
         "acknowledged_at": alarm.acknowledged_at, "response_seconds": alarm.response_seconds,
         "dispatched_to": dispatched, "details": alarm.details or {}, "zone_id": alarm.zone_id,
@@ -250,6 +251,11 @@ class Desk:
                     sanitize=False).mark("desk-status")
             if v["retrospective"]:
                 ui.html('<span class="cc-chip cc-chip-retro">补传数据发现（回溯告警）</span>', sanitize=False)
+        if v.get("past_episode"):
+            end = clock.format_local(v["episode_end"], "%H:%M") if v["episode_end"] else "—"
+            ui.label(f"事后补报：补传数据显示该对象于 {clock.format_local(v['episode_start'], '%m-%d %H:%M')} 至 {end} "
+                     "有一段违规经过；该类告警另有一条仍在处理，本条单独核查和关闭").classes("cc-banner my-2").mark(
+                "desk-past-episode")
         if v["escalated_at"]:
             ui.label(f"已于 {clock.format_local(v['escalated_at'], '%m-%d %H:%M')} 超过 "
                      f"{int(escalation_limit_s() // 60)} 分钟未接警，已上报区局").classes("cc-banner my-2").mark(

@@ -27,7 +27,7 @@ from zhijiao.config import get_settings
 from zhijiao.core.errors import DomainError, Forbidden, Unauthorized
 from zhijiao.db import session as dbsession
 from zhijiao.org import service as org_service
-from zhijiao.security import auth
+from zhijiao.security import addresses, auth
 from zhijiao.security.actor import Actor
 from zhijiao.security.permissions import Perm, has_perm
 from zhijiao.ui import labels
@@ -72,8 +72,10 @@ def current() -> PageContext:
     return ctx
 
 
-def _client_ip(request: Request | None) -> str | None:
-    return request.client.host if request is not None and request.client is not None else None
+def client_ip(request: Request | None) -> str | None:
+    if request is None or request.client is None:
+        return None
+    return addresses.client_address(request.client.host, request.headers.get("x-forwarded-for"))
 
 
 def _request() -> Request | None:
@@ -84,7 +86,17 @@ def _request() -> Request | None:
 
 
 def token() -> str | None:
+    """The browser session's handle: it opens screens only (the API refuses it, see auth.UI_KINDS)."""
     return app.storage.user.get(TOKEN_KEY)
+
+
+def api_token() -> str:
+    """A short-lived API token for a page script that calls the API (auth.delegate); raises Unauthorized."""
+    db = dbsession.SessionLocal()
+    try:
+        return auth.delegate(db, token())
+    finally:
+        db.close()
 
 
 def safe_next(target: str | None) -> str:
@@ -101,7 +113,8 @@ def login_url(next_path: str | None = None) -> str:
 
 def resolve(db: Session, request: Request | None) -> Actor:
     """The logged-in actor, bound to ``db``; raises Unauthorized (timeouts are checked here)."""
-    actor = auth.resolve(db, token(), request_id=uuid.uuid4().hex, client_ip=_client_ip(request))
+    actor = auth.resolve(db, token(), request_id=uuid.uuid4().hex, client_ip=client_ip(request),
+                         kinds=auth.UI_KINDS)
     db.info["actor"] = actor
     return actor
 

@@ -165,3 +165,48 @@ def test_a_new_episode_on_an_open_alarm_alerts_again_and_a_replayed_one_does_not
     _apply([_event(EventKind.close, left, s1, t + timedelta(minutes=25), ended_at=t + timedelta(minutes=30))])
     db.expire_all()
     assert db.execute(select(Alarm.episode_end)).scalar_one() == t + timedelta(minutes=30)
+
+
+def test_a_backfilled_episode_while_an_alarm_is_open_is_an_alarm_of_its_own(db, subjects, published):
+    """Issue 20 item 10: the close of an old episode must not end the open alarm of a later one."""
+    now = clock.now()
+    s1, zone = subjects[0], AlarmType.entered_exclusion_zone
+    _apply([_event(EventKind.open, zone, s1, now - timedelta(minutes=5))])
+    old = now - timedelta(hours=3)
+    backfill = _event(EventKind.close, zone, s1, old, ended_at=old + timedelta(minutes=5))
+    _apply([backfill])
+    _apply([backfill])  # told again (a resent batch, a restart's replay): nothing new
+    db.expire_all()
+    rows = db.execute(select(Alarm).order_by(Alarm.episode_start)).scalars().all()
+    assert [(a.status, a.retrospective, a.past_episode, a.episode_end) for a in rows] == [
+        ("open", True, True, old + timedelta(minutes=5)), ("open", False, False, None)]
+    assert [(p["id"], p["change"]) for p in published] == [(rows[1].id, "opened"), (rows[0].id, "opened")]
+    # later fixes update the open alarm, never the past episode
+    _apply([_event(EventKind.update, zone, s1, now)])
+    db.expire_all()
+    assert db.get(Alarm, rows[0].id).occurrences == 1 and db.get(Alarm, rows[1].id).occurrences == 2
+
+
+def test_a_backfilled_episode_after_the_open_alarms_episode_ended_is_its_own_too(db, subjects, published):
+    t = clock.now() - timedelta(hours=4)
+    s1, left = subjects[0], AlarmType.left_permitted_area
+    _apply([_event(EventKind.open, left, s1, t)])
+    _apply([_event(EventKind.close, left, s1, t, ended_at=t + timedelta(minutes=10))])  # back, not yet handled
+    _apply([_event(EventKind.close, left, s1, t + timedelta(hours=2), ended_at=t + timedelta(hours=2, minutes=5))])
+    db.expire_all()
+    rows = db.execute(select(Alarm).order_by(Alarm.episode_start)).scalars().all()
+    assert [(a.episode_start, a.episode_end, a.past_episode) for a in rows] == [
+        (t, t + timedelta(minutes=10), False), (t + timedelta(hours=2), t + timedelta(hours=2, minutes=5), True)]
+
+
+def test_a_device_clock_ahead_does_not_split_a_compliance_episode(db, subjects, published):
+    """A quiet compliance alarm ends at the last receipt, which a device clock ahead dates
+    before its last fix: still the alarm's own episode, not a past one."""
+    t = clock.now() - timedelta(minutes=30)
+    s1 = subjects[0]
+    _apply([_event(EventKind.open, AlarmType.compliance, s1, t)])
+    ahead = _event(EventKind.close, AlarmType.compliance, s1, t, ended_at=t - timedelta(seconds=3))
+    _apply([ahead])
+    db.expire_all()
+    (row,) = db.execute(select(Alarm)).scalars()
+    assert row.episode_end == t - timedelta(seconds=3) and not row.past_episode

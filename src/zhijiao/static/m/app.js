@@ -19,7 +19,7 @@ async function api(path, options = {}) {
   return body;
 }
 
-function logout() { token = null; sessionStorage.removeItem("zj_token"); clearInterval(pollTimer); show("login-view"); }
+function logout() { token = null; sessionStorage.removeItem("zj_token"); clearInterval(pollTimer); $("login-form").reset(); show("login-view"); }
 
 $("login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -30,7 +30,14 @@ $("login-form").addEventListener("submit", async (e) => {
     token = r.access_token; sessionStorage.setItem("zj_token", token); say("", true); home();
   } catch (err) { say(err.message); }
 });
-$("logout").addEventListener("click", logout);
+// 退出: end the session on the server too (the token stops working at once), then forget it here.
+async function signOut() {
+  const old = token;
+  logout();
+  if (old) await fetch(API + "/logout", {method: "POST", headers: {Authorization: "Bearer " + old}}).catch(() => {});
+  say("已退出登录", true);
+}
+$("logout").addEventListener("click", signOut);
 
 function home() { show("home-view"); refreshRollcalls(); clearInterval(pollTimer); pollTimer = setInterval(refreshRollcalls, 30000); }
 

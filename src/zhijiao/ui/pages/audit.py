@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from nicegui import ui
 from sqlalchemy.orm import Session
 
+from zhijiao.monitoring import alarms
+from zhijiao.monitoring import lifecycle as alarm_lifecycle
 from zhijiao.core import clock
 from zhijiao.core.errors import DomainError
 from zhijiao.core.pagination import Page
@@ -48,7 +50,9 @@ class AuditFilters:
 
 
 #: codes a change may hold, in words (状态, 等级, 类别, 性别, 角色, 原因)
-VALUES = {**labels.STATUS, **labels.SUPERVISION_LEVEL, **labels.CORRECTION_TYPE, **labels.GENDER, **labels.ROLE,
+VALUES = {**{k: v[0] for k, v in alarms.ALARM_TYPES.items()},
+          **{str(k): v for k, v in alarm_lifecycle.STATUS_LABELS.items()},
+          **labels.STATUS, **labels.SUPERVISION_LEVEL, **labels.CORRECTION_TYPE, **labels.GENDER, **labels.ROLE,
           **labels.REASON}
 
 

@@ -52,7 +52,7 @@ def register() -> None:
         if _still_logged_in(request):
             return RedirectResponse(target, status_code=303)
         flash = app.storage.user.pop(session.FLASH_KEY, None)
-        client_ip = request.client.host if request.client else None
+        client_ip = session.client_ip(request)
         layout.apply_colors()
         ui.add_css(LOGIN_CSS)
         ui.query(".nicegui-content").classes("p-0")

@@ -2,7 +2,7 @@
 role changes to or from an administrator role waiting for a second administrator
 
 Revision ID: s20_secsod
-Revises: s20_secdata
+Revises: s20_secpos
 Create Date: 2026-12-07 15:00:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import zhijiao.db.base
 
 
 revision = 's20_secsod'
-down_revision = 's20_secdata'
+down_revision = 's20_secpos'
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,6 @@ terminal has the same identity whichever edition it speaks.
 from __future__ import annotations
 
 import enum
-import functools
 import math
 import struct
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from typing import ClassVar
 
 from zhijiao.core import clock
 from zhijiao.core.fix import DEFAULT_ACCURACY_M, Fix, FixSource
+from zhijiao.core.terminal import canonical_terminal_number
 from zhijiao.ingestion.protocols import ProtocolError, Reason
 from zhijiao.ingestion.protocols.jt808.frame import checksum, decode_frame, encode_frame, escape
 from zhijiao.ingestion.protocols.jt808.profiles import DEFAULT_BRACELET, DeviceProfile, alarm_types
@@ -149,16 +149,14 @@ def _fixed_text(value: str, size: int, name: str) -> bytes:
 # Phone numbers and header
 
 
-@functools.lru_cache(maxsize=65536)
 def normalise_phone(digits: str) -> str:
     """The device identifier used across Zhijiao: the terminal phone digits without leading zeros.
 
     ``'013800138000'`` (2013 header) and ``'00000000013800138000'`` (2019 header) both give
-    ``'13800138000'``; an all-zero number gives ``'0'``.
+    ``'13800138000'``; an all-zero number gives ``'0'``. The one canonical form of
+    :func:`zhijiao.core.terminal.canonical_terminal_number`, which registration uses too.
     """
-    if not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"terminal phone must be digits: {digits!r}")
-    return digits.lstrip("0") or "0"
+    return canonical_terminal_number(digits)
 
 
 def encode_phone(phone: str, version: Version) -> bytes:
