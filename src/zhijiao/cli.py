@@ -55,6 +55,10 @@ def _cmd_users_create(args: argparse.Namespace) -> int:
             office_code=args.office, password=password, totp_secret=args.totp_secret,
         )
         with session_scope(Actor.system("cli:users-create")) as session:
+            if not org_service.bootstrap_allowed(db_session=session, role=staff_in.role):
+                print("错误 [bootstrap_only]: 命令行只用于初次部署（创建第一位系统、安全、审计管理员）；"
+                      "其他账号请由系统管理员在“账号管理”中创建，由安全管理员授予角色", file=sys.stderr)
+                return 2
             staff = org_service.create_staff(db_session=session, staff_in=staff_in)
             print(f"已创建账号 {staff.username}（{staff.role}），编号 {staff.id}")
     except DomainError as exc:
@@ -383,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_users = sub.add_parser("users", help="账号管理")
     users_sub = p_users.add_subparsers(dest="users_cmd", required=True)
-    p_create = users_sub.add_parser("create", help="创建账号")
+    p_create = users_sub.add_parser("create", help="初次部署：直接创建第一位系统、安全、审计管理员（此后只能在“账号管理”中创建）")
     p_create.add_argument("--username", required=True)
     p_create.add_argument("--role", required=True)
     p_create.add_argument("--office", default=None, help="司法所编码")

@@ -58,3 +58,16 @@ def test_audit_verify_cli(client, db, database_url, backend):
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_guard"))
     bad = _run(["audit", "verify"], database_url)
     assert bad.returncode == 1 and "seq=2" in bad.stderr
+
+
+def test_users_create_is_the_bootstrap_only(db, database_url):
+    """The first administrator of each role may be created on the host; afterwards 账号管理 (issue 20)."""
+    first = _run(["users", "create", "--username", "sec1", "--role", "secadmin", "--password-stdin"], database_url,
+                 stdin="Strong#Pass1\n")
+    assert first.returncode == 0, first.stderr
+    again = _run(["users", "create", "--username", "sec2", "--role", "secadmin", "--password-stdin"], database_url,
+                 stdin="Strong#Pass1\n")
+    assert again.returncode == 2 and "bootstrap_only" in again.stderr
+    officer = _run(["users", "create", "--username", "op1", "--role", "operator", "--password-stdin"], database_url,
+                   stdin="Strong#Pass1\n")
+    assert officer.returncode == 2 and "bootstrap_only" in officer.stderr

@@ -169,7 +169,7 @@ def seed(random_seed: int = 370305, subjects: int = 300, history_days: int = his
     history_days = max(0, min(history.MAX_DAYS, history_days))
     with session_scope(Actor.system("demo-seed")) as db:
         if db.execute(select(Bureau.id)).first() is not None:
-            staff = [(s.username, ROLE_LABELS[Role(s.role)], s.office.name if s.office else "区局")
+            staff = [(s.username, ROLE_LABELS[Role(s.role)] if s.role else "未授予角色", s.office.name if s.office else "区局")
                      for s in db.execute(select(Staff).order_by(Staff.id)).scalars()]
             count = db.execute(select(Subject.id).execution_options(skip_scope=True)).all()
             ready = _ready(db)

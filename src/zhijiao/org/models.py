@@ -41,7 +41,9 @@ class Staff(IdMixin, TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(String(64), nullable=False)
     gender: Mapped[str | None] = mapped_column(String(8))
-    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    # None until the security administrator grants one (三员: the system administrator creates, the
+    # security administrator grants; issue 20 item 1).
+    role: Mapped[str | None] = mapped_column(String(32))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureaus.id"))
     phone: Mapped[str | None] = mapped_column(Encrypted)  # SM4 at rest (issue 20)
@@ -55,5 +57,27 @@ class Staff(IdMixin, TimestampMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A one-time activation (new account, password reset): the user sets the password and enrols the
+    # one-time code themselves. Only the SHA-256 of the code is kept; cleared when used.
+    activation_hash: Mapped[str | None] = mapped_column(String(64), unique=True, info={"sensitive": True})
+    activation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped[Office | None] = relationship()
+
+
+class RoleChange(IdMixin, TimestampMixin, Base):
+    """A change to or from an administrator role, waiting for a second administrator (三员)."""
+
+    __tablename__ = "role_changes"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False, index=True)
+    from_role: Mapped[str | None] = mapped_column(String(32))
+    to_role: Mapped[str | None] = mapped_column(String(32))  # None: the role is revoked
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending", index=True)
+    requested_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])

@@ -14,7 +14,7 @@ from typing import Any
 from zhijiao.core import clock
 
 TABLES: dict[str, str] = {
-    "login": "登录", "subject_login": "对象手机登录", "job": "定时任务",
+    "login": "登录", "subject_login": "对象手机登录", "job": "定时任务", "role_changes": "角色变更申请",
     "alarm_actions": "告警处置记录", "alarms": "告警", "announcements": "宣告", "audit_events": "审计日志",
     "audit_head": "审计链", "auth_sessions": "登录会话", "bureaus": "司法局", "cameras": "摄像头",
     "checkins": "签到", "correction_plans": "矫正方案", "correction_team_members": "矫正小组成员",
@@ -37,9 +37,13 @@ ACTIONS: dict[str, str] = {
     "password_reset": "重置密码", "login_created": "开通手机登录", "login_revoked": "停用手机登录",
     "sessions_ended": "结束会话", "rerender": "重新生成",
     "reencrypt": "密钥轮换重新加密", "minor_override": "更正未成年身份", "denied": "拒绝越权操作",
+    "activation_issued": "发放激活码", "activated": "激活账号",
 }
 
 FIELDS: dict[str, str] = {
+    "from_role": "原角色", "to_role": "新角色", "requested_by": "申请人", "requested_by_id": "申请人编号",
+    "decided_by": "批准人", "decided_at": "批准时间", "activation_expires_at": "激活码有效期",
+    "operation": "操作", "target_role": "对象角色",
     "id": "编号", "name": "姓名/名称", "display_name": "姓名", "username": "用户名", "role": "角色",
     "active": "启用", "office_id": "司法所", "bureau_id": "司法局", "staff_id": "工作人员", "subject_id": "对象",
     "gender": "性别", "birth_date": "出生日期", "ethnicity": "民族", "id_number": "身份证号",

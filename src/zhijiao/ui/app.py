@@ -35,6 +35,7 @@ from zhijiao.ui import error_pages, layout, menu
 #: Page modules in menu order; each has ``register()``. Later domains append theirs.
 UI_MODULES: tuple[str, ...] = (
     "zhijiao.ui.pages.login",
+    "zhijiao.ui.pages.activate",
     "zhijiao.ui.pages.dashboard",
     "zhijiao.ui.pages.subjects",
     "zhijiao.ui.pages.subject_form",  # /subjects/new before /subjects/{subject_id}

@@ -56,7 +56,7 @@ class PageContext:
 
     @property
     def role_label(self) -> str:
-        return labels.label(labels.ROLE, self.actor.role)
+        return labels.label(labels.ROLE, self.actor.role) if self.actor.role else "未授予角色"
 
     def can(self, perm: Perm) -> bool:
         return has_perm(self.actor, perm)

@@ -141,6 +141,9 @@ def register() -> None:
 
                 ui.button("查询", icon="search", on_click=apply).props("unelevated color=primary")
                 ui.button("重置", on_click=lambda: ui.navigate.to("/audit")).props("outline color=primary")
+                # 三员: every refused administrative act (disabling the auditor, changing one's own role...)
+                ui.button("越权尝试", icon="gpp_bad", on_click=lambda: ui.navigate.to(
+                    AuditFilters("", "", "", "denied").url())).props("outline color=negative").mark("audit-denied")
                 ui.space()
                 ui.label(f"共 {first.total} 条").classes("text-sm text-grey-8")
             PagedTable(columns=COLUMNS, first=first, to_row=rows.row, fetch=rows.fetch, url=filters.url,

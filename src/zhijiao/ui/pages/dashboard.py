@@ -54,6 +54,11 @@ def register() -> None:
 
     @protected_page("/")
     def dashboard(ctx: PageContext) -> RedirectResponse | None:
+        if not ctx.actor.role:  # activated, not yet granted a role (三员: the security administrator grants)
+            with frame("首页"):
+                ui.label("您的账号尚未授予角色，请联系安全管理员授予角色后再使用。").classes(
+                    "text-base text-grey-8").mark("no-role")
+            return None
         if not ctx.can(menu.CASE):
             home = menu.home_for(ctx.actor)
             if home and home != "/":
